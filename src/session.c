@@ -1,2 +1,1404 @@
-/* placeholder */
-typedef int smtpproxy_placeholder;
+/*
+ * The SMTP session: one client, one upstream, the dialog in between.
+ *
+ * Commands are parsed as they arrive and kept in a queue of pending
+ * replies, one entry per command, in command order (RFC 2920 §3.1:
+ * replies come back in the order of the commands). An entry is answered
+ * either by the proxy itself (a refusal) or by the upstream; replies go
+ * to the client only from the head of the queue, so a local refusal in
+ * the middle of a pipelined group waits for the upstream replies before
+ * it.
+ *
+ * After a command that ends a pipelined group (EHLO, HELO, DATA, end of
+ * data, STARTTLS, QUIT, AUTH) the proxy parses nothing more until that
+ * command's reply is in. Bytes that arrived before that reply was sent
+ * were pipelined without permission (alarm smtp:251).
+ *
+ * The message body is never copied as it came: data.c rebuilds it line
+ * by line with canonical CRLF and the proxy's own dot-stuffing, so the
+ * upstream can only ever see the end of data the proxy writes, and the
+ * proxy writes it only once the verdict on the message is in. A refused
+ * message is never terminated: the upstream connection is dropped before
+ * the terminator and the next transaction gets a new one, on which the
+ * client's EHLO/HELO is replayed.
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "alarm.h"
+#include "compat.h"
+#include "config.h"
+#include "data.h"
+#include "log.h"
+#include "session.h"
+#include "smtp_cmd.h"
+#include "smtp_line.h"
+#include "smtp_reply.h"
+
+#define SESSION_HIWAT		(256 * 1024)	/* stop reading the other side */
+#define SESSION_LOWAT		(64 * 1024)	/* resume below this */
+#define SESSION_INPUT_MAX	(64 * 1024)	/* command input read-ahead */
+#define SESSION_LONGLINE	(64 * 1024)	/* kept whole when 217 is not
+						   blocking */
+#define SESSION_FLUSH_TIMEOUT	10		/* seconds to write a last reply */
+
+enum session_state {
+	SESSION_GREETING,	/* waiting for the upstream greeting */
+	SESSION_HELO,		/* waiting for HELO/EHLO */
+	SESSION_READY,		/* no transaction */
+	SESSION_MAIL,		/* MAIL accepted */
+	SESSION_RCPT,		/* a RCPT accepted */
+	SESSION_BODY,		/* after 354: message body */
+	SESSION_AUTH,		/* after 334: an AUTH exchange line */
+	SESSION_TUNNEL,		/* after STARTTLS 220: bytes relayed as is */
+	SESSION_REFUSED,	/* everything answered locally (loop) */
+	SESSION_CLOSING,	/* last reply being written */
+	SESSION_STATE_COUNT
+};
+
+static const char *session_state_names[SESSION_STATE_COUNT] = {
+	"greeting", "helo", "ready", "mail", "rcpt", "body", "auth",
+	"tunnel", "refused", "closing"
+};
+
+enum upstream_state {
+	UPSTREAM_NONE,		/* not connected (after an abort) */
+	UPSTREAM_CONNECTING,
+	UPSTREAM_REPLAY,	/* greeting and replayed EHLO being absorbed */
+	UPSTREAM_READY
+};
+
+#define PENDING_DONE		0x01	/* reply complete */
+#define PENDING_LOCAL		0x02	/* answered by the proxy */
+#define PENDING_GROUP_END	0x04	/* nothing parsed until its reply */
+#define PENDING_ABSORB		0x08	/* reply not for the client */
+#define PENDING_GREETING	0x10
+#define PENDING_EOD		0x20	/* end of data */
+#define PENDING_CLOSE		0x40	/* close after this reply */
+
+struct pending {
+	TAILQ_ENTRY(pending)	 entry;
+	enum smtp_verb		 verb;
+	int			 flags;
+	int			 code;
+	struct evbuffer		*reply;		/* complete reply, CRLFs */
+};
+TAILQ_HEAD(pending_queue, pending);
+
+/* One transaction: MAIL to the end of data (or RSET). */
+struct tx {
+	char			 from[512];
+	int			 rcpts;
+	struct data_parser	 data;
+	uint64_t		 size;
+};
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;
+	uint64_t		 id;
+	struct config		*conf;
+	struct event_base	*base;
+	enum session_state	 state;
+	time_t			 started;
+
+	struct sockaddr_storage	 client_ss, dst_ss;
+	char			 client_text[64], dst_text[64];
+
+	struct bufferevent	*client;
+	struct bufferevent	*server;
+	enum upstream_state	 upstream;
+	struct evbuffer		*upq;		/* commands waiting for READY */
+
+	struct smtp_line	 cline;		/* client command lines */
+	struct smtp_line	 sline;		/* upstream reply lines */
+	struct smtp_reply	 reply;
+	struct pending_queue	 pending;
+	int			 waiting;	/* group-ending entries queued */
+	size_t			 early;		/* bytes sent too early */
+	int			 early_alarm;	/* -1, or refuse those lines */
+	int			 line_fresh;	/* next byte starts a line */
+	int			 line_early;	/* this line began too early */
+	int			 replay;	/* absorb greeting and EHLO */
+	int			 early_talker;	/* action of smtp:242, or -1 */
+	struct event		*ev_free;
+
+	char			*helo_line;	/* to replay on a new upstream */
+	char			 helo[128];	/* for the log */
+	struct tx		*tx;
+	int			 messages;
+	int			 bad_commands;
+	int			 closing;
+	const char		*close_reason;
+};
+
+TAILQ_HEAD(session_list, session);
+
+struct session_stats		 session_stats;
+static struct session_list	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
+static int			 nsessions;
+static uint64_t			 session_next_id;
+static struct sockaddr_storage	 relay_ss;
+static socklen_t		 relay_sslen;
+
+static void	session_client_read(struct bufferevent *, void *);
+static void	session_client_write(struct bufferevent *, void *);
+static void	session_client_event(struct bufferevent *, short, void *);
+static void	session_server_read(struct bufferevent *, void *);
+static void	session_server_write(struct bufferevent *, void *);
+static void	session_server_event(struct bufferevent *, short, void *);
+static void	session_process(struct session *);
+static void	session_flush(struct session *);
+static void	session_close(struct session *, const char *);
+static int	session_connect(struct session *, int);
+static void	session_abort_upstream(struct session *);
+static void	session_fail(struct session *, const char *, const char *);
+
+static void
+session_set_state(struct session *s, enum session_state new)
+{
+	if (s->state == new)
+		return;
+	log_debug("session=%016llx state %s -> %s",
+	    (unsigned long long)s->id, session_state_names[s->state],
+	    session_state_names[new]);
+	s->state = new;
+}
+
+static void
+session_addr_text(const struct sockaddr *sa, char *buf, size_t bufsz)
+{
+	char	 host[INET6_ADDRSTRLEN];
+
+	switch (sa->sa_family) {
+	case AF_INET: {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(buf, bufsz, "%s:%u", host, ntohs(sin->sin_port));
+		break;
+	}
+	case AF_INET6: {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(buf, bufsz, "[%s]:%u", host, ntohs(sin6->sin6_port));
+		break;
+	}
+	default:
+		snprintf(buf, bufsz, "unknown");
+	}
+}
+
+static int
+session_same_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return 0;
+	if (a->sa_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)(const void *)a)->sin_addr,
+		    &((const struct sockaddr_in *)(const void *)b)->sin_addr,
+		    sizeof(struct in_addr)) == 0;
+	if (a->sa_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
+		    &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+		    sizeof(struct in6_addr)) == 0;
+	return 0;
+}
+
+/*
+ * Alarms: logged once per occurrence with the session id, counted, and
+ * the configured action returned for the caller to apply.
+ */
+static enum alarm_action
+session_alarm(struct session *s, enum alarm_id id, const char *detail)
+{
+	enum alarm_action	 action = s->conf->alarm_action[id];
+
+	session_stats.alarms++;
+	if (action != ALARM_PASS)
+		log_warnx("session=%016llx alarm=%s name=%s action=%s%s%s",
+		    (unsigned long long)s->id, alarm_table[id].ident,
+		    alarm_table[id].name, alarm_action_name(action),
+		    detail ? " " : "", detail ? detail : "");
+	return action;
+}
+
+static struct pending *
+session_pending_new(struct session *s, enum smtp_verb verb, int flags)
+{
+	struct pending	*p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->reply = evbuffer_new()) == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->verb = verb;
+	p->flags = flags;
+	if (flags & PENDING_GROUP_END)
+		s->waiting++;
+	TAILQ_INSERT_TAIL(&s->pending, p, entry);
+	return p;
+}
+
+static void
+session_pending_free(struct session *s, struct pending *p)
+{
+	TAILQ_REMOVE(&s->pending, p, entry);
+	if (p->flags & PENDING_GROUP_END)
+		s->waiting--;
+	evbuffer_free(p->reply);
+	free(p);
+}
+
+/*
+ * Queue a reply made by the proxy, in command order. text is
+ * "CODE X.Y.Z text" without CRLF.
+ */
+static void
+session_local(struct session *s, enum smtp_verb verb, int flags,
+    const char *fmt, ...)
+{
+	struct pending	*p;
+	va_list		 ap;
+
+	if ((p = session_pending_new(s, verb, flags | PENDING_LOCAL |
+	    PENDING_DONE)) == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(p->reply, fmt, ap);
+	va_end(ap);
+	evbuffer_add(p->reply, "\r\n", 2);
+	p->code = atoi(fmt);
+}
+
+/* The refusal reply of an alarm, e.g. "500 5.5.2 Line too long (smtp:217)". */
+static void
+session_refuse(struct session *s, enum smtp_verb verb, enum alarm_id id,
+    const char *code)
+{
+	session_local(s, verb, 0, "%s %s (%s)",
+	    code ? code : alarm_table[id].reply, alarm_table[id].text,
+	    alarm_table[id].ident);
+}
+
+static void
+session_timeouts(struct session *s)
+{
+	struct timeval	 ctv, stv;
+	struct pending	*p;
+	int		 csec = 0, ssec = 0;
+
+	if (s->state == SESSION_CLOSING || s->state == SESSION_TUNNEL) {
+		if (s->state == SESSION_TUNNEL)
+			csec = ssec = s->conf->timeouts.idle;
+	} else if (TAILQ_EMPTY(&s->pending)) {
+		if (s->state == SESSION_BODY)
+			csec = s->conf->timeouts.data_block;
+		else if (s->tx != NULL)
+			csec = s->conf->timeouts.command;
+		else
+			csec = s->conf->timeouts.idle;
+	}
+	TAILQ_FOREACH(p, &s->pending, entry) {
+		if (p->flags & (PENDING_DONE | PENDING_LOCAL))
+			continue;
+		if (p->flags & PENDING_GREETING)
+			ssec = s->conf->timeouts.greeting;
+		else if (p->flags & PENDING_EOD)
+			ssec = s->conf->timeouts.data_end;
+		else
+			ssec = s->conf->timeouts.reply;
+		break;
+	}
+	ctv.tv_sec = csec;
+	ctv.tv_usec = 0;
+	bufferevent_set_timeouts(s->client, csec ? &ctv : NULL, NULL);
+	if (s->server != NULL && s->upstream != UPSTREAM_CONNECTING) {
+		stv.tv_sec = ssec;
+		stv.tv_usec = 0;
+		bufferevent_set_timeouts(s->server, ssec ? &stv : NULL, NULL);
+	}
+}
+
+static void
+session_tx_end(struct session *s)
+{
+	free(s->tx);
+	s->tx = NULL;
+}
+
+static struct tx *
+session_tx_new(struct session *s)
+{
+	session_tx_end(s);
+	if ((s->tx = calloc(1, sizeof(*s->tx))) == NULL)
+		return NULL;
+	data_init(&s->tx->data, 1, s->conf->limits.text_line);
+	return s->tx;
+}
+
+/* Send a command line upstream, or keep it until the upstream is ready. */
+static void
+session_upstream_send(struct session *s, const char *line, size_t len)
+{
+	struct evbuffer	*out;
+
+	if (s->upstream == UPSTREAM_READY)
+		out = bufferevent_get_output(s->server);
+	else
+		out = s->upq;
+	evbuffer_add(out, line, len);
+	evbuffer_add(out, "\r\n", 2);
+}
+
+/*
+ * A command that goes to the upstream: queue its reply slot, connect
+ * again if a refused message cost the upstream connection.
+ */
+static void
+session_forward(struct session *s, const struct smtp_cmd *cmd,
+    const char *line, size_t len, int flags)
+{
+	if (session_pending_new(s, cmd->verb, flags) == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	if (s->upstream == UPSTREAM_NONE && session_connect(s, 1) == -1)
+		return;
+	session_upstream_send(s, line, len);
+}
+
+/* RFC 2920 §3.1: commands after which the client must wait. */
+static int
+session_group_end(enum smtp_verb verb)
+{
+	switch (verb) {
+	case SMTP_CMD_HELO:
+	case SMTP_CMD_EHLO:
+	case SMTP_CMD_DATA:
+	case SMTP_CMD_QUIT:
+	case SMTP_CMD_STARTTLS:
+	case SMTP_CMD_AUTH:
+	case SMTP_CMD_BDAT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * One complete command line from the client. flags are the line
+ * reader's (bare CR/LF, NUL, overflow); total its length.
+ */
+static void
+session_command(struct session *s, char *line, size_t len, int lflags,
+    size_t total)
+{
+	struct smtp_cmd		 cmd;
+	const char		*errstr;
+	enum alarm_action	 act;
+	char			 esc[80];
+	size_t			 i, o;
+
+	if (s->line_early && s->early_alarm != -1) {
+		/* Sent before a reply the client had to wait for. */
+		session_refuse(s, SMTP_CMD_UNKNOWN, s->early_alarm, NULL);
+		return;
+	}
+	if (s->state == SESSION_REFUSED) {
+		if (smtp_cmd_parse(line, len, &cmd, &errstr) == 0 &&
+		    cmd.verb == SMTP_CMD_QUIT)
+			session_local(s, SMTP_CMD_QUIT, PENDING_CLOSE,
+			    "221 2.0.0 Bye");
+		else
+			session_local(s, SMTP_CMD_UNKNOWN, 0,
+			    "503 5.5.1 Session refused");
+		return;
+	}
+	if (s->state == SESSION_AUTH) {
+		/* RFC 4954 §4: a base64 line or "*", not a command. */
+		if (session_pending_new(s, SMTP_CMD_AUTH,
+		    PENDING_GROUP_END) == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
+		session_upstream_send(s, line, len);
+		return;
+	}
+
+	if (lflags & SMTP_LINE_OVERFLOW || total + 2 >
+	    s->conf->limits.command_line) {
+		act = session_alarm(s, ALARM_PROTOCOL_OVERFLOW,
+		    "side=client");
+		if (act == ALARM_CLOSE || lflags & SMTP_LINE_OVERFLOW) {
+			if (act == ALARM_CLOSE)
+				session_fail(s, "421 4.7.0", "protocol alarm");
+			else
+				session_refuse(s, SMTP_CMD_UNKNOWN,
+				    ALARM_PROTOCOL_OVERFLOW, NULL);
+			return;
+		}
+		if (act == ALARM_BLOCK) {
+			session_refuse(s, SMTP_CMD_UNKNOWN,
+			    ALARM_PROTOCOL_OVERFLOW, NULL);
+			return;
+		}
+	}
+	if (lflags & (SMTP_LINE_BARE_CR | SMTP_LINE_BARE_LF | SMTP_LINE_NUL)) {
+		act = session_alarm(s, ALARM_BARE_LINE_ENDING, "side=client");
+		if (act == ALARM_CLOSE) {
+			session_fail(s, "421 4.7.0", "protocol alarm");
+			return;
+		}
+		if (act == ALARM_BLOCK) {
+			session_local(s, SMTP_CMD_UNKNOWN, 0,
+			    "500 5.5.2 Bare CR or LF in command (%s)",
+			    alarm_table[ALARM_BARE_LINE_ENDING].ident);
+			return;
+		}
+		/* Never relayed: the bytes are dropped from the line. */
+		for (i = o = 0; i < len; i++)
+			if (line[i] != '\r' && line[i] != '\n' &&
+			    line[i] != '\0')
+				line[o++] = line[i];
+		len = o;
+		line[len] = '\0';
+	}
+	if (len == 0) {
+		act = session_alarm(s, ALARM_EMPTY_LINE, "side=client");
+		if (act == ALARM_CLOSE) {
+			session_fail(s, "421 4.7.0", "protocol alarm");
+			return;
+		}
+		if (act == ALARM_BLOCK) {
+			session_refuse(s, SMTP_CMD_UNKNOWN, ALARM_EMPTY_LINE,
+			    NULL);
+			return;
+		}
+	}
+
+	if (smtp_cmd_parse(line, len, &cmd, &errstr) == -1) {
+		cmd.verb = SMTP_CMD_UNKNOWN;
+		cmd.args = "";
+		cmd.argslen = 0;
+	}
+	/* AUTH arguments are credentials: not even in a debug log. */
+	log_debug("session=%016llx command=\"%s\"", (unsigned long long)s->id,
+	    log_escape(esc, sizeof(esc), line,
+	    cmd.verb == SMTP_CMD_AUTH ? 4 : len));
+
+	switch (cmd.verb) {
+	case SMTP_CMD_XCLIENT:
+	case SMTP_CMD_XFORWARD:
+		/* Only a trusted proxy may say who the client is: never. */
+		session_alarm(s, ALARM_COMMAND_NOT_SUPPORTED, NULL);
+		session_refuse(s, cmd.verb, ALARM_COMMAND_NOT_SUPPORTED,
+		    NULL);
+		return;
+	case SMTP_CMD_HELO:
+	case SMTP_CMD_EHLO:
+		free(s->helo_line);
+		s->helo_line = strndup(line, len);
+		log_escape(s->helo, sizeof(s->helo), cmd.args, cmd.argslen);
+		break;
+	case SMTP_CMD_MAIL:
+		if (session_tx_new(s) == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
+		log_escape(s->tx->from, sizeof(s->tx->from), cmd.args,
+		    cmd.argslen);
+		break;
+	default:
+		break;
+	}
+	session_forward(s, &cmd, line, len,
+	    session_group_end(cmd.verb) ? PENDING_GROUP_END : 0);
+}
+
+/*
+ * The verdict on a complete message body. Synchronous for now; the
+ * terminator is written only from here.
+ */
+static void
+session_end_of_data(struct session *s)
+{
+	struct pending		*p;
+	enum alarm_action	 act;
+	struct tx		*tx = s->tx;
+
+	session_set_state(s, SESSION_READY);
+	if (tx->data.flags & (DATA_BARE_CR | DATA_BARE_LF | DATA_NUL)) {
+		act = session_alarm(s, ALARM_BARE_LINE_ENDING, "side=body");
+		if (act == ALARM_BLOCK || act == ALARM_CLOSE) {
+			session_abort_upstream(s);
+			session_local(s, SMTP_CMD_DATA,
+			    PENDING_EOD | PENDING_GROUP_END |
+			    (act == ALARM_CLOSE ? PENDING_CLOSE : 0),
+			    "%s Bare CR or LF in message (%s)",
+			    act == ALARM_CLOSE ? "421 4.7.0" : "554 5.6.0",
+			    alarm_table[ALARM_BARE_LINE_ENDING].ident);
+			return;
+		}
+	}
+	if ((p = session_pending_new(s, SMTP_CMD_DATA,
+	    PENDING_EOD | PENDING_GROUP_END)) == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	evbuffer_add(bufferevent_get_output(s->server), ".\r\n", 3);
+}
+
+/* Body bytes: rebuilt by the data parser and streamed upstream. */
+static int
+session_body(struct session *s, struct evbuffer *in)
+{
+	struct evbuffer		*out = bufferevent_get_output(s->server);
+	struct evbuffer_iovec	 iov;
+	unsigned char		*src;
+	size_t			 inlen, used, outlen;
+	int			 done = 0;
+
+	while (!done && (inlen = evbuffer_get_length(in)) > 0) {
+		if (evbuffer_get_length(out) > SESSION_HIWAT) {
+			/* Backpressure: resume from the write callback. */
+			bufferevent_disable(s->client, EV_READ);
+			bufferevent_setwatermark(s->server, EV_WRITE,
+			    SESSION_LOWAT, 0);
+			return 0;
+		}
+		if (inlen > 16384)
+			inlen = 16384;
+		src = evbuffer_pullup(in, (ev_ssize_t)inlen);
+		if (evbuffer_reserve_space(out, (ev_ssize_t)(2 * inlen + 2),
+		    &iov, 1) < 1) {
+			session_close(s, "out of memory");
+			return -1;
+		}
+		done = data_parse(&s->tx->data, (const char *)src, inlen,
+		    &used, iov.iov_base, &outlen);
+		iov.iov_len = outlen;
+		evbuffer_commit_space(out, &iov, 1);
+		evbuffer_drain(in, used);
+		session_stats.bytes_in += used;
+	}
+	if (done)
+		session_end_of_data(s);
+	return 0;
+}
+
+/*
+ * Parse what the client sent, as far as the dialog allows: nothing
+ * after a group-ending command until its reply is in.
+ */
+static void
+session_process(struct session *s)
+{
+	struct evbuffer		*in;
+	unsigned char		*p;
+	size_t			 len, used;
+	int			 done;
+
+	if (s->closing || s->state == SESSION_CLOSING)
+		return;
+	in = bufferevent_get_input(s->client);
+	while (evbuffer_get_length(in) > 0 && !s->closing) {
+		if (s->state == SESSION_TUNNEL) {
+			if (s->server == NULL)
+				break;
+			evbuffer_add_buffer(bufferevent_get_output(s->server),
+			    in);
+			if (evbuffer_get_length(bufferevent_get_output(
+			    s->server)) > SESSION_HIWAT)
+				bufferevent_disable(s->client, EV_READ);
+			break;
+		}
+		if (s->waiting > 0 || s->state == SESSION_GREETING)
+			break;
+		if (s->state == SESSION_BODY) {
+			if (session_body(s, in) == -1)
+				return;
+			if (s->state == SESSION_BODY)
+				break;
+			continue;
+		}
+		if (s->line_fresh) {
+			s->line_early = s->early > 0;
+			s->line_fresh = 0;
+		}
+		len = evbuffer_get_length(in);
+		p = evbuffer_pullup(in, (ev_ssize_t)len);
+		done = smtp_line_parse(&s->cline, (const char *)p, len, &used);
+		evbuffer_drain(in, used);
+		s->early = s->early > used ? s->early - used : 0;
+		if (done == 1) {
+			s->line_fresh = 1;
+			session_command(s, s->cline.buf, s->cline.len,
+			    s->cline.flags, s->cline.total);
+		}
+		if (s->early == 0 && s->line_fresh)
+			s->early_alarm = -1;
+	}
+	if (!s->closing)
+		session_flush(s);
+}
+
+/*
+ * The reply to the head group-ending command has gone out: whatever
+ * the client sent before it saw that reply was pipelined without
+ * permission (RFC 2920 §3.1).
+ */
+static void
+session_check_early(struct session *s, struct pending *p)
+{
+	struct evbuffer		*in = bufferevent_get_input(s->client);
+	enum alarm_action	 act;
+	char			 detail[64];
+
+	if (evbuffer_get_length(in) == 0 || p->flags & PENDING_CLOSE)
+		return;
+	snprintf(detail, sizeof(detail), "after=%s bytes=%zu",
+	    p->flags & PENDING_EOD ? "end-of-data" : smtp_cmd_name(p->verb),
+	    evbuffer_get_length(in));
+	act = session_alarm(s, ALARM_PIPELINING_VIOLATION, detail);
+	if (act == ALARM_CLOSE) {
+		session_fail(s, "421 4.7.0", "protocol alarm");
+		return;
+	}
+	if (p->verb == SMTP_CMD_STARTTLS) {
+		/* RFC 3207 §5: discard anything sent before the 220. */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return;
+	}
+	if (act == ALARM_BLOCK) {
+		s->early = evbuffer_get_length(in);
+		s->early_alarm = ALARM_PIPELINING_VIOLATION;
+	}
+}
+
+/*
+ * Effects of a complete upstream reply on the dialog. May rewrite the
+ * reply (a DATA refused for pipelining).
+ */
+static void
+session_reply_effect(struct session *s, struct pending *p)
+{
+	int	 ok = p->code >= 200 && p->code < 300;
+
+	if (p->flags & PENDING_GREETING) {
+		session_set_state(s, SESSION_HELO);
+		if (s->early_talker == ALARM_BLOCK) {
+			s->early = evbuffer_get_length(
+			    bufferevent_get_input(s->client));
+			s->early_alarm = ALARM_EARLY_TALKER;
+		}
+		return;
+	}
+	if (p->flags & PENDING_EOD) {
+		s->messages++;
+		if (ok)
+			session_stats.messages_accepted++;
+		else
+			session_stats.messages_rejected++;
+		return;
+	}
+	switch (p->verb) {
+	case SMTP_CMD_HELO:
+	case SMTP_CMD_EHLO:
+		if (ok) {
+			session_tx_end(s);
+			session_set_state(s, SESSION_READY);
+		}
+		break;
+	case SMTP_CMD_MAIL:
+		if (ok)
+			session_set_state(s, SESSION_MAIL);
+		else
+			session_tx_end(s);
+		break;
+	case SMTP_CMD_RCPT:
+		if (ok && s->tx != NULL) {
+			s->tx->rcpts++;
+			session_set_state(s, SESSION_RCPT);
+		}
+		break;
+	case SMTP_CMD_RSET:
+		if (ok) {
+			session_tx_end(s);
+			if (s->state == SESSION_MAIL ||
+			    s->state == SESSION_RCPT)
+				session_set_state(s, SESSION_READY);
+		}
+		break;
+	case SMTP_CMD_DATA:
+		if (p->code != 354)
+			break;
+		if (s->tx == NULL && session_tx_new(s) == NULL) {
+			session_fail(s, "421 4.3.0", "out of memory");
+			return;
+		}
+		if (evbuffer_get_length(bufferevent_get_input(s->client)) >
+		    0) {
+			session_check_early(s, p);
+			if (s->closing)
+				return;
+			if (s->early_alarm != -1) {
+				/*
+				 * The body came before the 354: refuse
+				 * the message; the upstream, now in DATA,
+				 * must never see a terminator.
+				 */
+				evbuffer_drain(p->reply,
+				    evbuffer_get_length(p->reply));
+				evbuffer_add_printf(p->reply,
+				    "554 5.5.0 %s (%s)\r\n",
+				    alarm_table[ALARM_PIPELINING_VIOLATION].text,
+				    alarm_table[ALARM_PIPELINING_VIOLATION].ident);
+				p->code = 554;
+				session_abort_upstream(s);
+				session_tx_end(s);
+				session_set_state(s, SESSION_READY);
+				p->flags &= ~PENDING_GROUP_END;
+				s->waiting--;
+				return;
+			}
+			p->flags &= ~PENDING_GROUP_END;
+			s->waiting--;
+		}
+		session_set_state(s, SESSION_BODY);
+		break;
+	case SMTP_CMD_AUTH:
+		if (p->code == 334)
+			session_set_state(s, SESSION_AUTH);
+		else if (s->state == SESSION_AUTH)
+			session_set_state(s, SESSION_READY);
+		break;
+	case SMTP_CMD_QUIT:
+		p->flags |= PENDING_CLOSE;
+		break;
+	case SMTP_CMD_STARTTLS:
+		if (p->code == 220) {
+			session_alarm(s, ALARM_TLS_PASSTHROUGH, NULL);
+			session_tx_end(s);
+			session_set_state(s, SESSION_TUNNEL);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+session_log_message(struct session *s, struct pending *p)
+{
+	char		 reply[256];
+	size_t		 len;
+	unsigned char	*r;
+
+	len = evbuffer_get_length(p->reply);
+	r = evbuffer_pullup(p->reply, (ev_ssize_t)len);
+	while (len > 0 && (r[len - 1] == '\r' || r[len - 1] == '\n'))
+		len--;
+	log_info("session=%016llx event=message from=%s rcpts=%d size=%llu "
+	    "verdict=%s reply=\"%s\"", (unsigned long long)s->id,
+	    s->tx ? s->tx->from : "", s->tx ? s->tx->rcpts : 0,
+	    s->tx ? (unsigned long long)s->tx->data.bytes : 0ULL,
+	    p->flags & PENDING_LOCAL ? "reject" : "accept",
+	    log_escape(reply, sizeof(reply), (const char *)r, len));
+	session_tx_end(s);
+}
+
+/*
+ * Write every complete reply at the head of the queue to the client,
+ * in command order; then go on parsing if no group is open.
+ */
+static void
+session_flush(struct session *s)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->client);
+	struct pending	*p;
+	int		 close_after = 0, group_end;
+
+	while ((p = TAILQ_FIRST(&s->pending)) != NULL &&
+	    p->flags & PENDING_DONE) {
+		if (!(p->flags & PENDING_ABSORB)) {
+			if (p->flags & PENDING_EOD)
+				session_log_message(s, p);
+			evbuffer_add_buffer(out, p->reply);
+		}
+		close_after = p->flags & PENDING_CLOSE;
+		group_end = p->flags & PENDING_GROUP_END;
+		if (group_end && !(p->flags & PENDING_ABSORB) &&
+		    !close_after && s->waiting == 1)
+			session_check_early(s, p);
+		session_pending_free(s, p);
+		if (close_after) {
+			session_close(s, "quit");
+			return;
+		}
+		if (s->closing)
+			return;
+	}
+	session_timeouts(s);
+	if (s->waiting == 0 && s->state != SESSION_GREETING &&
+	    evbuffer_get_length(bufferevent_get_input(s->client)) > 0 &&
+	    !s->closing)
+		session_process(s);
+}
+
+/* A complete reply from the upstream: give it to its command. */
+static void
+session_upstream_reply(struct session *s)
+{
+	struct pending	*p;
+	int		 i;
+
+	TAILQ_FOREACH(p, &s->pending, entry)
+		if (!(p->flags & (PENDING_DONE | PENDING_LOCAL)))
+			break;
+	if (p == NULL) {
+		/* RFC 5321 §3.8: a server may send 421 at any time. */
+		if (s->reply.code == 421) {
+			session_fail(s, "421 4.4.2", "upstream closing");
+			return;
+		}
+		session_alarm(s, ALARM_INVALID_REPLY, "reason=unsolicited");
+		session_fail(s, "421 4.4.0", "unsolicited upstream reply");
+		return;
+	}
+	p->code = s->reply.code;
+	for (i = 0; i < s->reply.nlines; i++)
+		evbuffer_add_printf(p->reply, "%d%c%s\r\n", s->reply.code,
+		    i + 1 < s->reply.nlines ? '-' : ' ',
+		    smtp_reply_text(&s->reply, i));
+	p->flags |= PENDING_DONE;
+
+	if (s->upstream == UPSTREAM_REPLAY) {
+		/* Greeting, then the replayed EHLO/HELO, absorbed. */
+		if (p->code < 200 || p->code >= 300) {
+			session_fail(s, "421 4.4.1", "upstream refused replay");
+			return;
+		}
+		if (p->flags & PENDING_GREETING && s->helo_line != NULL)
+			evbuffer_add_printf(bufferevent_get_output(s->server),
+			    "%s\r\n", s->helo_line);
+		else {
+			s->upstream = UPSTREAM_READY;
+			evbuffer_add_buffer(bufferevent_get_output(s->server),
+			    s->upq);
+		}
+		return;
+	}
+	session_reply_effect(s, p);
+}
+
+static void
+session_server_read(struct bufferevent *bev, void *arg)
+{
+	struct session		*s = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	unsigned char		*buf;
+	const char		*errstr;
+	size_t			 len, used;
+	int			 r;
+
+	while (!s->closing && s->server == bev &&
+	    (len = evbuffer_get_length(in)) > 0) {
+		if (s->state == SESSION_TUNNEL) {
+			evbuffer_add_buffer(bufferevent_get_output(s->client),
+			    in);
+			if (evbuffer_get_length(bufferevent_get_output(
+			    s->client)) > SESSION_HIWAT)
+				bufferevent_disable(bev, EV_READ);
+			break;
+		}
+		buf = evbuffer_pullup(in, (ev_ssize_t)len);
+		r = smtp_line_parse(&s->sline, (const char *)buf, len, &used);
+		evbuffer_drain(in, used);
+		if (r == 0)
+			break;
+		if (s->sline.flags & SMTP_LINE_OVERFLOW ||
+		    s->sline.total + 2 > s->conf->limits.reply_line) {
+			if (session_alarm(s, ALARM_PROTOCOL_OVERFLOW,
+			    "side=upstream") == ALARM_CLOSE) {
+				session_fail(s, "421 4.4.0", "protocol alarm");
+				return;
+			}
+		}
+		if (s->sline.len == 0) {
+			if (session_alarm(s, ALARM_EMPTY_LINE,
+			    "side=upstream") == ALARM_CLOSE) {
+				session_fail(s, "421 4.4.0", "protocol alarm");
+				return;
+			}
+			continue;
+		}
+		r = smtp_reply_line(&s->reply, s->sline.buf, s->sline.len,
+		    &errstr);
+		if (r == -1) {
+			char	 esc[80], detail[160];
+
+			snprintf(detail, sizeof(detail), "reason=\"%s\" "
+			    "line=\"%s\"", errstr, log_escape(esc, sizeof(esc),
+			    s->sline.buf, s->sline.len));
+			smtp_reply_clear(&s->reply);
+			if (session_alarm(s, ALARM_INVALID_REPLY, detail) !=
+			    ALARM_PASS || 1) {
+				/*
+				 * A reply that cannot be read cannot be
+				 * matched to its command: the dialog is
+				 * lost whatever the action.
+				 */
+				session_local(s, SMTP_CMD_UNKNOWN,
+				    PENDING_CLOSE, "421 4.4.0 %s (%s)",
+				    alarm_table[ALARM_INVALID_REPLY].text,
+				    alarm_table[ALARM_INVALID_REPLY].ident);
+				session_fail(s, NULL, "invalid upstream reply");
+			}
+			return;
+		}
+		if (r == 1) {
+			session_upstream_reply(s);
+			smtp_reply_clear(&s->reply);
+		}
+	}
+	if (!s->closing)
+		session_flush(s);
+}
+
+static void
+session_server_write(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)bev;
+	/* Below the low watermark again: read the client's body on. */
+	if (s->state == SESSION_BODY || s->state == SESSION_TUNNEL) {
+		bufferevent_setwatermark(s->server, EV_WRITE, 0, 0);
+		bufferevent_enable(s->client, EV_READ);
+		session_process(s);
+	}
+}
+
+static void
+session_server_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+	int		 one = 1, fd;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		fd = bufferevent_getfd(bev);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (s->replay)
+			s->upstream = UPSTREAM_REPLAY;
+		else {
+			s->upstream = UPSTREAM_READY;
+			evbuffer_add_buffer(bufferevent_get_output(bev),
+			    s->upq);
+		}
+		session_timeouts(s);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		log_info("session=%016llx event=timeout side=upstream",
+		    (unsigned long long)s->id);
+		session_fail(s, s->upstream == UPSTREAM_CONNECTING ||
+		    s->state == SESSION_GREETING ? "421 4.4.1" : "421 4.4.2",
+		    "upstream timeout");
+		return;
+	}
+	if (s->upstream == UPSTREAM_CONNECTING) {
+		log_info("session=%016llx event=upstream-error dst=%s "
+		    "error=\"%s\"", (unsigned long long)s->id, s->dst_text,
+		    strerror(EVUTIL_SOCKET_ERROR()));
+		session_fail(s, "421 4.4.1", "upstream unavailable");
+		return;
+	}
+	if (s->state == SESSION_TUNNEL) {
+		session_close(s, "upstream closed");
+		return;
+	}
+	session_fail(s, "421 4.4.2", "upstream lost");
+}
+
+/*
+ * Open the upstream connection. replay: this is a second connection in
+ * the session; its greeting and the replayed EHLO/HELO are absorbed.
+ */
+static int
+session_connect(struct session *s, int replay)
+{
+	const struct sockaddr	*sa;
+	socklen_t		 salen;
+	struct timeval		 tv;
+
+	if (s->conf->mode == CONFIG_MODE_RELAY) {
+		sa = (const struct sockaddr *)&relay_ss;
+		salen = relay_sslen;
+	} else {
+		sa = (const struct sockaddr *)&s->dst_ss;
+		salen = s->dst_ss.ss_family == AF_INET6 ?
+		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	}
+	s->server = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (s->server == NULL) {
+		session_fail(s, "421 4.4.1", "out of memory");
+		return -1;
+	}
+	bufferevent_setcb(s->server, session_server_read, session_server_write,
+	    session_server_event, s);
+	tv.tv_sec = s->conf->timeouts.connect;
+	tv.tv_usec = 0;
+	bufferevent_set_timeouts(s->server, &tv, &tv);
+	s->upstream = UPSTREAM_CONNECTING;
+	s->replay = replay;
+	smtp_line_reset(&s->sline);
+	smtp_reply_clear(&s->reply);
+	if (replay) {
+		log_info("session=%016llx event=reconnect dst=%s",
+		    (unsigned long long)s->id, s->dst_text);
+		if (session_pending_new(s, SMTP_CMD_UNKNOWN,
+		    PENDING_ABSORB | PENDING_GREETING) == NULL ||
+		    (s->helo_line != NULL && session_pending_new(s,
+		    SMTP_CMD_EHLO, PENDING_ABSORB) == NULL)) {
+			session_close(s, "out of memory");
+			return -1;
+		}
+	}
+	if (bufferevent_socket_connect(s->server, sa, (int)salen) == -1) {
+		log_info("session=%016llx event=upstream-error error=\"%s\"",
+		    (unsigned long long)s->id,
+		    strerror(EVUTIL_SOCKET_ERROR()));
+		session_fail(s, "421 4.4.1", "upstream unavailable");
+		return -1;
+	}
+	bufferevent_enable(s->server, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/*
+ * Drop the upstream connection without ever sending what would end a
+ * message (RFC 5321 §4.1.1.4: an unterminated message is not
+ * delivered). The next command that needs the upstream reconnects.
+ */
+static void
+session_abort_upstream(struct session *s)
+{
+	struct pending	*p, *next;
+
+	if (s->server != NULL) {
+		bufferevent_free(s->server);
+		s->server = NULL;
+	}
+	s->upstream = UPSTREAM_NONE;
+	evbuffer_drain(s->upq, evbuffer_get_length(s->upq));
+	/* Replies the old upstream still owed are answered here. */
+	TAILQ_FOREACH_SAFE(p, &s->pending, entry, next) {
+		if (p->flags & (PENDING_DONE | PENDING_LOCAL))
+			continue;
+		p->flags |= PENDING_DONE | PENDING_LOCAL;
+		p->code = 451;
+		evbuffer_add_printf(p->reply,
+		    "451 4.3.0 Transaction aborted, try again\r\n");
+	}
+}
+
+/*
+ * Give up on the session: the client gets code (a "421 x.y.z") if the
+ * dialog allows a reply, after every reply already due, then close.
+ */
+static void
+session_fail(struct session *s, const char *code, const char *reason)
+{
+	struct pending	*p, *next;
+	struct evbuffer	*out = bufferevent_get_output(s->client);
+
+	if (s->closing)
+		return;
+	/* Replies already complete still go out, in order. */
+	TAILQ_FOREACH_SAFE(p, &s->pending, entry, next) {
+		if (!(p->flags & PENDING_DONE))
+			break;
+		if (!(p->flags & PENDING_ABSORB))
+			evbuffer_add_buffer(out, p->reply);
+		session_pending_free(s, p);
+	}
+	if (code != NULL && s->state != SESSION_TUNNEL)
+		evbuffer_add_printf(out, "%s %s %s\r\n", code,
+		    s->conf->hostname, reason);
+	session_close(s, reason);
+}
+
+static void
+session_free(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+	struct pending	*p;
+
+	(void)fd;
+	(void)ev;
+	log_info("session=%016llx event=close client=%s orig_dst=%s helo=%s "
+	    "messages=%d duration=%lld reason=\"%s\"",
+	    (unsigned long long)s->id, s->client_text, s->dst_text,
+	    s->helo[0] ? s->helo : "-", s->messages,
+	    (long long)(time(NULL) - s->started), s->close_reason);
+	while ((p = TAILQ_FIRST(&s->pending)) != NULL)
+		session_pending_free(s, p);
+	if (s->server != NULL) {
+		bufferevent_free(s->server);
+		s->server = NULL;
+	}
+	if (s->client != NULL) {
+		bufferevent_free(s->client);
+		s->client = NULL;
+	}
+	if (s->upq != NULL)
+		evbuffer_free(s->upq);
+	smtp_line_free(&s->cline);
+	smtp_line_free(&s->sline);
+	smtp_reply_free(&s->reply);
+	session_tx_end(s);
+	free(s->helo_line);
+	event_free(s->ev_free);
+	TAILQ_REMOVE(&sessions, s, entry);
+	nsessions--;
+	session_stats.active--;
+	config_unref(s->conf);
+	free(s);
+}
+
+/*
+ * The one way out: stop reading, drop the upstream, let the client's
+ * last replies drain (bounded), then free everything.
+ */
+static void
+session_close(struct session *s, const char *reason)
+{
+	struct timeval	 tv = { SESSION_FLUSH_TIMEOUT, 0 };
+
+	if (s->closing)
+		return;
+	s->closing = 1;
+	s->close_reason = reason;
+	session_set_state(s, SESSION_CLOSING);
+	if (s->server != NULL) {
+		bufferevent_free(s->server);
+		s->server = NULL;
+	}
+	if (s->client == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(s->client)) == 0) {
+		/* Freed from the loop: callers up the stack still hold s. */
+		event_active(s->ev_free, 0, 0);
+		return;
+	}
+	bufferevent_disable(s->client, EV_READ);
+	bufferevent_setwatermark(s->client, EV_WRITE, 0, 0);
+	bufferevent_set_timeouts(s->client, NULL, &tv);
+}
+
+static void
+session_client_read(struct bufferevent *bev, void *arg)
+{
+	struct session		*s = arg;
+
+	(void)bev;
+	if (s->state == SESSION_GREETING && !s->closing) {
+		/*
+		 * Talking before the greeting (smtp:242): checked once; the
+		 * bytes wait, bounded by the read watermark.
+		 */
+		if (s->early_talker != -1)
+			return;
+		s->early_talker = session_alarm(s, ALARM_EARLY_TALKER, NULL);
+		if (s->early_talker == ALARM_CLOSE)
+			session_fail(s, "421 4.7.0", "early talker");
+		return;
+	}
+	session_process(s);
+}
+
+static void
+session_client_write(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)bev;
+	if (s->closing) {
+		event_active(s->ev_free, 0, 0);
+		return;
+	}
+	if (s->state == SESSION_TUNNEL && s->server != NULL)
+		bufferevent_enable(s->server, EV_READ);
+}
+
+static void
+session_client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)bev;
+	if (s->closing) {
+		/* The client is gone or will not read its last reply. */
+		event_active(s->ev_free, 0, 0);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT) {
+		log_info("session=%016llx event=timeout side=client state=%s",
+		    (unsigned long long)s->id, session_state_names[s->state]);
+		session_fail(s, "421 4.4.2", "timeout");
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		session_close(s, s->state == SESSION_BODY ?
+		    "client disconnected during data" : "client disconnected");
+	else
+		session_close(s, "client error");
+}
+
+int
+session_new(struct event_base *base, struct config *conf, int fd,
+    const struct sockaddr *client, socklen_t clientlen,
+    const struct sockaddr *dst, socklen_t dstlen, int loop)
+{
+	struct session	*s;
+	struct pending	*p;
+	int		 one = 1;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		return -1;
+	}
+	if (session_next_id == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		session_next_id = ((uint64_t)ts.tv_sec << 24) ^
+		    (uint64_t)ts.tv_nsec;
+	}
+	s->id = session_next_id++;
+	s->conf = config_ref(conf);
+	s->base = base;
+	s->started = time(NULL);
+	s->close_reason = "";
+	s->early_alarm = -1;
+	s->early_talker = -1;
+	s->line_fresh = 1;
+	TAILQ_INIT(&s->pending);
+	memcpy(&s->client_ss, client, clientlen);
+	memcpy(&s->dst_ss, dst, dstlen);
+	session_addr_text(client, s->client_text, sizeof(s->client_text));
+	session_addr_text(dst, s->dst_text, sizeof(s->dst_text));
+	TAILQ_INSERT_TAIL(&sessions, s, entry);
+	nsessions++;
+	session_stats.sessions++;
+	session_stats.active++;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s->ev_free = event_new(base, -1, 0, session_free, s);
+	s->client = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->ev_free == NULL || s->client == NULL) {
+		if (s->ev_free != NULL)
+			event_free(s->ev_free);
+		TAILQ_REMOVE(&sessions, s, entry);
+		nsessions--;
+		session_stats.active--;
+		config_unref(s->conf);
+		free(s);
+		close(fd);
+		return -1;
+	}
+	bufferevent_setcb(s->client, session_client_read, session_client_write,
+	    session_client_event, s);
+	bufferevent_setwatermark(s->client, EV_READ, 0, SESSION_INPUT_MAX);
+	if ((s->upq = evbuffer_new()) == NULL ||
+	    smtp_line_init(&s->cline,
+	    conf->alarm_action[ALARM_PROTOCOL_OVERFLOW] >= ALARM_BLOCK ?
+	    conf->limits.command_line : SESSION_LONGLINE) == -1 ||
+	    smtp_line_init(&s->sline, SESSION_LONGLINE) == -1)
+		goto fail;
+	smtp_reply_init(&s->reply);
+	log_info("session=%016llx event=connect client=%s orig_dst=%s",
+	    (unsigned long long)s->id, s->client_text, s->dst_text);
+	bufferevent_enable(s->client, EV_READ | EV_WRITE);
+
+	if (loop) {
+		log_warnx("session=%016llx event=loop orig_dst=%s",
+		    (unsigned long long)s->id, s->dst_text);
+		session_set_state(s, SESSION_REFUSED);
+		session_local(s, SMTP_CMD_UNKNOWN, 0, "554 5.4.6 %s Mail loop: "
+		    "the destination is this proxy", conf->hostname);
+		session_flush(s);
+		return 0;
+	}
+	if ((p = session_pending_new(s, SMTP_CMD_UNKNOWN,
+	    PENDING_GREETING)) == NULL)
+		goto fail;
+	if (session_connect(s, 0) == -1)
+		return 0;	/* the client has its 421 */
+	session_timeouts(s);
+	return 0;
+ fail:
+	session_close(s, "out of memory");
+	return -1;
+}
+
+int
+session_count_client(const struct sockaddr *sa)
+{
+	struct session	*s;
+	int		 n = 0;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (session_same_host((struct sockaddr *)&s->client_ss, sa))
+			n++;
+	return n;
+}
+
+int
+session_count(void)
+{
+	return nsessions;
+}
+
+int
+session_shutdown_all(void)
+{
+	struct session	*s, *next;
+	int		 n = 0;
+
+	TAILQ_FOREACH_SAFE(s, &sessions, entry, next) {
+		if (s->closing)
+			continue;
+		session_fail(s, "421 4.3.2", "shutting down");
+		n++;
+	}
+	return n;
+}
+
+void
+session_set_upstream(const struct sockaddr *sa, socklen_t salen)
+{
+	memcpy(&relay_ss, sa, salen);
+	relay_sslen = salen;
+}

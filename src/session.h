@@ -1,0 +1,51 @@
+/*
+ * One client connection and its upstream connection: the SMTP dialog
+ * followed on both sides (RFC 5321, RFC 2920 pipelining, RFC 3207
+ * STARTTLS passthrough).
+ */
+#ifndef SMTPPROXY_SESSION_H
+#define SMTPPROXY_SESSION_H
+
+#include <sys/socket.h>
+
+#include <stdint.h>
+
+struct event_base;
+struct config;
+struct session;
+
+/* Counters kept across sessions, logged on SIGUSR1. */
+struct session_stats {
+	uint64_t	 sessions;	/* accepted */
+	uint64_t	 active;
+	uint64_t	 refused;	/* over max_sessions[_per_client] */
+	uint64_t	 messages_accepted;
+	uint64_t	 messages_rejected;
+	uint64_t	 alarms;
+	uint64_t	 bytes_in;	/* body bytes from clients */
+};
+
+extern struct session_stats	session_stats;
+
+/*
+ * Take over an accepted, non-blocking socket. dst is where the client
+ * meant to go (SO_ORIGINAL_DST, or the listener address in relay mode);
+ * loop is set when that is the proxy itself. The session holds a
+ * reference to conf for its whole life. Returns 0, or -1 (fd closed).
+ */
+int	session_new(struct event_base *, struct config *, int fd,
+	    const struct sockaddr *client, socklen_t clientlen,
+	    const struct sockaddr *dst, socklen_t dstlen, int loop);
+/* Sessions from this address (for max_sessions_per_client). */
+int	session_count_client(const struct sockaddr *);
+int	session_count(void);
+/*
+ * Shutdown: every session still open gets "421 4.3.2" and is closed
+ * (after shutdown_grace). Returns the number of sessions closed.
+ */
+int	session_shutdown_all(void);
+
+/* Relay mode: where every session connects (resolved at start). */
+void	session_set_upstream(const struct sockaddr *, socklen_t);
+
+#endif

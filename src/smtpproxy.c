@@ -1,2 +1,301 @@
-/* placeholder */
-typedef int smtpproxy_placeholder;
+/*
+ * smtpproxy: options, start-up, signals.
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <netdb.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "scan.h"
+#include "session.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR	"/usr/local/etc"
+#endif
+
+static struct config	*conf;
+static const char	*conf_path = SYSCONFDIR "/smtpproxy.conf";
+static int		 verbose;
+static struct event	*ev_grace;
+static struct event	*ev_poll;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: smtpproxy [-dnVv] [-f file]\n");
+	exit(1);
+}
+
+static void
+print_error(const char *msg)
+{
+	fprintf(stderr, "%s\n", msg);
+}
+
+static void
+log_config_error(const char *msg)
+{
+	log_error("%s", msg);
+}
+
+static void
+print_version(void)
+{
+	printf("smtpproxy %s\n", PACKAGE_VERSION);
+	printf("libevent %s\n", event_get_version());
+	printf("OpenSSL %s\n", OpenSSL_version(OPENSSL_VERSION_STRING));
+	printf("libclamav %s\n", scan_version());
+}
+
+/* Relay mode: resolve upstream once, at start and on reload. */
+static int
+resolve_upstream(struct config *c)
+{
+	struct addrinfo	 hints, *res;
+	int		 error;
+
+	if (c->mode != CONFIG_MODE_RELAY)
+		return 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	error = getaddrinfo(c->upstream_host, c->upstream_port, &hints, &res);
+	if (error != 0) {
+		log_error("upstream %s:%s: %s", c->upstream_host,
+		    c->upstream_port, gai_strerror(error));
+		return -1;
+	}
+	session_set_upstream(res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static void
+drop_privileges(const char *user)
+{
+	struct passwd	*pw;
+
+	if (user == NULL) {
+		if (geteuid() == 0)
+			log_warnx("running as root: set \"user\" to drop "
+			    "privileges");
+		return;
+	}
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("user %s: no such user", user);
+	if (setgroups(1, &pw->pw_gid) == -1 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", user);
+}
+
+static void
+write_pidfile(const char *path)
+{
+	FILE	*fp;
+
+	if (path == NULL)
+		return;
+	if ((fp = fopen(path, "w")) == NULL)
+		fatal("%s", path);
+	fprintf(fp, "%ld\n", (long)getpid());
+	fclose(fp);
+}
+
+static void
+on_hup(evutil_socket_t sig, short ev, void *arg)
+{
+	struct config	*nconf;
+
+	(void)sig;
+	(void)ev;
+	(void)arg;
+	log_info("event=reload path=%s", conf_path);
+	if ((nconf = config_load(conf_path, log_config_error)) == NULL) {
+		log_error("event=reload-failed: keeping the running "
+		    "configuration");
+		return;
+	}
+	if (resolve_upstream(nconf) == -1) {
+		config_unref(nconf);
+		log_error("event=reload-failed: keeping the running "
+		    "configuration");
+		return;
+	}
+	/* New sessions use it; open ones keep the one they started with. */
+	config_unref(conf);
+	conf = nconf;
+	listener_set_config(conf);
+	log_setlevel(conf->log_level + verbose);
+	log_info("event=reloaded");
+}
+
+static void
+on_grace(evutil_socket_t fd, short ev, void *arg)
+{
+	struct event_base	*base = arg;
+
+	(void)fd;
+	(void)ev;
+	if (session_count() == 0) {
+		event_base_loopexit(base, NULL);
+		return;
+	}
+	log_info("event=shutdown-grace-over sessions=%d", session_count());
+	session_shutdown_all();
+	/* Let the last replies drain, then stop. */
+	event_base_loopexit(base, &(struct timeval){ 2, 0 });
+}
+
+static void
+on_poll_idle(evutil_socket_t fd, short ev, void *arg)
+{
+	struct event_base	*base = arg;
+
+	(void)fd;
+	(void)ev;
+	if (session_count() == 0)
+		event_base_loopexit(base, NULL);
+}
+
+static void
+on_term(evutil_socket_t sig, short ev, void *arg)
+{
+	struct event_base	*base = arg;
+	struct timeval		 tv = { conf->shutdown_grace, 0 };
+	struct timeval		 ptv = { 0, 200000 };
+
+	(void)ev;
+	if (ev_grace != NULL) {
+		log_info("event=shutdown-now");
+		on_grace(-1, 0, base);
+		return;
+	}
+	log_info("event=shutdown signal=%d sessions=%d grace=%d",
+	    (int)sig, session_count(), conf->shutdown_grace);
+	listener_close_all();
+	ev_grace = evtimer_new(base, on_grace, base);
+	evtimer_add(ev_grace, &tv);
+	ev_poll = event_new(base, -1, EV_PERSIST, on_poll_idle, base);
+	event_add(ev_poll, &ptv);
+}
+
+static void
+on_usr1(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)sig;
+	(void)ev;
+	(void)arg;
+	log_info("event=counters sessions=%llu active=%llu refused=%llu "
+	    "messages_accepted=%llu messages_rejected=%llu alarms=%llu "
+	    "bytes_in=%llu",
+	    (unsigned long long)session_stats.sessions,
+	    (unsigned long long)session_stats.active,
+	    (unsigned long long)session_stats.refused,
+	    (unsigned long long)session_stats.messages_accepted,
+	    (unsigned long long)session_stats.messages_rejected,
+	    (unsigned long long)session_stats.alarms,
+	    (unsigned long long)session_stats.bytes_in);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct event_base	*base;
+	struct event		*ev_hup, *ev_term, *ev_int, *ev_usr1;
+	int			 ch, foreground = 0, check = 0;
+
+	while ((ch = getopt(argc, argv, "df:nVv")) != -1) {
+		switch (ch) {
+		case 'd':
+			foreground = 1;
+			break;
+		case 'f':
+			conf_path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			print_version();
+			return 0;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	if ((conf = config_load(conf_path, print_error)) == NULL)
+		return 1;
+	if (check) {
+		printf("configuration OK\n");
+		config_unref(conf);
+		return 0;
+	}
+
+	log_init(foreground, conf->syslog_facility);
+	log_setlevel(conf->log_level + verbose);
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground && daemon(0, 0) == -1)
+		fatal("daemon");
+
+	if ((base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	if (resolve_upstream(conf) == -1)
+		return 1;
+	if (listener_bind(base, conf) == -1)
+		return 1;
+	write_pidfile(conf->pidfile);
+	drop_privileges(conf->user);
+
+	ev_hup = evsignal_new(base, SIGHUP, on_hup, base);
+	ev_term = evsignal_new(base, SIGTERM, on_term, base);
+	ev_int = evsignal_new(base, SIGINT, on_term, base);
+	ev_usr1 = evsignal_new(base, SIGUSR1, on_usr1, base);
+	evsignal_add(ev_hup, NULL);
+	evsignal_add(ev_term, NULL);
+	evsignal_add(ev_int, NULL);
+	evsignal_add(ev_usr1, NULL);
+	log_info("event=start version=%s mode=%s", PACKAGE_VERSION,
+	    conf->mode == CONFIG_MODE_RELAY ? "relay" : "transparent");
+
+	event_base_dispatch(base);
+
+	log_info("event=stop");
+	if (conf->pidfile != NULL)
+		unlink(conf->pidfile);
+	event_free(ev_hup);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_free(ev_usr1);
+	if (ev_grace != NULL)
+		event_free(ev_grace);
+	if (ev_poll != NULL)
+		event_free(ev_poll);
+	listener_close_all();
+	config_unref(conf);
+	event_base_free(base);
+	return 0;
+}
