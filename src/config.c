@@ -1,2 +1,1167 @@
-/* placeholder */
-typedef int smtpproxy_placeholder;
+/*
+ * Configuration: the libconfuse option tables, the validators that run
+ * while the file is parsed, and the compilation of the parsed tree into
+ * the immutable struct config of config.h.
+ *
+ * Error reporting. libconfuse gives a value callback the section being
+ * parsed, whose line is that of the value, but keeps no line per option
+ * afterwards. So every value is checked in its parse callback, where
+ * the line is known; a callback that finds an error reports it and
+ * returns success, so that parsing goes on and every bad value in the
+ * file is reported in one run. Only what libconfuse itself rejects (a
+ * syntax error, an unknown key, a duplicate section title) stops the
+ * parse. Checks that involve several keys run after the parse and use
+ * the lines the callbacks recorded.
+ *
+ * libconfuse keeps its lexer in globals: config_load() is not
+ * reentrant and runs on the main thread only (start-up and SIGHUP).
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <confuse.h>
+#include <errno.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "alarm.h"
+#include "config.h"
+#include "log.h"
+
+#define CONFIG_ROOT		"root"	/* libconfuse's name of the top level */
+
+/* How a numeric value is written. */
+enum config_kind {
+	CONFIG_COUNT,		/* plain decimal number */
+	CONFIG_SIZE,		/* bytes, or K, M, G (powers of 1024) */
+	CONFIG_DURATION		/* seconds, or s, m, h */
+};
+
+/* The C type of the struct config field a number is stored in. */
+enum config_ctype {
+	CONFIG_CT_INT,
+	CONFIG_CT_SIZE,
+	CONFIG_CT_U64
+};
+
+/*
+ * Semantics of a numeric key: its syntax, its range and where it goes.
+ * The default is in the libconfuse table below. Every CFG_INT_CB with
+ * config_cb_number must have a row here.
+ */
+struct config_num {
+	const char		*section;
+	const char		*name;
+	enum config_kind	 kind;
+	long			 min;
+	long			 max;
+	const char		*why;	/* reason for min, or NULL */
+	size_t			 off;
+	enum config_ctype	 ctype;
+};
+
+#define NUM_INT(f)	offsetof(struct config, f), CONFIG_CT_INT
+#define NUM_SIZE(f)	offsetof(struct config, f), CONFIG_CT_SIZE
+#define NUM_U64(f)	offsetof(struct config, f), CONFIG_CT_U64
+
+#define KIB		1024L
+#define MIB		(1024L * KIB)
+#define GIB		(1024L * MIB)
+#define DAY		(24 * 3600L)
+
+static const struct config_num config_nums[] = {
+	{ CONFIG_ROOT, "max_sessions", CONFIG_COUNT, 1, 1000000, NULL,
+	    NUM_INT(max_sessions) },
+	{ CONFIG_ROOT, "max_sessions_per_client", CONFIG_COUNT, 1, 1000000,
+	    NULL, NUM_INT(max_sessions_per_client) },
+	{ CONFIG_ROOT, "shutdown_grace", CONFIG_DURATION, 0, DAY, NULL,
+	    NUM_INT(shutdown_grace) },
+
+	{ "timeouts", "connect", CONFIG_DURATION, 1, DAY, NULL,
+	    NUM_INT(timeouts.connect) },
+	{ "timeouts", "greeting", CONFIG_DURATION, 1, DAY, NULL,
+	    NUM_INT(timeouts.greeting) },
+	{ "timeouts", "command", CONFIG_DURATION, 1, DAY, NULL,
+	    NUM_INT(timeouts.command) },
+	{ "timeouts", "reply", CONFIG_DURATION, 1, DAY, NULL,
+	    NUM_INT(timeouts.reply) },
+	{ "timeouts", "data_block", CONFIG_DURATION, 1, DAY, NULL,
+	    NUM_INT(timeouts.data_block) },
+	{ "timeouts", "data_end", CONFIG_DURATION, 1, DAY, NULL,
+	    NUM_INT(timeouts.data_end) },
+	{ "timeouts", "idle", CONFIG_DURATION, 1, DAY, NULL,
+	    NUM_INT(timeouts.idle) },
+
+	/*
+	 * The minimums are the sizes RFC 5321 §4.5.3.1 and RFC 5322 §2.1.1
+	 * require every implementation to accept: a smaller limit would
+	 * refuse or flag conforming mail.
+	 */
+	{ "limits", "command_line", CONFIG_SIZE, 512, 64 * KIB,
+	    "RFC 5321 section 4.5.3.1.4", NUM_SIZE(limits.command_line) },
+	{ "limits", "reply_line", CONFIG_SIZE, 512, 64 * KIB,
+	    "RFC 5321 section 4.5.3.1.5", NUM_SIZE(limits.reply_line) },
+	{ "limits", "header_line", CONFIG_SIZE, 998, MIB,
+	    "RFC 5322 section 2.1.1", NUM_SIZE(limits.header_line) },
+	{ "limits", "text_line", CONFIG_SIZE, 1000, MIB,
+	    "RFC 5321 section 4.5.3.1.6", NUM_SIZE(limits.text_line) },
+	{ "limits", "recipients", CONFIG_COUNT, 1, 1000000, NULL,
+	    NUM_SIZE(limits.recipients) },
+	{ "limits", "message_size", CONFIG_SIZE, KIB, 1024 * GIB, NULL,
+	    NUM_U64(limits.message_size) },
+	{ "limits", "address", CONFIG_SIZE, 256, 4 * KIB,
+	    "RFC 5321 section 4.5.3.1.3", NUM_SIZE(limits.address) },
+};
+
+/* String keys that name one of a fixed set of values. */
+struct config_enum {
+	const char	*section;
+	const char	*name;
+	int		(*parse)(const char *);	/* value, or -1 */
+	const char	*choices;		/* for the error message */
+};
+
+static int	config_mode_parse(const char *);
+
+static const struct config_enum config_enums[] = {
+	{ CONFIG_ROOT, "mode", config_mode_parse, "transparent or relay" },
+	{ CONFIG_ROOT, "log_level", log_level_parse,
+	    "error, warning, info or debug" },
+	{ CONFIG_ROOT, "syslog_facility", log_facility_parse,
+	    "mail, daemon, user or local0 to local7" },
+	{ "alarm", "action", alarm_action_parse, "pass, log, block or close" },
+};
+
+/* The line of the last value a callback saw for an option. */
+struct config_mark {
+	const cfg_opt_t	*opt;
+	int		 line;
+	int		 bad;	/* the value was reported as an error */
+};
+
+/* State of one config_load(); libconfuse callbacks carry no argument. */
+struct config_ld {
+	config_errfn		 errfn;
+	int			 nerrors;
+	struct config_mark	*marks;
+	size_t			 nmarks;
+
+	/* Alarm sections seen so far, by alarm id. */
+	const cfg_t		*alarm_sec[ALARM_COUNT];
+	int			 alarm_line[ALARM_COUNT];
+	enum alarm_action	 alarm_action[ALARM_COUNT];
+};
+
+static struct config_ld	*config_ld;
+
+/*
+ * Parsers. Pure: no libconfuse, no state.
+ */
+
+/*
+ * Leading decimal digits of s into *v_r, *end_r past them. Returns 0,
+ * -1 if s does not start with a digit, -2 if the number passes max.
+ */
+static int
+config_parse_digits(const char *s, uint64_t max, const char **end_r,
+    uint64_t *v_r)
+{
+	uint64_t	 v = 0, d;
+	const char	*p;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (p = s; *p >= '0' && *p <= '9'; p++) {
+		d = (uint64_t)(*p - '0');
+		if (v > (max - d) / 10)
+			return -2;
+		v = v * 10 + d;
+	}
+	*end_r = p;
+	*v_r = v;
+	return 0;
+}
+
+/*
+ * A number with an optional one-letter unit from units (a string of
+ * letter/multiplier pairs in mults). Returns 0, -1 on a syntax error, -2
+ * if the result passes max.
+ */
+static int
+config_parse_unit(const char *s, const char *units, const uint64_t *mults,
+    uint64_t max, uint64_t *v_r)
+{
+	const char	*p, *u;
+	uint64_t	 v, mult = 1;
+	int		 rv;
+
+	if ((rv = config_parse_digits(s, UINT64_MAX, &p, &v)) == -1)
+		return -1;
+	if (rv == -2) {
+		/* Too many digits; still a syntax error if garbage follows. */
+		p = s + strspn(s, "0123456789");
+		if (*p != '\0' && (p[1] != '\0' ||
+		    strchr(units, *p) == NULL))
+			return -1;
+		return -2;
+	}
+	if (*p != '\0') {
+		if (p[1] != '\0' || (u = strchr(units, *p)) == NULL)
+			return -1;
+		mult = mults[u - units];
+	}
+	if (v > max / mult)
+		return -2;
+	*v_r = v * mult;
+	return 0;
+}
+
+static int
+config_size(const char *s, uint64_t *size_r)
+{
+	static const uint64_t	 mults[] = {
+		1024, 1024, 1024 * 1024, 1024 * 1024,
+		1024 * 1024 * 1024, 1024 * 1024 * 1024
+	};
+
+	return config_parse_unit(s, "kKmMgG", mults, UINT64_MAX, size_r);
+}
+
+static int
+config_duration(const char *s, int *secs_r)
+{
+	static const uint64_t	 mults[] = { 1, 60, 3600 };
+	uint64_t		 v;
+	int			 rv;
+
+	if ((rv = config_parse_unit(s, "smh", mults, INT_MAX, &v)) != 0)
+		return rv;
+	*secs_r = (int)v;
+	return 0;
+}
+
+/*
+ * Bytes: decimal digits with an optional K, M or G (either case; powers
+ * of 1024). No sign, no space, no other suffix.
+ */
+int
+config_parse_size(const char *s, uint64_t *size_r)
+{
+	return config_size(s, size_r) == 0 ? 0 : -1;
+}
+
+/* Seconds: decimal digits with an optional s, m or h; at most INT_MAX. */
+int
+config_parse_duration(const char *s, int *secs_r)
+{
+	return config_duration(s, secs_r) == 0 ? 0 : -1;
+}
+
+/*
+ * RFC 1123 §2.1 host name: dot-separated labels of letters, digits and
+ * hyphens, 1 to 63 octets, not starting or ending with a hyphen; 253
+ * octets at most. A name made only of digits and dots must be a valid
+ * IPv4 address.
+ */
+static int
+config_valid_hostname(const char *s)
+{
+	const char	*p;
+	size_t		 label = 0;
+	int		 alpha = 0;
+	struct in_addr	 in;
+
+	if (*s == '\0' || strlen(s) > 253)
+		return 0;
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (label == 0 || p[-1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    *p == '-')
+			alpha = 1;
+		else if (*p < '0' || *p > '9')
+			return 0;
+		if (label == 0 && *p == '-')
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	if (label == 0 || p[-1] == '-')
+		return 0;
+	if (!alpha && inet_pton(AF_INET, s, &in) != 1)
+		return 0;
+	return 1;
+}
+
+/*
+ * Split "host:port", "[v6]:port". Hosts are host names or IPv4
+ * addresses, or IPv6 addresses in brackets; ports are 1 to 65535 in
+ * decimal. On success stores malloc'ed copies in *host_r and *port_r
+ * when they are not NULL and returns 0; on error stores a reason in
+ * *errstr_r and returns -1.
+ */
+static int
+config_hostport(const char *s, char **host_r, char **port_r,
+    int *v6_r, const char **errstr_r)
+{
+	const char	*colon, *hs, *he, *p;
+	char		 host[256];
+	uint64_t	 port;
+	struct in6_addr	 in6;
+	size_t		 hlen;
+	int		 v6 = 0;
+
+	if (*s == '[') {
+		v6 = 1;
+		hs = s + 1;
+		if ((he = strchr(hs, ']')) == NULL) {
+			*errstr_r = "missing ] after the IPv6 address";
+			return -1;
+		}
+		if (he[1] != ':') {
+			*errstr_r = he[1] == '\0' ? "missing port" :
+			    "expected :port after ]";
+			return -1;
+		}
+		colon = he + 1;
+	} else {
+		hs = s;
+		if ((colon = strchr(s, ':')) == NULL) {
+			*errstr_r = "missing port";
+			return -1;
+		}
+		if (strchr(colon + 1, ':') != NULL) {
+			*errstr_r = "an IPv6 address must be in brackets, "
+			    "as in [::1]:25";
+			return -1;
+		}
+		he = colon;
+	}
+	hlen = (size_t)(he - hs);
+	if (hlen == 0) {
+		*errstr_r = "missing host";
+		return -1;
+	}
+	if (hlen >= sizeof(host)) {
+		*errstr_r = "host too long";
+		return -1;
+	}
+	memcpy(host, hs, hlen);
+	host[hlen] = '\0';
+	if (v6) {
+		if (inet_pton(AF_INET6, host, &in6) != 1) {
+			*errstr_r = "invalid IPv6 address";
+			return -1;
+		}
+	} else if (!config_valid_hostname(host)) {
+		*errstr_r = "invalid host name or IPv4 address";
+		return -1;
+	}
+
+	if (colon[1] == '\0') {
+		*errstr_r = "missing port";
+		return -1;
+	}
+	if (config_parse_digits(colon + 1, 65535, &p, &port) != 0 ||
+	    *p != '\0' || port == 0) {
+		*errstr_r = "invalid port (1 to 65535)";
+		return -1;
+	}
+
+	if (host_r != NULL && (*host_r = strdup(host)) == NULL) {
+		*errstr_r = strerror(errno);
+		return -1;
+	}
+	if (port_r != NULL && (*port_r = strdup(colon + 1)) == NULL) {
+		*errstr_r = strerror(errno);
+		if (host_r != NULL) {
+			free(*host_r);
+			*host_r = NULL;
+		}
+		return -1;
+	}
+	if (v6_r != NULL)
+		*v6_r = v6;
+	return 0;
+}
+
+int
+config_parse_hostport(const char *s, char **host_r, char **port_r)
+{
+	const char	*errstr;
+
+	return config_hostport(s, host_r, port_r, NULL, &errstr);
+}
+
+/*
+ * A numeric "ip:port" or "[ipv6]:port" into a socket address; for
+ * listen. Returns 0 or -1 with a reason in *errstr_r.
+ */
+static int
+config_addr(const char *s, struct config_addr *a, const char **errstr_r)
+{
+	struct sockaddr_in	*sin;
+	struct sockaddr_in6	*sin6;
+	char			*host, *port;
+	int			 v6, n, rv = -1;
+
+	if (config_hostport(s, &host, &port, &v6, errstr_r) == -1)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	if (v6) {
+		sin6 = (struct sockaddr_in6 *)&a->ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)atoi(port));
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+			*errstr_r = "invalid IPv6 address";
+			goto done;
+		}
+		a->sslen = sizeof(*sin6);
+	} else {
+		sin = (struct sockaddr_in *)&a->ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)atoi(port));
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+			*errstr_r = "a numeric IPv4 or [IPv6] address "
+			    "is required";
+			goto done;
+		}
+		a->sslen = sizeof(*sin);
+	}
+	n = snprintf(a->text, sizeof(a->text), "%s", s);
+	if (n < 0 || (size_t)n >= sizeof(a->text)) {
+		*errstr_r = "address too long";
+		goto done;
+	}
+	rv = 0;
+ done:
+	free(host);
+	free(port);
+	return rv;
+}
+
+int
+config_parse_addr(const char *s, struct config_addr *a)
+{
+	const char	*errstr;
+
+	return config_addr(s, a, &errstr);
+}
+
+static int
+config_mode_parse(const char *s)
+{
+	if (strcasecmp(s, "transparent") == 0)
+		return CONFIG_MODE_TRANSPARENT;
+	if (strcasecmp(s, "relay") == 0)
+		return CONFIG_MODE_RELAY;
+	return -1;
+}
+
+/*
+ * Error reporting.
+ */
+
+/* Report "FILE:LINE: message", or "FILE: message" when line is 0. */
+static void __attribute__((format(printf, 3, 0)))
+config_verror(const char *file, int line, const char *fmt, va_list ap)
+{
+	char	 msg[1024], out[1280];
+	int	 n;
+
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (n < 0)
+		(void)snprintf(msg, sizeof(msg), "(unprintable error)");
+	else if ((size_t)n >= sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
+	if (file == NULL)
+		file = "(defaults)";
+	if (line > 0)
+		n = snprintf(out, sizeof(out), "%s:%d: %s", file, line, msg);
+	else
+		n = snprintf(out, sizeof(out), "%s: %s", file, msg);
+	if (n < 0 || (size_t)n >= sizeof(out))
+		memcpy(out + sizeof(out) - 4, "...", 4);
+	config_ld->nerrors++;
+	if (config_ld->errfn != NULL)
+		config_ld->errfn(out);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+config_error(const char *file, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	config_verror(file, line, fmt, ap);
+	va_end(ap);
+}
+
+/* libconfuse's own errors: syntax, unknown keys, duplicate titles. */
+static void
+config_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	config_verror(cfg->filename, cfg->line, fmt, ap);
+}
+
+/* "timeouts.connect", "mode", "alarm \"smtp:231\" action". */
+static const char *
+config_keyname(const cfg_t *cfg, const cfg_opt_t *opt, char *buf,
+    size_t len)
+{
+	int	 n;
+
+	if (strcmp(cfg->name, CONFIG_ROOT) == 0)
+		n = snprintf(buf, len, "%s", opt->name);
+	else if (cfg->title != NULL)
+		n = snprintf(buf, len, "%s \"%s\" %s", cfg->name, cfg->title,
+		    opt->name);
+	else
+		n = snprintf(buf, len, "%s.%s", cfg->name, opt->name);
+	if (n < 0 || (size_t)n >= len)
+		(void)snprintf(buf, len, "%s", opt->name);
+	return buf;
+}
+
+/* Remember the line of opt's value; returns the mark. */
+static struct config_mark *
+config_mark(const cfg_t *cfg, const cfg_opt_t *opt, int bad)
+{
+	struct config_mark	*m;
+	size_t			 i;
+
+	for (i = 0; i < config_ld->nmarks; i++)
+		if (config_ld->marks[i].opt == opt)
+			break;
+	if (i == config_ld->nmarks) {
+		m = reallocarray(config_ld->marks, i + 1, sizeof(*m));
+		if (m == NULL)
+			fatal("config");
+		config_ld->marks = m;
+		config_ld->nmarks++;
+	}
+	m = &config_ld->marks[i];
+	m->opt = opt;
+	m->line = cfg->line;
+	m->bad = bad;
+	return m;
+}
+
+static const struct config_mark *
+config_getmark(const cfg_opt_t *opt)
+{
+	size_t	 i;
+
+	for (i = 0; i < config_ld->nmarks; i++)
+		if (config_ld->marks[i].opt == opt)
+			return &config_ld->marks[i];
+	return NULL;
+}
+
+/* Report a bad value of opt at the current line. */
+static void __attribute__((format(printf, 3, 4)))
+config_bad(const cfg_t *cfg, const cfg_opt_t *opt, const char *fmt, ...)
+{
+	char	 key[256], msg[1024];
+	va_list	 ap;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		memcpy(msg + sizeof(msg) - 4, "...", 4);
+	config_mark(cfg, opt, 1);
+	config_error(cfg->filename, cfg->line, "%s: %s",
+	    config_keyname(cfg, opt, key, sizeof(key)), msg);
+}
+
+/*
+ * Value callbacks. Each checks one value at the line it is on, reports
+ * a bad one and returns 0 anyway so that parsing goes on; config_load()
+ * fails if anything was reported.
+ */
+
+static const struct config_num *
+config_num_lookup(const char *section, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(config_nums) / sizeof(config_nums[0]); i++)
+		if (strcmp(config_nums[i].section, section) == 0 &&
+		    strcmp(config_nums[i].name, name) == 0)
+			return &config_nums[i];
+	return NULL;
+}
+
+static int
+config_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	const struct config_num	*num;
+	const char		*unit;
+	uint64_t		 v = 0;
+	int			 secs, rv;
+
+	*(long *)result = 0;
+	if ((num = config_num_lookup(cfg->name, opt->name)) == NULL) {
+		config_bad(cfg, opt, "no range defined (internal error)");
+		return 0;
+	}
+	switch (num->kind) {
+	case CONFIG_COUNT:
+		rv = config_parse_unit(value, "", NULL, UINT64_MAX, &v);
+		if (rv == -1) {
+			config_bad(cfg, opt, "invalid number \"%s\"", value);
+			return 0;
+		}
+		break;
+	case CONFIG_SIZE:
+		rv = config_size(value, &v);
+		if (rv == -1) {
+			config_bad(cfg, opt, "invalid size \"%s\" (bytes, or "
+			    "a number followed by K, M or G)", value);
+			return 0;
+		}
+		break;
+	case CONFIG_DURATION:
+		rv = config_duration(value, &secs);
+		if (rv == -1) {
+			config_bad(cfg, opt, "invalid duration \"%s\" "
+			    "(seconds, or a number followed by s, m or h)",
+			    value);
+			return 0;
+		}
+		if (rv == 0)
+			v = (uint64_t)secs;
+		break;
+	default:
+		rv = -1;
+		break;
+	}
+	unit = num->kind == CONFIG_DURATION ? "s" : "";
+	if (rv == -2 || v > (uint64_t)num->max) {
+		config_bad(cfg, opt, "\"%s\" is above the maximum of %ld%s",
+		    value, num->max, unit);
+		return 0;
+	}
+	if (v < (uint64_t)num->min) {
+		config_bad(cfg, opt, "\"%s\" is below the minimum of "
+		    "%ld%s%s%s%s", value, num->min, unit,
+		    num->why ? " (" : "", num->why ? num->why : "",
+		    num->why ? ")" : "");
+		return 0;
+	}
+	config_mark(cfg, opt, 0);
+	*(long *)result = (long)v;
+	return 0;
+}
+
+static const struct config_enum *
+config_enum_lookup(const char *section, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(config_enums) / sizeof(config_enums[0]); i++)
+		if (strcmp(config_enums[i].section, section) == 0 &&
+		    strcmp(config_enums[i].name, name) == 0)
+			return &config_enums[i];
+	return NULL;
+}
+
+static int
+config_cb_enum(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	const struct config_enum	*e;
+
+	*(const char **)result = value;
+	if ((e = config_enum_lookup(cfg->name, opt->name)) == NULL)
+		config_bad(cfg, opt, "no values defined (internal error)");
+	else if (e->parse(value) == -1)
+		config_bad(cfg, opt, "invalid value \"%s\" (%s)", value,
+		    e->choices);
+	else
+		config_mark(cfg, opt, 0);
+	return 0;
+}
+
+static int
+config_cb_bool(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	int	 b;
+
+	if ((b = cfg_parse_boolean(value)) == -1) {
+		config_bad(cfg, opt, "invalid boolean \"%s\" (true or false)",
+		    value);
+		b = 0;
+	} else
+		config_mark(cfg, opt, 0);
+	*(int *)result = b;
+	return 0;
+}
+
+/* listen: one numeric address per list element. */
+static int
+config_cb_listen(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	struct config_addr	 a, prev;
+	const char		*errstr;
+	unsigned int		 i;
+
+	*(const char **)result = value;
+	if (config_addr(value, &a, &errstr) == -1) {
+		config_bad(cfg, opt, "invalid address \"%s\": %s", value,
+		    errstr);
+		return 0;
+	}
+	/* libconfuse has added the slot for this value already. */
+	if (opt->nvalues == CONFIG_MAX_LISTEN + 1) {
+		config_bad(cfg, opt, "too many addresses (at most %d)",
+		    CONFIG_MAX_LISTEN);
+		return 0;
+	}
+	for (i = 0; i + 1 < opt->nvalues; i++) {
+		if (opt->values[i]->string == NULL ||
+		    config_addr(opt->values[i]->string, &prev, &errstr) == -1)
+			continue;
+		if (prev.sslen == a.sslen &&
+		    memcmp(&prev.ss, &a.ss, a.sslen) == 0) {
+			config_bad(cfg, opt, "duplicate address \"%s\"",
+			    value);
+			return 0;
+		}
+	}
+	config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/* upstream: "host:port"; "" is unset. */
+static int
+config_cb_upstream(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	const char	*errstr;
+
+	*(const char **)result = value;
+	if (*value != '\0' &&
+	    config_hostport(value, NULL, NULL, NULL, &errstr) == -1)
+		config_bad(cfg, opt, "invalid address \"%s\": %s", value,
+		    errstr);
+	else
+		config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/* hostname: goes into replies, so only a host name; "" is the default. */
+static int
+config_cb_hostname(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	*(const char **)result = value;
+	if (*value != '\0' && !config_valid_hostname(value))
+		config_bad(cfg, opt, "invalid host name \"%s\"", value);
+	else
+		config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/* user: must exist now, so that -n catches a typo; "" is unset. */
+static int
+config_cb_user(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	*(const char **)result = value;
+	if (*value != '\0' && getpwnam(value) == NULL)
+		config_bad(cfg, opt, "unknown user \"%s\"", value);
+	else
+		config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/* pidfile: absolute, as the daemon changes directory; "" is unset. */
+static int
+config_cb_pidfile(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	*(const char **)result = value;
+	if (*value != '\0' && *value != '/')
+		config_bad(cfg, opt, "\"%s\" is not an absolute path", value);
+	else
+		config_mark(cfg, opt, 0);
+	return 0;
+}
+
+static void
+config_alarm_unknown(const cfg_t *sec)
+{
+	config_error(sec->filename, sec->line, "alarm \"%s\": unknown alarm "
+	    "(an id such as smtp:231 or a name such as subject-8bit)",
+	    sec->title);
+}
+
+/*
+ * alarm "ID-or-NAME" { action = ... }: the section's title is checked
+ * here, where the line is known. The same alarm named twice (by id and
+ * by name, or in different case) is an error.
+ */
+static int
+config_cb_alarm_action(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	int	 id, action;
+
+	config_cb_enum(cfg, opt, value, result);
+	if ((id = alarm_lookup(cfg->title)) == -1) {
+		config_alarm_unknown(cfg);
+		return 0;
+	}
+	if (config_ld->alarm_sec[id] != NULL &&
+	    config_ld->alarm_sec[id] != cfg) {
+		config_error(cfg->filename, cfg->line, "alarm \"%s\": already "
+		    "set at line %d as \"%s\"", cfg->title,
+		    config_ld->alarm_line[id],
+		    config_ld->alarm_sec[id]->title);
+		return 0;
+	}
+	config_ld->alarm_sec[id] = cfg;
+	config_ld->alarm_line[id] = cfg->line;
+	if ((action = alarm_action_parse(value)) != -1)
+		config_ld->alarm_action[id] = (enum alarm_action)action;
+	return 0;
+}
+
+/*
+ * The option tables. Defaults are here; ranges of numbers are in
+ * config_nums[], value sets in config_enums[].
+ */
+
+static cfg_opt_t config_timeouts_opts[] = {	/* RFC 5321 §4.5.3.2 */
+	CFG_INT_CB("connect", 30, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("greeting", 5 * 60, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("command", 5 * 60, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("reply", 5 * 60, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("data_block", 3 * 60, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("data_end", 10 * 60, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("idle", 5 * 60, CFGF_NONE, config_cb_number),
+	CFG_END()
+};
+
+static cfg_opt_t config_limits_opts[] = {
+	CFG_INT_CB("command_line", 512, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("reply_line", 512, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("header_line", 998, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("text_line", 1000, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("recipients", 100, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("message_size", 50 * MIB, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("address", 320, CFGF_NONE, config_cb_number),
+	CFG_END()
+};
+
+static cfg_opt_t config_alarm_opts[] = {
+	CFG_STR_CB("action", NULL, CFGF_NODEFAULT, config_cb_alarm_action),
+	CFG_END()
+};
+
+static cfg_opt_t config_opts[] = {
+	CFG_STR_LIST_CB("listen", "{127.0.0.1:10025}", CFGF_NONE,
+	    config_cb_listen),
+	CFG_STR_CB("mode", "transparent", CFGF_NONE, config_cb_enum),
+	CFG_STR_CB("upstream", "", CFGF_NONE, config_cb_upstream),
+	CFG_STR_CB("hostname", "", CFGF_NONE, config_cb_hostname),
+	CFG_STR_CB("user", "", CFGF_NONE, config_cb_user),
+	CFG_STR_CB("pidfile", "", CFGF_NONE, config_cb_pidfile),
+	CFG_INT_CB("max_sessions", 10000, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("max_sessions_per_client", 100, CFGF_NONE,
+	    config_cb_number),
+	CFG_INT_CB("shutdown_grace", 30, CFGF_NONE, config_cb_number),
+	CFG_BOOL_CB("inspect", cfg_true, CFGF_NONE, config_cb_bool),
+	CFG_STR_CB("log_level", "info", CFGF_NONE, config_cb_enum),
+	CFG_STR_CB("syslog_facility", "mail", CFGF_NONE, config_cb_enum),
+	CFG_SEC("timeouts", config_timeouts_opts, CFGF_NONE),
+	CFG_SEC("limits", config_limits_opts, CFGF_NONE),
+	CFG_SEC("alarm", config_alarm_opts,
+	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_END()
+};
+
+/*
+ * Compilation of the parsed tree. Values were checked by the callbacks;
+ * a value reported bad is skipped here and never reported twice.
+ */
+
+static char *
+config_strdup(const char *s)
+{
+	char	*p;
+
+	if ((p = strdup(s)) == NULL)
+		fatal("config");
+	return p;
+}
+
+/* Line of the last value of key, 0 if the file did not set it. */
+static int
+config_line(cfg_t *sec, const char *key, int *bad_r)
+{
+	const struct config_mark	*m;
+
+	m = config_getmark(cfg_getopt(sec, key));
+	if (bad_r != NULL)
+		*bad_r = m != NULL && m->bad;
+	return m != NULL ? m->line : 0;
+}
+
+static void
+config_build_numbers(cfg_t *root, struct config *conf)
+{
+	const struct config_num	*num;
+	cfg_t			*sec;
+	char			*field;
+	long			 v;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(config_nums) / sizeof(config_nums[0]); i++) {
+		num = &config_nums[i];
+		sec = strcmp(num->section, CONFIG_ROOT) == 0 ? root :
+		    cfg_getsec(root, num->section);
+		v = cfg_getint(sec, num->name);
+		field = (char *)conf + num->off;
+		switch (num->ctype) {
+		case CONFIG_CT_INT:
+			*(int *)(void *)field = (int)v;
+			break;
+		case CONFIG_CT_SIZE:
+			*(size_t *)(void *)field = (size_t)v;
+			break;
+		case CONFIG_CT_U64:
+			*(uint64_t *)(void *)field = (uint64_t)v;
+			break;
+		}
+	}
+}
+
+static void
+config_build_listen(cfg_t *root, struct config *conf)
+{
+	const char	*errstr;
+	unsigned int	 i, n;
+
+	n = cfg_size(root, "listen");
+	if (n == 0) {
+		config_error(root->filename, 0, "listen: at least one address "
+		    "is required");
+		return;
+	}
+	for (i = 0; i < n && conf->nlisten < CONFIG_MAX_LISTEN; i++)
+		if (config_addr(cfg_getnstr(root, "listen", i),
+		    &conf->listen[conf->nlisten], &errstr) == 0)
+			conf->nlisten++;
+}
+
+static void
+config_build_mode(cfg_t *root, struct config *conf)
+{
+	const char	*upstream;
+	int		 mode, mode_line, mode_bad, up_line, up_bad;
+
+	mode_line = config_line(root, "mode", &mode_bad);
+	up_line = config_line(root, "upstream", &up_bad);
+	if ((mode = config_mode_parse(cfg_getstr(root, "mode"))) == -1)
+		mode = CONFIG_MODE_TRANSPARENT;
+	conf->mode = (enum config_mode)mode;
+	upstream = cfg_getstr(root, "upstream");
+	if (mode_bad || up_bad)
+		return;
+
+	if (conf->mode == CONFIG_MODE_TRANSPARENT && *upstream != '\0') {
+		/*
+		 * Ignoring it would leave the administrator believing mail
+		 * goes there: transparent mode uses the original
+		 * destination of each connection.
+		 */
+		config_error(root->filename, up_line, "upstream: only used "
+		    "with mode = relay (mode is transparent)");
+		return;
+	}
+	if (conf->mode == CONFIG_MODE_RELAY) {
+		if (*upstream == '\0') {
+			config_error(root->filename, mode_line,
+			    "mode = relay requires upstream = \"host:port\"");
+			return;
+		}
+		if (config_parse_hostport(upstream, &conf->upstream_host,
+		    &conf->upstream_port) == -1)
+			fatal("config");
+	}
+}
+
+static void
+config_build_strings(cfg_t *root, struct config *conf)
+{
+	char		 name[256];
+	const char	*s;
+	int		 v;
+
+	s = cfg_getstr(root, "hostname");
+	if (*s == '\0') {
+		if (gethostname(name, sizeof(name)) == -1)
+			name[0] = '\0';
+		name[sizeof(name) - 1] = '\0';
+		s = config_valid_hostname(name) ? name : "localhost";
+	}
+	conf->hostname = config_strdup(s);
+	if (*(s = cfg_getstr(root, "user")) != '\0')
+		conf->user = config_strdup(s);
+	if (*(s = cfg_getstr(root, "pidfile")) != '\0')
+		conf->pidfile = config_strdup(s);
+
+	v = log_level_parse(cfg_getstr(root, "log_level"));
+	conf->log_level = v == -1 ? LOG_LEVEL_INFO : v;
+	v = log_facility_parse(cfg_getstr(root, "syslog_facility"));
+	conf->syslog_facility = v == -1 ? log_facility_parse("mail") : v;
+	conf->inspect = cfg_getbool(root, "inspect") ? 1 : 0;
+}
+
+/* Sections without an action never reached config_cb_alarm_action(). */
+static void
+config_build_alarms(cfg_t *root, struct config *conf)
+{
+	cfg_t		*sec;
+	unsigned int	 i, n;
+
+	n = cfg_size(root, "alarm");
+	for (i = 0; i < n; i++) {
+		sec = cfg_getnsec(root, "alarm", i);
+		if (cfg_size(sec, "action") != 0)
+			continue;
+		if (alarm_lookup(cfg_title(sec)) == -1)
+			config_alarm_unknown(sec);
+		else
+			config_error(sec->filename, sec->line,
+			    "alarm \"%s\": missing action", cfg_title(sec));
+	}
+	memcpy(conf->alarm_action, config_ld->alarm_action,
+	    sizeof(conf->alarm_action));
+}
+
+static void
+config_free(struct config *conf)
+{
+	free(conf->path);
+	free(conf->upstream_host);
+	free(conf->upstream_port);
+	free(conf->hostname);
+	free(conf->user);
+	free(conf->pidfile);
+	free(conf);
+}
+
+/*
+ * Parse and compile path. Every error goes to errfn (which may be NULL
+ * to only count them) as "FILE:LINE: message", or "FILE: message" when
+ * it concerns no line. Returns a configuration with refcnt 1, or NULL
+ * if anything was wrong.
+ */
+struct config *
+config_load(const char *path, config_errfn errfn)
+{
+	struct config_ld	 ld;
+	struct config		*conf = NULL;
+	struct stat		 st;
+	cfg_t			*root = NULL;
+	FILE			*fp = NULL;
+	int			 i, rv;
+
+	memset(&ld, 0, sizeof(ld));
+	ld.errfn = errfn;
+	for (i = 0; i < ALARM_COUNT; i++)
+		ld.alarm_action[i] = alarm_table[i].action;
+	config_ld = &ld;
+
+	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &st) == -1) {
+		config_error(path, 0, "cannot open: %s", strerror(errno));
+		goto fail;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		config_error(path, 0, "cannot open: %s", strerror(EISDIR));
+		goto fail;
+	}
+
+	if ((root = cfg_init(config_opts, CFGF_NONE)) == NULL)
+		fatal("config");
+	cfg_set_error_function(root, config_cfg_error);
+	/* cfg_parse_fp() names the file "FILE" unless told otherwise. */
+	root->filename = config_strdup(path);
+	rv = cfg_parse_fp(root, fp);
+	if (rv != CFG_SUCCESS) {
+		if (ld.nerrors == 0)
+			config_error(root->filename, root->line, "parse error");
+		goto fail;
+	}
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		fatal("config");
+	conf->refcnt = 1;
+	conf->path = config_strdup(path);
+	config_build_listen(root, conf);
+	config_build_mode(root, conf);
+	config_build_strings(root, conf);
+	config_build_numbers(root, conf);
+	config_build_alarms(root, conf);
+	if (ld.nerrors > 0)
+		goto fail;
+
+	cfg_free(root);
+	fclose(fp);
+	free(ld.marks);
+	config_ld = NULL;
+	return conf;
+
+ fail:
+	if (conf != NULL)
+		config_free(conf);
+	if (root != NULL)
+		cfg_free(root);
+	if (fp != NULL)
+		fclose(fp);
+	free(ld.marks);
+	config_ld = NULL;
+	return NULL;
+}
+
+/* Take a reference; single-threaded use. Returns conf. */
+struct config *
+config_ref(struct config *conf)
+{
+	conf->refcnt++;
+	return conf;
+}
+
+void
+config_unref(struct config *conf)
+{
+	if (conf == NULL)
+		return;
+	if (--conf->refcnt > 0)
+		return;
+	config_free(conf);
+}

@@ -1,2 +1,203 @@
-/* placeholder */
-typedef int smtpproxy_placeholder;
+/*
+ * Message body (DATA) parser: a byte-at-a-time state machine, so any
+ * split of the input between calls gives the same result.
+ *
+ * RFC 5321 §4.1.1.4: the body ends with CRLF "." CRLF, the first CRLF
+ * being the end of the previous line (or the start of the body, for an
+ * empty message). §4.5.2: a line is the bytes up to CRLF; if its first
+ * byte is "." and it is not the end of data, the "." is removed.
+ *
+ * A "line" here is what RFC 5321 calls one: it ends with CRLF only. A
+ * bare CR or bare LF inside it is rewritten as a line break of the
+ * output, but does not start a new input line, so a "." after it is
+ * neither the end of data nor a stuffed dot. NUL bytes are dropped.
+ * With stuff set, every output line that starts with "." gets one more
+ * (§4.5.2, sender side), so the output never holds a line made of a
+ * single "."; without it the output is the plain text.
+ *
+ * The terminator decision needs up to two bytes of look-ahead (".",
+ * CR), kept in the state across calls. Neither byte is written before
+ * it is known not to be part of the terminator; a held "." is either
+ * the terminator or a stuffed dot, so it is never written.
+ *
+ * The terminator can only follow a real CRLF, which is written as soon
+ * as its LF is seen, so at the end of data the last output line is
+ * always complete: no CRLF ever needs to be added.
+ */
+#include "autoconf.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "data.h"
+
+enum data_state {
+	DATA_S_BOL,	/* start of an input line, output line empty */
+	DATA_S_DOT,	/* start of an input line, "." held */
+	DATA_S_DOTCR,	/* start of an input line, "." CR held */
+	DATA_S_OBOL,	/* inside an input line, output line empty */
+	DATA_S_TEXT,	/* inside an input line and an output line */
+	DATA_S_CR,	/* CR held inside a line */
+	DATA_S_END	/* end of data seen */
+};
+
+void
+data_init(struct data_parser *d, int stuff, size_t max_line)
+{
+	d->state = DATA_S_BOL;
+	d->flags = 0;
+	d->stuff = stuff;
+	d->max_line = max_line;
+	d->linelen = 0;
+	d->bytes = 0;
+	d->lines = 0;
+}
+
+/* Count one more input byte of the current output line. */
+static void
+data_count(struct data_parser *d)
+{
+	d->linelen++;
+	if (d->max_line > 0 && d->linelen + 2 > d->max_line)
+		d->flags |= DATA_LONG_LINE;
+}
+
+/* Write a line break: CRLF for a real one, a bare CR or a bare LF. */
+static size_t
+data_break(struct data_parser *d, char *out)
+{
+	out[0] = '\r';
+	out[1] = '\n';
+	d->linelen = 0;
+	d->bytes += 2;
+	d->lines++;
+	return 2;
+}
+
+/* Write the first byte of an output line, stuffing a leading ".". */
+static size_t
+data_first(struct data_parser *d, char c, char *out)
+{
+	size_t	 n = 0;
+
+	if (c == '.' && d->stuff)
+		out[n++] = '.';
+	out[n++] = c;
+	d->bytes++;
+	data_count(d);
+	return n;
+}
+
+/*
+ * One byte inside a line (states OBOL and TEXT). CR is held; bare LF
+ * becomes a break; NUL is dropped. Returns the bytes written.
+ */
+static size_t
+data_text(struct data_parser *d, char c, char *out)
+{
+	switch (c) {
+	case '\r':
+		d->state = DATA_S_CR;
+		return 0;
+	case '\n':
+		d->flags |= DATA_BARE_LF;
+		d->state = DATA_S_OBOL;
+		return data_break(d, out);
+	case '\0':
+		d->flags |= DATA_NUL;
+		data_count(d);
+		return 0;
+	default:
+		break;
+	}
+	if (d->state == DATA_S_OBOL) {
+		d->state = DATA_S_TEXT;
+		return data_first(d, c, out);
+	}
+	out[0] = c;
+	d->bytes++;
+	data_count(d);
+	return 1;
+}
+
+/*
+ * A held CR turned out bare: write it as a break, then handle c as a
+ * byte inside the same input line.
+ */
+static size_t
+data_bare_cr(struct data_parser *d, char c, char *out)
+{
+	size_t	 n;
+
+	d->flags |= DATA_BARE_CR;
+	n = data_break(d, out);
+	d->state = DATA_S_OBOL;
+	return n + data_text(d, c, out + n);
+}
+
+int
+data_parse(struct data_parser *d, const char *in, size_t inlen,
+    size_t *used_r, char *out, size_t *outlen_r)
+{
+	size_t	 i, o = 0;
+	char	 c;
+
+	*outlen_r = 0;
+	if (d->state == DATA_S_END) {
+		*used_r = 0;
+		return 1;
+	}
+	for (i = 0; i < inlen; i++) {
+		c = in[i];
+		switch (d->state) {
+		case DATA_S_BOL:
+			if (c == '.') {
+				d->linelen = 1;
+				d->state = DATA_S_DOT;
+				break;
+			}
+			/* Even a bare LF or a NUL ends the line start. */
+			d->state = DATA_S_OBOL;
+			o += data_text(d, c, out + o);
+			break;
+		case DATA_S_DOT:
+			if (c == '\r') {
+				d->state = DATA_S_DOTCR;
+				break;
+			}
+			/* "." and more on the line: a stuffed dot. */
+			d->state = DATA_S_OBOL;
+			o += data_text(d, c, out + o);
+			break;
+		case DATA_S_DOTCR:
+			if (c == '\n') {
+				/* CRLF "." CRLF (§4.1.1.4). */
+				d->state = DATA_S_END;
+				d->linelen = 0;
+				*used_r = i + 1;
+				*outlen_r = o;
+				return 1;
+			}
+			/* ".", bare CR, more: the dot was stuffed. */
+			o += data_bare_cr(d, c, out + o);
+			break;
+		case DATA_S_CR:
+			if (c == '\n') {
+				o += data_break(d, out + o);
+				d->state = DATA_S_BOL;
+				break;
+			}
+			o += data_bare_cr(d, c, out + o);
+			break;
+		case DATA_S_OBOL:
+		case DATA_S_TEXT:
+			o += data_text(d, c, out + o);
+			break;
+		default:
+			break;
+		}
+	}
+	*used_r = inlen;
+	*outlen_r = o;
+	return 0;
+}

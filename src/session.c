@@ -358,6 +358,21 @@ session_tx_new(struct session *s)
 	return s->tx;
 }
 
+/* The reverse-path for the message log line, escaped, in brackets. */
+static void
+session_tx_from(struct session *s, const struct smtp_cmd *cmd)
+{
+	char		 path[512], esc[sizeof(s->tx->from) - 2];
+	const char	*params, *errstr;
+
+	if (smtp_cmd_path(cmd->args, cmd->argslen, "FROM:", sizeof(path) - 1,
+	    1, path, sizeof(path), &params, &errstr) == 0)
+		log_escape(esc, sizeof(esc), path, strlen(path));
+	else
+		log_escape(esc, sizeof(esc), cmd->args, cmd->argslen);
+	snprintf(s->tx->from, sizeof(s->tx->from), "<%s>", esc);
+}
+
 /* Send a command line upstream, or keep it until the upstream is ready. */
 static void
 session_upstream_send(struct session *s, const char *line, size_t len)
@@ -380,12 +395,13 @@ static void
 session_forward(struct session *s, const struct smtp_cmd *cmd,
     const char *line, size_t len, int flags)
 {
+	/* The replayed greeting and EHLO come first in reply order. */
+	if (s->upstream == UPSTREAM_NONE && session_connect(s, 1) == -1)
+		return;
 	if (session_pending_new(s, cmd->verb, flags) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
-	if (s->upstream == UPSTREAM_NONE && session_connect(s, 1) == -1)
-		return;
 	session_upstream_send(s, line, len);
 }
 
@@ -527,8 +543,7 @@ session_command(struct session *s, char *line, size_t len, int lflags,
 			session_close(s, "out of memory");
 			return;
 		}
-		log_escape(s->tx->from, sizeof(s->tx->from), cmd.args,
-		    cmd.argslen);
+		session_tx_from(s, &cmd);
 		break;
 	default:
 		break;
@@ -884,7 +899,8 @@ session_upstream_reply(struct session *s)
 			return;
 		}
 		session_alarm(s, ALARM_INVALID_REPLY, "reason=unsolicited");
-		session_fail(s, "421 4.4.0", "unsolicited upstream reply");
+		session_fail(s, "421 4.4.0", "Unsolicited reply from upstream "
+		    "(smtp:246)");
 		return;
 	}
 	p->code = s->reply.code;
@@ -963,19 +979,14 @@ session_server_read(struct bufferevent *bev, void *arg)
 			    "line=\"%s\"", errstr, log_escape(esc, sizeof(esc),
 			    s->sline.buf, s->sline.len));
 			smtp_reply_clear(&s->reply);
-			if (session_alarm(s, ALARM_INVALID_REPLY, detail) !=
-			    ALARM_PASS || 1) {
-				/*
-				 * A reply that cannot be read cannot be
-				 * matched to its command: the dialog is
-				 * lost whatever the action.
-				 */
-				session_local(s, SMTP_CMD_UNKNOWN,
-				    PENDING_CLOSE, "421 4.4.0 %s (%s)",
-				    alarm_table[ALARM_INVALID_REPLY].text,
-				    alarm_table[ALARM_INVALID_REPLY].ident);
-				session_fail(s, NULL, "invalid upstream reply");
-			}
+			/*
+			 * A reply that cannot be read cannot be matched to
+			 * its command: the dialog is lost whatever the
+			 * action, so it is always closed.
+			 */
+			session_alarm(s, ALARM_INVALID_REPLY, detail);
+			session_fail(s, "421 4.4.0", "Invalid reply from "
+			    "upstream (smtp:246)");
 			return;
 		}
 		if (r == 1) {
