@@ -135,6 +135,11 @@ data_bare_cr(struct data_parser *d, char c, char *out)
 	return n + data_text(d, c, out + n);
 }
 
+/*
+ * Output bound: each input byte writes at most 2 bytes ("..", or CRLF
+ * for a bare line end); a CR held from the previous call may add its
+ * own 2 here. Hence 2 * inlen + 2 (data.h).
+ */
 int
 data_parse(struct data_parser *d, const char *in, size_t inlen,
     size_t *used_r, char *out, size_t *outlen_r)

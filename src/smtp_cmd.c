@@ -395,6 +395,10 @@ smtp_cmd_pathend(const char *s, size_t len)
  * Forward-path = Path
  * Path = "<" [ A-d-l ":" ] Mailbox ">"
  * RCPT TO also takes "<Postmaster>" without a domain (§4.1.1.3).
+ *
+ * path gets every byte between the brackets, a source route included.
+ * maxpath 0 sets no limit but pathsz. *params_r points into args (it
+ * ends where args does) or at a constant "".
  */
 int
 smtp_cmd_path(const char *args, size_t argslen, const char *prefix,
