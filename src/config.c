@@ -10,8 +10,9 @@
  * returns success, so that parsing goes on and every bad value in the
  * file is reported in one run. Only what libconfuse itself rejects (a
  * syntax error, an unknown key, a duplicate section title) stops the
- * parse. Checks that involve several keys run after the parse and use
- * the lines the callbacks recorded.
+ * parse, and a string, comment or brace left open, which is found
+ * before (config_prepare()). Checks that involve several keys run after
+ * the parse and use the lines the callbacks recorded.
  *
  * libconfuse keeps its lexer in globals: config_load() is not
  * reentrant and runs on the main thread only (start-up and SIGHUP).
@@ -30,6 +31,8 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +156,7 @@ struct config_mark {
 
 /* State of one config_load(); libconfuse callbacks carry no argument. */
 struct config_ld {
+	const char		*path;
 	config_errfn		 errfn;
 	int			 nerrors;
 	struct config_mark	*marks;
@@ -195,9 +199,9 @@ config_parse_digits(const char *s, uint64_t max, const char **end_r,
 }
 
 /*
- * A number with an optional one-letter unit from units (a string of
- * letter/multiplier pairs in mults). Returns 0, -1 on a syntax error, -2
- * if the result passes max.
+ * Decimal digits and an optional one-letter unit: units[i] multiplies
+ * by mults[i]. Returns 0, -1 on a syntax error, -2 if the result passes
+ * max.
  */
 static int
 config_parse_unit(const char *s, const char *units, const uint64_t *mults,
@@ -309,26 +313,31 @@ config_valid_hostname(const char *s)
 	return 1;
 }
 
+/* "host:port" taken apart. */
+struct config_hostport {
+	char		 host[256];	/* without brackets */
+	const char	*port;		/* the port as written, in the input */
+	uint16_t	 portnum;
+	int		 v6;		/* host was in brackets */
+};
+
 /*
- * Split "host:port", "[v6]:port". Hosts are host names or IPv4
+ * Split "host:port" or "[IPv6]:port". Hosts are host names or IPv4
  * addresses, or IPv6 addresses in brackets; ports are 1 to 65535 in
- * decimal. On success stores malloc'ed copies in *host_r and *port_r
- * when they are not NULL and returns 0; on error stores a reason in
- * *errstr_r and returns -1.
+ * decimal. Returns 0, or -1 with a reason in *errstr_r.
  */
 static int
-config_hostport(const char *s, char **host_r, char **port_r,
-    int *v6_r, const char **errstr_r)
+config_hostport(const char *s, struct config_hostport *hp,
+    const char **errstr_r)
 {
 	const char	*colon, *hs, *he, *p;
-	char		 host[256];
 	uint64_t	 port;
 	struct in6_addr	 in6;
 	size_t		 hlen;
-	int		 v6 = 0;
 
+	memset(hp, 0, sizeof(*hp));
 	if (*s == '[') {
-		v6 = 1;
+		hp->v6 = 1;
 		hs = s + 1;
 		if ((he = strchr(hs, ']')) == NULL) {
 			*errstr_r = "missing ] after the IPv6 address";
@@ -358,18 +367,18 @@ config_hostport(const char *s, char **host_r, char **port_r,
 		*errstr_r = "missing host";
 		return -1;
 	}
-	if (hlen >= sizeof(host)) {
+	if (hlen >= sizeof(hp->host)) {
 		*errstr_r = "host too long";
 		return -1;
 	}
-	memcpy(host, hs, hlen);
-	host[hlen] = '\0';
-	if (v6) {
-		if (inet_pton(AF_INET6, host, &in6) != 1) {
+	memcpy(hp->host, hs, hlen);
+	hp->host[hlen] = '\0';
+	if (hp->v6) {
+		if (inet_pton(AF_INET6, hp->host, &in6) != 1) {
 			*errstr_r = "invalid IPv6 address";
 			return -1;
 		}
-	} else if (!config_valid_hostname(host)) {
+	} else if (!config_valid_hostname(hp->host)) {
 		*errstr_r = "invalid host name or IPv4 address";
 		return -1;
 	}
@@ -383,77 +392,73 @@ config_hostport(const char *s, char **host_r, char **port_r,
 		*errstr_r = "invalid port (1 to 65535)";
 		return -1;
 	}
-
-	if (host_r != NULL && (*host_r = strdup(host)) == NULL) {
-		*errstr_r = strerror(errno);
-		return -1;
-	}
-	if (port_r != NULL && (*port_r = strdup(colon + 1)) == NULL) {
-		*errstr_r = strerror(errno);
-		if (host_r != NULL) {
-			free(*host_r);
-			*host_r = NULL;
-		}
-		return -1;
-	}
-	if (v6_r != NULL)
-		*v6_r = v6;
+	hp->port = colon + 1;
+	hp->portnum = (uint16_t)port;
 	return 0;
 }
 
 int
 config_parse_hostport(const char *s, char **host_r, char **port_r)
 {
-	const char	*errstr;
+	struct config_hostport	 hp;
+	const char		*errstr;
+	char			*host = NULL, *port = NULL;
 
-	return config_hostport(s, host_r, port_r, NULL, &errstr);
+	if (config_hostport(s, &hp, &errstr) == -1)
+		return -1;
+	if ((host_r != NULL && (host = strdup(hp.host)) == NULL) ||
+	    (port_r != NULL && (port = strdup(hp.port)) == NULL)) {
+		free(host);
+		return -1;
+	}
+	if (host_r != NULL)
+		*host_r = host;
+	if (port_r != NULL)
+		*port_r = port;
+	return 0;
 }
 
 /*
- * A numeric "ip:port" or "[ipv6]:port" into a socket address; for
- * listen. Returns 0 or -1 with a reason in *errstr_r.
+ * A numeric "IPv4:port" or "[IPv6]:port" into a socket address; for
+ * listen. Returns 0, or -1 with a reason in *errstr_r.
  */
 static int
 config_addr(const char *s, struct config_addr *a, const char **errstr_r)
 {
+	struct config_hostport	 hp;
 	struct sockaddr_in	*sin;
 	struct sockaddr_in6	*sin6;
-	char			*host, *port;
-	int			 v6, n, rv = -1;
+	int			 n;
 
-	if (config_hostport(s, &host, &port, &v6, errstr_r) == -1)
+	if (config_hostport(s, &hp, errstr_r) == -1)
 		return -1;
 	memset(a, 0, sizeof(*a));
-	if (v6) {
+	if (hp.v6) {
 		sin6 = (struct sockaddr_in6 *)&a->ss;
 		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)atoi(port));
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1) {
+		sin6->sin6_port = htons(hp.portnum);
+		if (inet_pton(AF_INET6, hp.host, &sin6->sin6_addr) != 1) {
 			*errstr_r = "invalid IPv6 address";
-			goto done;
+			return -1;
 		}
 		a->sslen = sizeof(*sin6);
 	} else {
 		sin = (struct sockaddr_in *)&a->ss;
 		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)atoi(port));
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1) {
+		sin->sin_port = htons(hp.portnum);
+		if (inet_pton(AF_INET, hp.host, &sin->sin_addr) != 1) {
 			*errstr_r = "a numeric IPv4 or [IPv6] address "
 			    "is required";
-			goto done;
+			return -1;
 		}
 		a->sslen = sizeof(*sin);
 	}
 	n = snprintf(a->text, sizeof(a->text), "%s", s);
 	if (n < 0 || (size_t)n >= sizeof(a->text)) {
 		*errstr_r = "address too long";
-		goto done;
+		return -1;
 	}
-	rv = 0;
- done:
-	free(host);
-	free(port);
-	return rv;
+	return 0;
 }
 
 int
@@ -479,19 +484,18 @@ config_mode_parse(const char *s)
  */
 
 /* Report "FILE:LINE: message", or "FILE: message" when line is 0. */
-static void __attribute__((format(printf, 3, 0)))
-config_verror(const char *file, int line, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0)))
+config_verror(int line, const char *fmt, va_list ap)
 {
-	char	 msg[1024], out[1280];
-	int	 n;
+	const char	*file = config_ld->path;
+	char		 msg[1024], out[1280];
+	int		 n;
 
 	n = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (n < 0)
 		(void)snprintf(msg, sizeof(msg), "(unprintable error)");
 	else if ((size_t)n >= sizeof(msg))
 		memcpy(msg + sizeof(msg) - 4, "...", 4);
-	if (file == NULL)
-		file = "(defaults)";
 	if (line > 0)
 		n = snprintf(out, sizeof(out), "%s:%d: %s", file, line, msg);
 	else
@@ -503,21 +507,25 @@ config_verror(const char *file, int line, const char *fmt, va_list ap)
 		config_ld->errfn(out);
 }
 
-static void __attribute__((format(printf, 3, 4)))
-config_error(const char *file, int line, const char *fmt, ...)
+static void __attribute__((format(printf, 2, 3)))
+config_error(int line, const char *fmt, ...)
 {
 	va_list	 ap;
 
 	va_start(ap, fmt);
-	config_verror(file, line, fmt, ap);
+	config_verror(line, fmt, ap);
 	va_end(ap);
 }
 
-/* libconfuse's own errors: syntax, unknown keys, duplicate titles. */
+/*
+ * libconfuse's own errors: syntax, unknown keys, duplicate titles. The
+ * sections libconfuse creates for defaults have no file name, so the
+ * name is the load's, not cfg's.
+ */
 static void
 config_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
-	config_verror(cfg->filename, cfg->line, fmt, ap);
+	config_verror(cfg->line, fmt, ap);
 }
 
 /* "timeouts.connect", "mode", "alarm \"smtp:231\" action". */
@@ -539,8 +547,8 @@ config_keyname(const cfg_t *cfg, const cfg_opt_t *opt, char *buf,
 	return buf;
 }
 
-/* Remember the line of opt's value; returns the mark. */
-static struct config_mark *
+/* Remember the line of opt's value and whether it was bad. */
+static void
 config_mark(const cfg_t *cfg, const cfg_opt_t *opt, int bad)
 {
 	struct config_mark	*m;
@@ -560,7 +568,6 @@ config_mark(const cfg_t *cfg, const cfg_opt_t *opt, int bad)
 	m->opt = opt;
 	m->line = cfg->line;
 	m->bad = bad;
-	return m;
 }
 
 static const struct config_mark *
@@ -588,7 +595,7 @@ config_bad(const cfg_t *cfg, const cfg_opt_t *opt, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(msg))
 		memcpy(msg + sizeof(msg) - 4, "...", 4);
 	config_mark(cfg, opt, 1);
-	config_error(cfg->filename, cfg->line, "%s: %s",
+	config_error(cfg->line, "%s: %s",
 	    config_keyname(cfg, opt, key, sizeof(key)), msg);
 }
 
@@ -728,15 +735,15 @@ config_cb_listen(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	unsigned int		 i;
 
 	*(const char **)result = value;
-	if (config_addr(value, &a, &errstr) == -1) {
-		config_bad(cfg, opt, "invalid address \"%s\": %s", value,
-		    errstr);
-		return 0;
-	}
 	/* libconfuse has added the slot for this value already. */
 	if (opt->nvalues == CONFIG_MAX_LISTEN + 1) {
 		config_bad(cfg, opt, "too many addresses (at most %d)",
 		    CONFIG_MAX_LISTEN);
+		return 0;
+	}
+	if (config_addr(value, &a, &errstr) == -1) {
+		config_bad(cfg, opt, "invalid address \"%s\": %s", value,
+		    errstr);
 		return 0;
 	}
 	for (i = 0; i + 1 < opt->nvalues; i++) {
@@ -759,11 +766,11 @@ static int
 config_cb_upstream(cfg_t *cfg, cfg_opt_t *opt, const char *value,
     void *result)
 {
-	const char	*errstr;
+	struct config_hostport	 hp;
+	const char		*errstr;
 
 	*(const char **)result = value;
-	if (*value != '\0' &&
-	    config_hostport(value, NULL, NULL, NULL, &errstr) == -1)
+	if (*value != '\0' && config_hostport(value, &hp, &errstr) == -1)
 		config_bad(cfg, opt, "invalid address \"%s\": %s", value,
 		    errstr);
 	else
@@ -813,7 +820,7 @@ config_cb_pidfile(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 static void
 config_alarm_unknown(const cfg_t *sec)
 {
-	config_error(sec->filename, sec->line, "alarm \"%s\": unknown alarm "
+	config_error(sec->line, "alarm \"%s\": unknown alarm "
 	    "(an id such as smtp:231 or a name such as subject-8bit)",
 	    sec->title);
 }
@@ -836,8 +843,8 @@ config_cb_alarm_action(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	}
 	if (config_ld->alarm_sec[id] != NULL &&
 	    config_ld->alarm_sec[id] != cfg) {
-		config_error(cfg->filename, cfg->line, "alarm \"%s\": already "
-		    "set at line %d as \"%s\"", cfg->title,
+		config_error(cfg->line, "alarm \"%s\": already set at "
+		    "line %d as \"%s\"", cfg->title,
 		    config_ld->alarm_line[id],
 		    config_ld->alarm_sec[id]->title);
 		return 0;
@@ -967,8 +974,7 @@ config_build_listen(cfg_t *root, struct config *conf)
 
 	n = cfg_size(root, "listen");
 	if (n == 0) {
-		config_error(root->filename, 0, "listen: at least one address "
-		    "is required");
+		config_error(0, "listen: at least one address is required");
 		return;
 	}
 	for (i = 0; i < n && conf->nlisten < CONFIG_MAX_LISTEN; i++)
@@ -998,13 +1004,13 @@ config_build_mode(cfg_t *root, struct config *conf)
 		 * goes there: transparent mode uses the original
 		 * destination of each connection.
 		 */
-		config_error(root->filename, up_line, "upstream: only used "
-		    "with mode = relay (mode is transparent)");
+		config_error(up_line, "upstream: only used with "
+		    "mode = relay (mode is transparent)");
 		return;
 	}
 	if (conf->mode == CONFIG_MODE_RELAY) {
 		if (*upstream == '\0') {
-			config_error(root->filename, mode_line,
+			config_error(mode_line,
 			    "mode = relay requires upstream = \"host:port\"");
 			return;
 		}
@@ -1047,6 +1053,7 @@ config_build_alarms(cfg_t *root, struct config *conf)
 {
 	cfg_t		*sec;
 	unsigned int	 i, n;
+	int		 id;
 
 	n = cfg_size(root, "alarm");
 	for (i = 0; i < n; i++) {
@@ -1056,11 +1063,13 @@ config_build_alarms(cfg_t *root, struct config *conf)
 		if (alarm_lookup(cfg_title(sec)) == -1)
 			config_alarm_unknown(sec);
 		else
-			config_error(sec->filename, sec->line,
+			config_error(sec->line,
 			    "alarm \"%s\": missing action", cfg_title(sec));
 	}
-	memcpy(conf->alarm_action, config_ld->alarm_action,
-	    sizeof(conf->alarm_action));
+	for (id = 0; id < ALARM_COUNT; id++) {
+		conf->alarm_action[id] = config_ld->alarm_action[id];
+		conf->alarm_set[id] = config_ld->alarm_sec[id] != NULL;
+	}
 }
 
 static void
@@ -1075,6 +1084,151 @@ config_free(struct config *conf)
 	free(conf);
 }
 
+#define CONFIG_MAX_FILE	(1024 * 1024)
+
+/* The whole file, NUL-terminated, in *buf_r; 0 or -1 after reporting. */
+static int
+config_read(const char *path, char **buf_r, size_t *len_r)
+{
+	struct stat	 st;
+	FILE		*fp;
+	char		*buf = NULL;
+	size_t		 len = 0, n;
+	int		 rv = -1;
+
+	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &st) == -1) {
+		config_error(0, "cannot open: %s", strerror(errno));
+		goto done;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		config_error(0, "cannot open: %s", strerror(EISDIR));
+		goto done;
+	}
+	if ((buf = malloc(CONFIG_MAX_FILE + 1)) == NULL)
+		fatal("config");
+	while ((n = fread(buf + len, 1, CONFIG_MAX_FILE + 1 - len, fp)) > 0)
+		if ((len += n) > CONFIG_MAX_FILE)
+			break;
+	if (ferror(fp)) {
+		config_error(0, "cannot read: %s", strerror(errno));
+		goto done;
+	}
+	if (len > CONFIG_MAX_FILE) {
+		config_error(0, "file larger than %d bytes", CONFIG_MAX_FILE);
+		goto done;
+	}
+	buf[len] = '\0';
+	*buf_r = buf;
+	*len_r = len;
+	buf = NULL;
+	rv = 0;
+ done:
+	free(buf);
+	if (fp != NULL)
+		fclose(fp);
+	return rv;
+}
+
+/*
+ * Prepare the text for libconfuse: blank out comments, keeping their
+ * newlines, and check that every string, comment and brace is closed.
+ *
+ * The lexer of libconfuse 3.3 counts lines wrongly after a comment,
+ * which would make every reported line number wrong, and it refuses a
+ * comment inside a list; so libconfuse never sees a comment. Comments
+ * are "#" to the end of the line anywhere outside a string, and "//" to
+ * the end of the line or "/" "*" to "*" "/" where a token starts.
+ * Strings are "..." and '...' with backslash escapes.
+ *
+ * libconfuse takes the end of the file as the end of an open section
+ * and reports an open string at the last line; here each is reported
+ * at the line where it opens. Returns 0, or -1 after reporting.
+ */
+#define CONFIG_MAX_DEPTH	32
+
+static int
+config_prepare(char *buf, size_t len)
+{
+	enum { CODE, DQUOTE, SQUOTE, LINE, BLOCK }	 st = CODE;
+	int		 braces[CONFIG_MAX_DEPTH];
+	size_t		 i, depth = 0;
+	int		 line = 1, opened = 0, start = 1;
+	char		 c, next;
+
+	for (i = 0; i < len; i++) {
+		c = buf[i];
+		next = i + 1 < len ? buf[i + 1] : '\0';
+		if (c == '\n')
+			line++;
+		switch (st) {
+		case CODE:
+			if (c == '"' || c == '\'') {
+				st = c == '"' ? DQUOTE : SQUOTE;
+				opened = line;
+			} else if (c == '#' || (start && c == '/' &&
+			    next == '/')) {
+				st = LINE;
+				buf[i] = ' ';
+			} else if (start && c == '/' && next == '*') {
+				st = BLOCK;
+				opened = line;
+				buf[i++] = ' ';
+				buf[i] = ' ';
+			} else if (c == '{') {
+				if (depth < CONFIG_MAX_DEPTH)
+					braces[depth] = line;
+				depth++;
+			} else if (c == '}' && depth > 0)
+				depth--;	/* libconfuse reports extras */
+			start = strchr(" \t\r\n={}()+,", c) != NULL;
+			break;
+		case DQUOTE:
+		case SQUOTE:
+			if (c == '\\' && next != '\0') {
+				if (next == '\n')
+					line++;
+				i++;
+			} else if (c == (st == DQUOTE ? '"' : '\''))
+				st = CODE;
+			start = 1;
+			break;
+		case LINE:
+			if (c == '\n')
+				st = CODE;
+			else
+				buf[i] = ' ';
+			start = 1;
+			break;
+		case BLOCK:
+			if (c == '*' && next == '/') {
+				buf[i++] = ' ';
+				buf[i] = ' ';
+				st = CODE;
+			} else if (c != '\n')
+				buf[i] = ' ';
+			start = 1;
+			break;
+		}
+	}
+	switch (st) {
+	case DQUOTE:
+	case SQUOTE:
+		config_error(opened, "unterminated string");
+		return -1;
+	case BLOCK:
+		config_error(opened, "unterminated comment");
+		return -1;
+	default:
+		break;
+	}
+	if (depth > 0) {
+		config_error(braces[depth > CONFIG_MAX_DEPTH ?
+		    CONFIG_MAX_DEPTH - 1 : depth - 1], "{ is never closed");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Parse and compile path. Every error goes to errfn (which may be NULL
  * to only count them) as "FILE:LINE: message", or "FILE: message" when
@@ -1086,35 +1240,36 @@ config_load(const char *path, config_errfn errfn)
 {
 	struct config_ld	 ld;
 	struct config		*conf = NULL;
-	struct stat		 st;
 	cfg_t			*root = NULL;
 	FILE			*fp = NULL;
-	int			 i, rv;
+	char			*buf = NULL;
+	size_t			 len;
+	int			 i;
 
 	memset(&ld, 0, sizeof(ld));
+	ld.path = path;
 	ld.errfn = errfn;
 	for (i = 0; i < ALARM_COUNT; i++)
 		ld.alarm_action[i] = alarm_table[i].action;
 	config_ld = &ld;
 
-	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &st) == -1) {
-		config_error(path, 0, "cannot open: %s", strerror(errno));
+	if (config_read(path, &buf, &len) == -1 ||
+	    config_prepare(buf, len) == -1)
 		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		config_error(path, 0, "cannot open: %s", strerror(EISDIR));
-		goto fail;
-	}
+	/* fmemopen() of nothing fails; an empty file is a newline. */
+	if (len == 0)
+		buf[len++] = '\n';
+	if ((fp = fmemopen(buf, len, "r")) == NULL)
+		fatal("config: fmemopen");
 
 	if ((root = cfg_init(config_opts, CFGF_NONE)) == NULL)
 		fatal("config");
 	cfg_set_error_function(root, config_cfg_error);
 	/* cfg_parse_fp() names the file "FILE" unless told otherwise. */
 	root->filename = config_strdup(path);
-	rv = cfg_parse_fp(root, fp);
-	if (rv != CFG_SUCCESS) {
+	if (cfg_parse_fp(root, fp) != CFG_SUCCESS) {
 		if (ld.nerrors == 0)
-			config_error(root->filename, root->line, "parse error");
+			config_error(root->line, "syntax error");
 		goto fail;
 	}
 
@@ -1132,6 +1287,7 @@ config_load(const char *path, config_errfn errfn)
 
 	cfg_free(root);
 	fclose(fp);
+	free(buf);
 	free(ld.marks);
 	config_ld = NULL;
 	return conf;
@@ -1143,6 +1299,7 @@ config_load(const char *path, config_errfn errfn)
 		cfg_free(root);
 	if (fp != NULL)
 		fclose(fp);
+	free(buf);
 	free(ld.marks);
 	config_ld = NULL;
 	return NULL;

@@ -68,31 +68,42 @@ struct config {
 	struct config_timeouts	 timeouts;
 	struct config_limits	 limits;
 	enum alarm_action	 alarm_action[ALARM_COUNT];
+	int			 alarm_set[ALARM_COUNT];	/* in the file */
 };
 
-/* Called once per error with "FILE:LINE: message". */
+/*
+ * Called once per error with "FILE:LINE: message", or "FILE: message"
+ * for an error that concerns no line (a file that cannot be opened).
+ */
 typedef void	(*config_errfn)(const char *);
 
 /*
  * Parse and validate path. Returns a configuration with refcnt 1, or
- * NULL after reporting every error through errfn.
+ * NULL after reporting every error through errfn (NULL: only count).
+ * Not reentrant (libconfuse's lexer is global): main thread only.
  */
 struct config	*config_load(const char *path, config_errfn errfn);
+/* Take a reference and return the configuration; one thread only. */
 struct config	*config_ref(struct config *);
 /* Drop a reference; frees at zero. Accepts NULL. */
 void		 config_unref(struct config *);
 
-/* "25M" -> 26214400 etc.; returns -1 on syntax error or overflow. */
+/*
+ * "512", "64K", "25M", "1G" (K, M, G in either case, powers of 1024)
+ * -> bytes; -1 on anything else, a sign or overflow.
+ */
 int		 config_parse_size(const char *, uint64_t *);
-/* "30s", "5m", "1h", "90" -> seconds; -1 on error. */
+/* "90", "30s", "5m", "1h" -> seconds up to INT_MAX; -1 on error. */
 int		 config_parse_duration(const char *, int *);
 /*
- * "host:port", "[v6]:port", "v4:port": numeric host parsed into addr
- * (for listen), names allowed when host_r is given (for upstream).
- * Returns 0 or -1.
+ * "host:port", "IPv4:port" or "[IPv6]:port" with a port of 1 to 65535,
+ * for upstream. Stores malloc'ed copies of the host (without brackets)
+ * and the port in *host_r and *port_r unless they are NULL. Returns 0
+ * or -1.
  */
 int		 config_parse_hostport(const char *, char **host_r,
 		    char **port_r);
+/* Numeric "IPv4:port" or "[IPv6]:port" into addr, for listen; 0 or -1. */
 int		 config_parse_addr(const char *, struct config_addr *);
 
 #endif
