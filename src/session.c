@@ -120,7 +120,7 @@ struct session {
 	time_t			 started;
 
 	struct sockaddr_storage	 client_ss, dst_ss;
-	char			 client_text[64], dst_text[64];
+	char			 client_text[64], dst_text[64], up_text[64];
 
 	struct bufferevent	*client;
 	struct bufferevent	*server;
@@ -232,6 +232,9 @@ session_alarm(struct session *s, enum alarm_id id, const char *detail)
 {
 	enum alarm_action	 action = s->conf->alarm_action[id];
 
+	/* inspect = false: a plain SMTP-aware relay that refuses nothing. */
+	if (!s->conf->inspect)
+		action = ALARM_PASS;
 	session_stats.alarms++;
 	if (action != ALARM_PASS)
 		log_warnx("session=%016llx alarm=%s name=%s action=%s%s%s",
@@ -651,6 +654,12 @@ session_process(struct session *s)
 		}
 		if (s->waiting > 0 || s->state == SESSION_GREETING)
 			break;
+		if (evbuffer_get_length(bufferevent_get_output(s->client)) >
+		    SESSION_HIWAT) {
+			/* The client does not read its replies: wait. */
+			bufferevent_disable(s->client, EV_READ);
+			break;
+		}
 		if (s->state == SESSION_BODY) {
 			if (session_body(s, in) == -1)
 				return;
@@ -1040,8 +1049,8 @@ session_server_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (s->upstream == UPSTREAM_CONNECTING) {
-		log_info("session=%016llx event=upstream-error dst=%s "
-		    "error=\"%s\"", (unsigned long long)s->id, s->dst_text,
+		log_info("session=%016llx event=upstream-error upstream=%s "
+		    "error=\"%s\"", (unsigned long long)s->id, s->up_text,
 		    strerror(EVUTIL_SOCKET_ERROR()));
 		session_fail(s, "421 4.4.1", "upstream unavailable");
 		return;
@@ -1072,6 +1081,7 @@ session_connect(struct session *s, int replay)
 		salen = s->dst_ss.ss_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	}
+	session_addr_text(sa, s->up_text, sizeof(s->up_text));
 	s->server = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
 	if (s->server == NULL) {
 		session_fail(s, "421 4.4.1", "out of memory");
@@ -1087,8 +1097,8 @@ session_connect(struct session *s, int replay)
 	smtp_line_reset(&s->sline);
 	smtp_reply_clear(&s->reply);
 	if (replay) {
-		log_info("session=%016llx event=reconnect dst=%s",
-		    (unsigned long long)s->id, s->dst_text);
+		log_info("session=%016llx event=reconnect upstream=%s",
+		    (unsigned long long)s->id, s->up_text);
 		if (session_pending_new(s, SMTP_CMD_UNKNOWN,
 		    PENDING_ABSORB | PENDING_GREETING) == NULL ||
 		    (s->helo_line != NULL && session_pending_new(s,
@@ -1098,8 +1108,8 @@ session_connect(struct session *s, int replay)
 		}
 	}
 	if (bufferevent_socket_connect(s->server, sa, (int)salen) == -1) {
-		log_info("session=%016llx event=upstream-error error=\"%s\"",
-		    (unsigned long long)s->id,
+		log_info("session=%016llx event=upstream-error upstream=%s "
+		    "error=\"%s\"", (unsigned long long)s->id, s->up_text,
 		    strerror(EVUTIL_SOCKET_ERROR()));
 		session_fail(s, "421 4.4.1", "upstream unavailable");
 		return -1;
@@ -1261,6 +1271,12 @@ session_client_write(struct bufferevent *bev, void *arg)
 	}
 	if (s->state == SESSION_TUNNEL && s->server != NULL)
 		bufferevent_enable(s->server, EV_READ);
+	else if (s->state != SESSION_BODY ||
+	    evbuffer_get_length(bufferevent_get_output(s->server)) <=
+	    SESSION_HIWAT) {
+		bufferevent_enable(s->client, EV_READ);
+		session_process(s);
+	}
 }
 
 static void
