@@ -43,110 +43,22 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "access.h"
 #include "alarm.h"
 #include "compat.h"
 #include "config.h"
 #include "data.h"
 #include "log.h"
+#include "policy.h"
 #include "session.h"
+#include "session_priv.h"
 #include "smtp_cmd.h"
 #include "smtp_line.h"
 #include "smtp_reply.h"
 
-#define SESSION_HIWAT		(256 * 1024)	/* stop reading the other side */
-#define SESSION_LOWAT		(64 * 1024)	/* resume below this */
-#define SESSION_INPUT_MAX	(64 * 1024)	/* command input read-ahead */
-#define SESSION_LONGLINE	(64 * 1024)	/* kept whole when 217 is not
-						   blocking */
-#define SESSION_FLUSH_TIMEOUT	10		/* seconds to write a last reply */
-
-enum session_state {
-	SESSION_GREETING,	/* waiting for the upstream greeting */
-	SESSION_HELO,		/* waiting for HELO/EHLO */
-	SESSION_READY,		/* no transaction */
-	SESSION_MAIL,		/* MAIL accepted */
-	SESSION_RCPT,		/* a RCPT accepted */
-	SESSION_BODY,		/* after 354: message body */
-	SESSION_AUTH,		/* after 334: an AUTH exchange line */
-	SESSION_TUNNEL,		/* after STARTTLS 220: bytes relayed as is */
-	SESSION_REFUSED,	/* everything answered locally (loop) */
-	SESSION_CLOSING,	/* last reply being written */
-	SESSION_STATE_COUNT
-};
-
 static const char *session_state_names[SESSION_STATE_COUNT] = {
 	"greeting", "helo", "ready", "mail", "rcpt", "body", "auth",
 	"tunnel", "refused", "closing"
-};
-
-enum upstream_state {
-	UPSTREAM_NONE,		/* not connected (after an abort) */
-	UPSTREAM_CONNECTING,
-	UPSTREAM_REPLAY,	/* greeting and replayed EHLO being absorbed */
-	UPSTREAM_READY
-};
-
-#define PENDING_DONE		0x01	/* reply complete */
-#define PENDING_LOCAL		0x02	/* answered by the proxy */
-#define PENDING_GROUP_END	0x04	/* nothing parsed until its reply */
-#define PENDING_ABSORB		0x08	/* reply not for the client */
-#define PENDING_GREETING	0x10
-#define PENDING_EOD		0x20	/* end of data */
-#define PENDING_CLOSE		0x40	/* close after this reply */
-
-struct pending {
-	TAILQ_ENTRY(pending)	 entry;
-	enum smtp_verb		 verb;
-	int			 flags;
-	int			 code;
-	struct evbuffer		*reply;		/* complete reply, CRLFs */
-};
-TAILQ_HEAD(pending_queue, pending);
-
-/* One transaction: MAIL to the end of data (or RSET). */
-struct tx {
-	char			 from[512];
-	int			 rcpts;
-	struct data_parser	 data;
-	uint64_t		 size;
-};
-
-struct session {
-	TAILQ_ENTRY(session)	 entry;
-	uint64_t		 id;
-	struct config		*conf;
-	struct event_base	*base;
-	enum session_state	 state;
-	time_t			 started;
-
-	struct sockaddr_storage	 client_ss, dst_ss;
-	char			 client_text[64], dst_text[64], up_text[64];
-
-	struct bufferevent	*client;
-	struct bufferevent	*server;
-	enum upstream_state	 upstream;
-	struct evbuffer		*upq;		/* commands waiting for READY */
-
-	struct smtp_line	 cline;		/* client command lines */
-	struct smtp_line	 sline;		/* upstream reply lines */
-	struct smtp_reply	 reply;
-	struct pending_queue	 pending;
-	int			 waiting;	/* group-ending entries queued */
-	size_t			 early;		/* bytes sent too early */
-	int			 early_alarm;	/* -1, or refuse those lines */
-	int			 line_fresh;	/* next byte starts a line */
-	int			 line_early;	/* this line began too early */
-	int			 replay;	/* absorb greeting and EHLO */
-	int			 early_talker;	/* action of smtp:242, or -1 */
-	struct event		*ev_free;
-
-	char			*helo_line;	/* to replay on a new upstream */
-	char			 helo[128];	/* for the log */
-	struct tx		*tx;
-	int			 messages;
-	int			 bad_commands;
-	int			 closing;
-	const char		*close_reason;
 };
 
 TAILQ_HEAD(session_list, session);
@@ -166,12 +78,10 @@ static void	session_server_write(struct bufferevent *, void *);
 static void	session_server_event(struct bufferevent *, short, void *);
 static void	session_process(struct session *);
 static void	session_flush(struct session *);
-static void	session_close(struct session *, const char *);
 static int	session_connect(struct session *, int);
 static void	session_abort_upstream(struct session *);
-static void	session_fail(struct session *, const char *, const char *);
 
-static void
+void
 session_set_state(struct session *s, enum session_state new)
 {
 	if (s->state == new)
@@ -227,14 +137,17 @@ session_same_host(const struct sockaddr *a, const struct sockaddr *b)
  * Alarms: logged once per occurrence with the session id, counted, and
  * the configured action returned for the caller to apply.
  */
-static enum alarm_action
+enum alarm_action
 session_alarm(struct session *s, enum alarm_id id, const char *detail)
 {
 	enum alarm_action	 action = s->conf->alarm_action[id];
 
-	/* inspect = false: a plain SMTP-aware relay that refuses nothing. */
+	/*
+	 * inspect = false: a plain SMTP-aware relay that refuses nothing
+	 * and spends nothing on alarms.
+	 */
 	if (!s->conf->inspect)
-		action = ALARM_PASS;
+		return ALARM_PASS;
 	session_stats.alarms++;
 	if (action != ALARM_PASS)
 		log_warnx("session=%016llx alarm=%s name=%s action=%s%s%s",
@@ -244,7 +157,7 @@ session_alarm(struct session *s, enum alarm_id id, const char *detail)
 	return action;
 }
 
-static struct pending *
+struct pending *
 session_pending_new(struct session *s, enum smtp_verb verb, int flags)
 {
 	struct pending	*p;
@@ -276,7 +189,7 @@ session_pending_free(struct session *s, struct pending *p)
  * Queue a reply made by the proxy, in command order. text is
  * "CODE X.Y.Z text" without CRLF.
  */
-static void
+void
 session_local(struct session *s, enum smtp_verb verb, int flags,
     const char *fmt, ...)
 {
@@ -296,7 +209,7 @@ session_local(struct session *s, enum smtp_verb verb, int flags,
 }
 
 /* The refusal reply of an alarm, e.g. "500 5.5.2 Line too long (smtp:217)". */
-static void
+void
 session_refuse(struct session *s, enum smtp_verb verb, enum alarm_id id,
     const char *code)
 {
@@ -344,14 +257,14 @@ session_timeouts(struct session *s)
 	}
 }
 
-static void
+void
 session_tx_end(struct session *s)
 {
 	free(s->tx);
 	s->tx = NULL;
 }
 
-static struct tx *
+struct tx *
 session_tx_new(struct session *s)
 {
 	session_tx_end(s);
@@ -361,23 +274,9 @@ session_tx_new(struct session *s)
 	return s->tx;
 }
 
-/* The reverse-path for the message log line, escaped, in brackets. */
-static void
-session_tx_from(struct session *s, const struct smtp_cmd *cmd)
-{
-	char		 path[512], esc[sizeof(s->tx->from) - 2];
-	const char	*params, *errstr;
-
-	if (smtp_cmd_path(cmd->args, cmd->argslen, "FROM:", sizeof(path) - 1,
-	    1, path, sizeof(path), &params, &errstr) == 0)
-		log_escape(esc, sizeof(esc), path, strlen(path));
-	else
-		log_escape(esc, sizeof(esc), cmd->args, cmd->argslen);
-	snprintf(s->tx->from, sizeof(s->tx->from), "<%s>", esc);
-}
 
 /* Send a command line upstream, or keep it until the upstream is ready. */
-static void
+void
 session_upstream_send(struct session *s, const char *line, size_t len)
 {
 	struct evbuffer	*out;
@@ -394,165 +293,18 @@ session_upstream_send(struct session *s, const char *line, size_t len)
  * A command that goes to the upstream: queue its reply slot, connect
  * again if a refused message cost the upstream connection.
  */
-static void
-session_forward(struct session *s, const struct smtp_cmd *cmd,
-    const char *line, size_t len, int flags)
+void
+session_forward(struct session *s, enum smtp_verb verb, const char *line,
+    size_t len, int flags)
 {
 	/* The replayed greeting and EHLO come first in reply order. */
 	if (s->upstream == UPSTREAM_NONE && session_connect(s, 1) == -1)
 		return;
-	if (session_pending_new(s, cmd->verb, flags) == NULL) {
+	if (session_pending_new(s, verb, flags) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
 	session_upstream_send(s, line, len);
-}
-
-/* RFC 2920 §3.1: commands after which the client must wait. */
-static int
-session_group_end(enum smtp_verb verb)
-{
-	switch (verb) {
-	case SMTP_CMD_HELO:
-	case SMTP_CMD_EHLO:
-	case SMTP_CMD_DATA:
-	case SMTP_CMD_QUIT:
-	case SMTP_CMD_STARTTLS:
-	case SMTP_CMD_AUTH:
-	case SMTP_CMD_BDAT:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/*
- * One complete command line from the client. flags are the line
- * reader's (bare CR/LF, NUL, overflow); total its length.
- */
-static void
-session_command(struct session *s, char *line, size_t len, int lflags,
-    size_t total)
-{
-	struct smtp_cmd		 cmd;
-	const char		*errstr;
-	enum alarm_action	 act;
-	char			 esc[80];
-	size_t			 i, o;
-
-	if (s->line_early && s->early_alarm != -1) {
-		/* Sent before a reply the client had to wait for. */
-		session_refuse(s, SMTP_CMD_UNKNOWN, s->early_alarm, NULL);
-		return;
-	}
-	if (s->state == SESSION_REFUSED) {
-		if (smtp_cmd_parse(line, len, &cmd, &errstr) == 0 &&
-		    cmd.verb == SMTP_CMD_QUIT)
-			session_local(s, SMTP_CMD_QUIT, PENDING_CLOSE,
-			    "221 2.0.0 Bye");
-		else
-			session_local(s, SMTP_CMD_UNKNOWN, 0,
-			    "503 5.5.1 Session refused");
-		return;
-	}
-	if (s->state == SESSION_AUTH) {
-		/* RFC 4954 §4: a base64 line or "*", not a command. */
-		if (session_pending_new(s, SMTP_CMD_AUTH,
-		    PENDING_GROUP_END) == NULL) {
-			session_close(s, "out of memory");
-			return;
-		}
-		session_upstream_send(s, line, len);
-		return;
-	}
-
-	if (lflags & SMTP_LINE_OVERFLOW || total + 2 >
-	    s->conf->limits.command_line) {
-		act = session_alarm(s, ALARM_PROTOCOL_OVERFLOW,
-		    "side=client");
-		if (act == ALARM_CLOSE || lflags & SMTP_LINE_OVERFLOW) {
-			if (act == ALARM_CLOSE)
-				session_fail(s, "421 4.7.0", "protocol alarm");
-			else
-				session_refuse(s, SMTP_CMD_UNKNOWN,
-				    ALARM_PROTOCOL_OVERFLOW, NULL);
-			return;
-		}
-		if (act == ALARM_BLOCK) {
-			session_refuse(s, SMTP_CMD_UNKNOWN,
-			    ALARM_PROTOCOL_OVERFLOW, NULL);
-			return;
-		}
-	}
-	if (lflags & (SMTP_LINE_BARE_CR | SMTP_LINE_BARE_LF | SMTP_LINE_NUL)) {
-		act = session_alarm(s, ALARM_BARE_LINE_ENDING, "side=client");
-		if (act == ALARM_CLOSE) {
-			session_fail(s, "421 4.7.0", "protocol alarm");
-			return;
-		}
-		if (act == ALARM_BLOCK) {
-			session_local(s, SMTP_CMD_UNKNOWN, 0,
-			    "500 5.5.2 Bare CR or LF in command (%s)",
-			    alarm_table[ALARM_BARE_LINE_ENDING].ident);
-			return;
-		}
-		/* Never relayed: the bytes are dropped from the line. */
-		for (i = o = 0; i < len; i++)
-			if (line[i] != '\r' && line[i] != '\n' &&
-			    line[i] != '\0')
-				line[o++] = line[i];
-		len = o;
-		line[len] = '\0';
-	}
-	if (len == 0) {
-		act = session_alarm(s, ALARM_EMPTY_LINE, "side=client");
-		if (act == ALARM_CLOSE) {
-			session_fail(s, "421 4.7.0", "protocol alarm");
-			return;
-		}
-		if (act == ALARM_BLOCK) {
-			session_refuse(s, SMTP_CMD_UNKNOWN, ALARM_EMPTY_LINE,
-			    NULL);
-			return;
-		}
-	}
-
-	if (smtp_cmd_parse(line, len, &cmd, &errstr) == -1) {
-		cmd.verb = SMTP_CMD_UNKNOWN;
-		cmd.args = "";
-		cmd.argslen = 0;
-	}
-	/* AUTH arguments are credentials: not even in a debug log. */
-	log_debug("session=%016llx command=\"%s\"", (unsigned long long)s->id,
-	    log_escape(esc, sizeof(esc), line,
-	    cmd.verb == SMTP_CMD_AUTH ? 4 : len));
-
-	switch (cmd.verb) {
-	case SMTP_CMD_XCLIENT:
-	case SMTP_CMD_XFORWARD:
-		/* Only a trusted proxy may say who the client is: never. */
-		session_alarm(s, ALARM_COMMAND_NOT_SUPPORTED, NULL);
-		session_refuse(s, cmd.verb, ALARM_COMMAND_NOT_SUPPORTED,
-		    NULL);
-		return;
-	case SMTP_CMD_HELO:
-	case SMTP_CMD_EHLO:
-		free(s->helo_line);
-		s->helo_line = strndup(line, len);
-		log_escape(s->helo, sizeof(s->helo), cmd.args, cmd.argslen);
-		break;
-	case SMTP_CMD_MAIL:
-		if (session_tx_new(s) == NULL) {
-			session_close(s, "out of memory");
-			return;
-		}
-		session_tx_from(s, &cmd);
-		break;
-	default:
-		break;
-	}
-	session_forward(s, &cmd, line, len,
-	    session_group_end(cmd.verb) ? PENDING_GROUP_END : 0);
 }
 
 /*
@@ -567,6 +319,17 @@ session_end_of_data(struct session *s)
 	struct tx		*tx = s->tx;
 
 	session_set_state(s, SESSION_READY);
+	if (tx->too_large) {
+		/* The upstream was dropped when the limit was crossed. */
+		session_local(s, SMTP_CMD_DATA, PENDING_EOD |
+		    PENDING_GROUP_END | (tx->too_large == ALARM_CLOSE ?
+		    PENDING_CLOSE : 0), "%s %s (%s)",
+		    tx->too_large == ALARM_CLOSE ? "421 4.7.0" :
+		    alarm_table[ALARM_MESSAGE_TOO_LARGE].reply,
+		    alarm_table[ALARM_MESSAGE_TOO_LARGE].text,
+		    alarm_table[ALARM_MESSAGE_TOO_LARGE].ident);
+		return;
+	}
 	if (tx->data.flags & (DATA_BARE_CR | DATA_BARE_LF | DATA_NUL)) {
 		act = session_alarm(s, ALARM_BARE_LINE_ENDING, "side=body");
 		if (act == ALARM_BLOCK || act == ALARM_CLOSE) {
@@ -592,13 +355,21 @@ session_end_of_data(struct session *s)
 static int
 session_body(struct session *s, struct evbuffer *in)
 {
-	struct evbuffer		*out = bufferevent_get_output(s->server);
+	struct evbuffer		*out;
 	struct evbuffer_iovec	 iov;
+	enum alarm_action	 act;
 	unsigned char		*src;
 	size_t			 inlen, used, outlen;
 	int			 done = 0;
+	char			 detail[64];
 
 	while (!done && (inlen = evbuffer_get_length(in)) > 0) {
+		/* A refused body is read to its end and dropped. */
+		if (s->tx->too_large || s->server == NULL) {
+			out = s->discard;
+			evbuffer_drain(out, evbuffer_get_length(out));
+		} else
+			out = bufferevent_get_output(s->server);
 		if (evbuffer_get_length(out) > SESSION_HIWAT) {
 			/* Backpressure: resume from the write callback. */
 			bufferevent_disable(s->client, EV_READ);
@@ -620,6 +391,16 @@ session_body(struct session *s, struct evbuffer *in)
 		evbuffer_commit_space(out, &iov, 1);
 		evbuffer_drain(in, used);
 		session_stats.bytes_in += used;
+		if (s->tx->data.bytes > s->conf->limits.message_size &&
+		    !s->tx->too_large) {
+			snprintf(detail, sizeof(detail), "limit=%llu",
+			    (unsigned long long)s->conf->limits.message_size);
+			act = session_alarm(s, ALARM_MESSAGE_TOO_LARGE, detail);
+			if (act == ALARM_BLOCK || act == ALARM_CLOSE) {
+				s->tx->too_large = (int)act;
+				session_abort_upstream(s);
+			}
+		}
 	}
 	if (done)
 		session_end_of_data(s);
@@ -678,7 +459,7 @@ session_process(struct session *s)
 		s->early = s->early > used ? s->early - used : 0;
 		if (done == 1) {
 			s->line_fresh = 1;
-			session_command(s, s->cline.buf, s->cline.len,
+			command_line(s, s->cline.buf, s->cline.len,
 			    s->cline.flags, s->cline.total);
 		}
 		if (s->early == 0 && s->line_fresh)
@@ -751,6 +532,9 @@ session_reply_effect(struct session *s, struct pending *p)
 	case SMTP_CMD_HELO:
 	case SMTP_CMD_EHLO:
 		if (ok) {
+			/* After HELO no service extension may be used. */
+			if (p->verb == SMTP_CMD_HELO)
+				s->offered = 0;
 			session_tx_end(s);
 			session_set_state(s, SESSION_READY);
 		}
@@ -891,6 +675,50 @@ session_flush(struct session *s)
 		session_process(s);
 }
 
+/*
+ * The greeting and the EHLO reply as the policy wants them seen (SPEC
+ * §4.3, §3): banner masked or replaced, EHLO extensions filtered to
+ * those the proxy can follow. Returns 1 if it wrote p->reply, 0 if the
+ * reply goes as it came.
+ */
+static int
+session_reply_rewrite(struct session *s, struct pending *p)
+{
+	const struct config	*conf = s->conf;
+	const char		*lines[SMTP_REPLY_MAXLINES];
+	char			 buf[SMTP_REPLY_MAXLINES * 80 + 1024];
+	int			 i, n;
+	uint32_t		 allowed;
+
+	for (i = 0; i < s->reply.nlines; i++)
+		lines[i] = smtp_reply_text(&s->reply, i);
+	if (p->flags & PENDING_GREETING) {
+		if (!conf->inspect || !conf->banner_enabled ||
+		    conf->banner_mode == POLICY_BANNER_PASS ||
+		    (conf->banner_mode == POLICY_BANNER_REPLACE &&
+		    p->code != 220))
+			return 0;
+		n = policy_banner_render(conf->banner_mode, conf->banner_text,
+		    p->code, lines, (size_t)s->reply.nlines, buf, sizeof(buf));
+	} else if (p->verb == SMTP_CMD_EHLO && p->code == 250) {
+		/*
+		 * CHUNKING and BINARYMIME go even with the filter off: the
+		 * proxy cannot follow BDAT.
+		 */
+		allowed = conf->inspect && conf->extensions_enabled ?
+		    conf->extensions_mask : ~(uint32_t)0;
+		n = policy_ehlo_rebuild(allowed, lines,
+		    (size_t)s->reply.nlines, conf->inspect &&
+		    conf->banner_enabled && conf->banner_ehlo ?
+		    conf->hostname : NULL, buf, sizeof(buf), &s->offered);
+	} else
+		return 0;
+	if (n < 0)
+		return 0;
+	evbuffer_add(p->reply, buf, (size_t)n);
+	return 1;
+}
+
 /* A complete reply from the upstream: give it to its command. */
 static void
 session_upstream_reply(struct session *s)
@@ -913,10 +741,13 @@ session_upstream_reply(struct session *s)
 		return;
 	}
 	p->code = s->reply.code;
-	for (i = 0; i < s->reply.nlines; i++)
-		evbuffer_add_printf(p->reply, "%d%c%s\r\n", s->reply.code,
-		    i + 1 < s->reply.nlines ? '-' : ' ',
-		    smtp_reply_text(&s->reply, i));
+	if (!(p->flags & PENDING_ABSORB) && session_reply_rewrite(s, p) == 1)
+		;
+	else
+		for (i = 0; i < s->reply.nlines; i++)
+			evbuffer_add_printf(p->reply, "%d%c%s\r\n",
+			    s->reply.code, i + 1 < s->reply.nlines ? '-' : ' ',
+			    smtp_reply_text(&s->reply, i));
 	p->flags |= PENDING_DONE;
 
 	if (s->upstream == UPSTREAM_REPLAY) {
@@ -1149,7 +980,7 @@ session_abort_upstream(struct session *s)
  * Give up on the session: the client gets code (a "421 x.y.z") if the
  * dialog allows a reply, after every reply already due, then close.
  */
-static void
+void
 session_fail(struct session *s, const char *code, const char *reason)
 {
 	struct pending	*p, *next;
@@ -1196,6 +1027,8 @@ session_free(evutil_socket_t fd, short ev, void *arg)
 	}
 	if (s->upq != NULL)
 		evbuffer_free(s->upq);
+	if (s->discard != NULL)
+		evbuffer_free(s->discard);
 	smtp_line_free(&s->cline);
 	smtp_line_free(&s->sline);
 	smtp_reply_free(&s->reply);
@@ -1213,7 +1046,7 @@ session_free(evutil_socket_t fd, short ev, void *arg)
  * The one way out: stop reading, drop the upstream, let the client's
  * last replies drain (bounded), then free everything.
  */
-static void
+void
 session_close(struct session *s, const char *reason)
 {
 	struct timeval	 tv = { SESSION_FLUSH_TIMEOUT, 0 };
@@ -1310,6 +1143,7 @@ session_new(struct event_base *base, struct config *conf, int fd,
 {
 	struct session	*s;
 	struct pending	*p;
+	const char	*rule, *reply;
 	int		 one = 1;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
@@ -1359,6 +1193,7 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	    session_client_event, s);
 	bufferevent_setwatermark(s->client, EV_READ, 0, SESSION_INPUT_MAX);
 	if ((s->upq = evbuffer_new()) == NULL ||
+	    (s->discard = evbuffer_new()) == NULL ||
 	    smtp_line_init(&s->cline,
 	    conf->alarm_action[ALARM_PROTOCOL_OVERFLOW] >= ALARM_BLOCK ?
 	    conf->limits.command_line : SESSION_LONGLINE) == -1 ||
@@ -1375,6 +1210,18 @@ session_new(struct event_base *base, struct config *conf, int fd,
 		session_set_state(s, SESSION_REFUSED);
 		session_local(s, SMTP_CMD_UNKNOWN, 0, "554 5.4.6 %s Mail loop: "
 		    "the destination is this proxy", conf->hostname);
+		session_flush(s);
+		return 0;
+	}
+	if (conf->inspect && conf->access_enabled && access_match(conf->access,
+	    client, dst, &rule, &reply) == ACCESS_DENY) {
+		/* SPEC §4.1: answered, never just closed; upstream untouched. */
+		log_warnx("session=%016llx event=denied rule=%s client=%s "
+		    "orig_dst=%s", (unsigned long long)s->id,
+		    rule != NULL ? rule : "default", s->client_text,
+		    s->dst_text);
+		session_set_state(s, SESSION_REFUSED);
+		session_local(s, SMTP_CMD_UNKNOWN, 0, "554 5.7.1 %s", reply);
 		session_flush(s);
 		return 0;
 	}

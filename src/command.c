@@ -1,0 +1,307 @@
+/*
+ * Client commands: the checks every command line goes through before it
+ * is forwarded or answered by the proxy (SPEC §3, §4.2-4.4), in this
+ * order:
+ *
+ *   1. lines that arrived when the client had to wait (smtp:251, 242)
+ *   2. line syntax: length (smtp:217), bare CR/LF/NUL (smtp:241), empty
+ *      (smtp:219)
+ *   3. the command policy: profile and allow list (smtp:223); XCLIENT
+ *      and XFORWARD are never accepted from a client
+ *   4. the dialog: order (smtp:243), paths (smtp:248), recipients
+ *      (smtp:244), SIZE (smtp:245), extensions the EHLO reply did not
+ *      offer (smtp:223)
+ *
+ * A check whose alarm is set to "pass" or "log" lets the command go on;
+ * "block" answers it here; "close" ends the session with 421. Every
+ * refusal counts towards max_bad_commands.
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarm.h"
+#include "config.h"
+#include "log.h"
+#include "policy.h"
+#include "session_priv.h"
+#include "smtp_cmd.h"
+#include "smtp_line.h"
+
+int
+command_group_end(enum smtp_verb verb)
+{
+	switch (verb) {
+	case SMTP_CMD_HELO:
+	case SMTP_CMD_EHLO:
+	case SMTP_CMD_DATA:
+	case SMTP_CMD_QUIT:
+	case SMTP_CMD_STARTTLS:
+	case SMTP_CMD_AUTH:
+	case SMTP_CMD_BDAT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Refuse a command with an alarm's reply; too many: 421 and close. */
+static void
+command_refuse(struct session *s, enum smtp_verb verb, enum alarm_id id)
+{
+	session_refuse(s, verb, id, NULL);
+	if (++s->bad_commands > s->conf->max_bad_commands) {
+		log_warnx("session=%016llx event=too-many-bad-commands "
+		    "count=%d", (unsigned long long)s->id, s->bad_commands);
+		session_fail(s, "421 4.7.0", "Too many bad commands");
+	}
+}
+
+/*
+ * Apply an alarm to a command: returns 1 if the command was answered
+ * (refused, or the session closed), 0 if it goes on.
+ */
+static int
+command_alarm(struct session *s, enum smtp_verb verb, enum alarm_id id,
+    const char *detail)
+{
+	switch (session_alarm(s, id, detail)) {
+	case ALARM_PASS:
+	case ALARM_LOG:
+		return 0;
+	case ALARM_BLOCK:
+		command_refuse(s, verb, id);
+		return 1;
+	case ALARM_CLOSE:
+		session_fail(s, "421 4.7.0", "Protocol violation");
+		return 1;
+	}
+	return 1;
+}
+
+/* The reverse-path for the message log line, escaped, in brackets. */
+static void
+command_tx_from(struct session *s, const char *path, const struct smtp_cmd *cmd)
+{
+	char	 esc[sizeof(s->tx->from) - 2];
+
+	if (path != NULL)
+		log_escape(esc, sizeof(esc), path, strlen(path));
+	else
+		log_escape(esc, sizeof(esc), cmd->args, cmd->argslen);
+	snprintf(s->tx->from, sizeof(s->tx->from), "<%s>", esc);
+}
+
+/*
+ * Order of the dialog as the client sends it (RFC 5321 §4.1.4): the
+ * transaction exists from the MAIL command on, so pipelined RCPT and
+ * DATA after it are in sequence before their replies are in.
+ */
+static int
+command_in_sequence(struct session *s, enum smtp_verb verb)
+{
+	switch (verb) {
+	case SMTP_CMD_MAIL:
+		return s->tx == NULL;
+	case SMTP_CMD_RCPT:
+		return s->tx != NULL;
+	case SMTP_CMD_DATA:
+	case SMTP_CMD_BDAT:
+		return s->tx != NULL && s->tx->rcpts_sent > 0;
+	default:
+		return 1;
+	}
+}
+
+/*
+ * MAIL and RCPT: the path (smtp:248), the extensions its parameters use
+ * (smtp:223), SIZE (smtp:245), the recipient count (smtp:244). Returns
+ * 1 if the command was answered here.
+ */
+static int
+command_path(struct session *s, const struct smtp_cmd *cmd, char *path,
+    size_t pathsz, int *pathok_r)
+{
+	const struct config	*conf = s->conf;
+	const char		*params = "", *errstr;
+	char			 detail[128], val[32];
+	uint64_t		 size;
+	uint32_t		 needs;
+	int			 mail = cmd->verb == SMTP_CMD_MAIL;
+
+	*pathok_r = smtp_cmd_path(cmd->args, cmd->argslen,
+	    mail ? "FROM:" : "TO:", conf->limits.address,
+	    (s->offered & POLICY_EXT_SMTPUTF8) != 0, path, pathsz, &params,
+	    &errstr) == 0;
+	if (!*pathok_r) {
+		snprintf(detail, sizeof(detail), "command=%s reason=\"%s\"",
+		    smtp_cmd_name(cmd->verb), errstr);
+		if (command_alarm(s, cmd->verb, ALARM_ADDRESS_INVALID, detail))
+			return 1;
+		params = "";
+	}
+	needs = policy_cmd_needs(cmd, params);
+	if (conf->extensions_enabled && (needs & ~s->offered) != 0) {
+		snprintf(detail, sizeof(detail), "command=%s reason=\"parameter"
+		    " of an extension not offered\"", smtp_cmd_name(cmd->verb));
+		if (command_alarm(s, cmd->verb, ALARM_COMMAND_NOT_SUPPORTED,
+		    detail))
+			return 1;
+	}
+	if (mail && smtp_cmd_param(params, "SIZE", val, sizeof(val)) &&
+	    sscanf(val, "%" SCNu64, &size) == 1 &&
+	    size > conf->limits.message_size) {
+		snprintf(detail, sizeof(detail), "size=%" PRIu64 " limit=%"
+		    PRIu64, size, conf->limits.message_size);
+		if (command_alarm(s, cmd->verb, ALARM_MESSAGE_TOO_LARGE,
+		    detail))
+			return 1;
+	}
+	if (!mail && s->tx != NULL &&
+	    s->tx->rcpts_sent >= conf->limits.recipients) {
+		snprintf(detail, sizeof(detail), "limit=%zu",
+		    conf->limits.recipients);
+		if (command_alarm(s, cmd->verb, ALARM_TOO_MANY_RECIPIENTS,
+		    detail))
+			return 1;
+	}
+	return 0;
+}
+
+void
+command_line(struct session *s, char *line, size_t len, int lflags,
+    size_t total)
+{
+	const struct config	*conf = s->conf;
+	struct smtp_cmd		 cmd;
+	const char		*errstr;
+	char			 esc[80], detail[96], path[512];
+	size_t			 i, o;
+	int			 pathok = 0;
+
+	if (s->line_early && s->early_alarm != -1) {
+		/* Sent before a reply the client had to wait for. */
+		session_refuse(s, SMTP_CMD_UNKNOWN, s->early_alarm, NULL);
+		return;
+	}
+	if (s->state == SESSION_REFUSED) {
+		if (smtp_cmd_parse(line, len, &cmd, &errstr) == 0 &&
+		    cmd.verb == SMTP_CMD_QUIT)
+			session_local(s, SMTP_CMD_QUIT, PENDING_CLOSE,
+			    "221 2.0.0 Bye");
+		else
+			session_local(s, SMTP_CMD_UNKNOWN, 0,
+			    "503 5.5.1 Session refused");
+		return;
+	}
+	if (s->state == SESSION_AUTH) {
+		/* RFC 4954 §4: a base64 line or "*", not a command. */
+		if (session_pending_new(s, SMTP_CMD_AUTH,
+		    PENDING_GROUP_END) == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
+		session_upstream_send(s, line, len);
+		return;
+	}
+
+	/* RFC 5321 §4.5.3.1.4: 512 octets with the CRLF. */
+	if (lflags & SMTP_LINE_OVERFLOW || total + 2 >
+	    conf->limits.command_line) {
+		if (command_alarm(s, SMTP_CMD_UNKNOWN, ALARM_PROTOCOL_OVERFLOW,
+		    "side=client"))
+			return;
+		if (lflags & SMTP_LINE_OVERFLOW) {
+			/* Over even the pass/log ceiling: not kept whole. */
+			command_refuse(s, SMTP_CMD_UNKNOWN,
+			    ALARM_PROTOCOL_OVERFLOW);
+			return;
+		}
+	}
+	if (lflags & (SMTP_LINE_BARE_CR | SMTP_LINE_BARE_LF | SMTP_LINE_NUL)) {
+		if (command_alarm(s, SMTP_CMD_UNKNOWN, ALARM_BARE_LINE_ENDING,
+		    "side=client"))
+			return;
+		/* Never relayed: the bytes are dropped from the line. */
+		for (i = o = 0; i < len; i++)
+			if (line[i] != '\r' && line[i] != '\n' &&
+			    line[i] != '\0')
+				line[o++] = line[i];
+		len = o;
+		line[len] = '\0';
+	}
+	if (len == 0 && command_alarm(s, SMTP_CMD_UNKNOWN, ALARM_EMPTY_LINE,
+	    "side=client"))
+		return;
+
+	if (smtp_cmd_parse(line, len, &cmd, &errstr) == -1) {
+		cmd.verb = SMTP_CMD_UNKNOWN;
+		cmd.args = "";
+		cmd.argslen = 0;
+		snprintf(cmd.name, sizeof(cmd.name), "?");
+	}
+	/* AUTH arguments are credentials: not even in a debug log. */
+	log_debug("session=%016llx command=\"%s\"", (unsigned long long)s->id,
+	    log_escape(esc, sizeof(esc), line,
+	    cmd.verb == SMTP_CMD_AUTH ? 4 : len));
+
+	snprintf(detail, sizeof(detail), "command=%s",
+	    log_escape(esc, sizeof(esc), cmd.name, strlen(cmd.name)));
+	if (cmd.verb == SMTP_CMD_XCLIENT || cmd.verb == SMTP_CMD_XFORWARD) {
+		/* Only a trusted proxy may say who the client is: never. */
+		session_alarm(s, ALARM_COMMAND_NOT_SUPPORTED, detail);
+		command_refuse(s, cmd.verb, ALARM_COMMAND_NOT_SUPPORTED);
+		return;
+	}
+	if (conf->commands_enabled &&
+	    !policy_command_allowed(conf->commands_mask, cmd.verb) &&
+	    command_alarm(s, cmd.verb, ALARM_COMMAND_NOT_SUPPORTED, detail))
+		return;
+	if (!command_in_sequence(s, cmd.verb) &&
+	    command_alarm(s, cmd.verb, ALARM_OUT_OF_SEQUENCE, detail))
+		return;
+	if (conf->extensions_enabled && cmd.verb != SMTP_CMD_MAIL &&
+	    cmd.verb != SMTP_CMD_RCPT &&
+	    (policy_cmd_needs(&cmd, "") & ~s->offered) != 0 &&
+	    command_alarm(s, cmd.verb, ALARM_COMMAND_NOT_SUPPORTED,
+	    "reason=\"extension not offered\""))
+		return;
+
+	switch (cmd.verb) {
+	case SMTP_CMD_HELO:
+	case SMTP_CMD_EHLO:
+		free(s->helo_line);
+		s->helo_line = strndup(line, len);
+		log_escape(s->helo, sizeof(s->helo), cmd.args, cmd.argslen);
+		break;
+	case SMTP_CMD_MAIL:
+		if (command_path(s, &cmd, path, sizeof(path), &pathok))
+			return;
+		if (session_tx_new(s) == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
+		command_tx_from(s, pathok ? path : NULL, &cmd);
+		break;
+	case SMTP_CMD_RCPT:
+		if (command_path(s, &cmd, path, sizeof(path), &pathok))
+			return;
+		if (s->tx != NULL)
+			s->tx->rcpts_sent++;
+		break;
+	case SMTP_CMD_RSET:
+		/* Pipelined commands after RSET start afresh. */
+		session_tx_end(s);
+		break;
+	default:
+		break;
+	}
+	session_forward(s, cmd.verb, line, len,
+	    command_group_end(cmd.verb) ? PENDING_GROUP_END : 0);
+}

@@ -1,0 +1,154 @@
+/*
+ * Internals of the session, shared by session.c (connections, reply
+ * queue, upstream, body) and command.c (client commands and their
+ * policy). Nothing else includes this file.
+ */
+#ifndef SMTPPROXY_SESSION_PRIV_H
+#define SMTPPROXY_SESSION_PRIV_H
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "alarm.h"
+#include "data.h"
+#include "smtp_cmd.h"
+#include "smtp_line.h"
+#include "smtp_reply.h"
+
+struct bufferevent;
+struct evbuffer;
+struct event;
+struct event_base;
+
+#define SESSION_HIWAT		(256 * 1024)	/* stop reading the other side */
+#define SESSION_LOWAT		(64 * 1024)	/* resume below this */
+#define SESSION_INPUT_MAX	(64 * 1024)	/* command input read-ahead */
+#define SESSION_LONGLINE	(64 * 1024)	/* kept whole when 217 is not
+						   blocking */
+#define SESSION_FLUSH_TIMEOUT	10		/* seconds to write a last reply */
+
+enum session_state {
+	SESSION_GREETING,	/* waiting for the upstream greeting */
+	SESSION_HELO,		/* waiting for HELO/EHLO */
+	SESSION_READY,		/* no transaction */
+	SESSION_MAIL,		/* MAIL accepted */
+	SESSION_RCPT,		/* a RCPT accepted */
+	SESSION_BODY,		/* after 354: message body */
+	SESSION_AUTH,		/* after 334: an AUTH exchange line */
+	SESSION_TUNNEL,		/* after STARTTLS 220: bytes relayed as is */
+	SESSION_REFUSED,	/* everything answered locally (loop) */
+	SESSION_CLOSING,	/* last reply being written */
+	SESSION_STATE_COUNT
+};
+
+
+enum upstream_state {
+	UPSTREAM_NONE,		/* not connected (after an abort) */
+	UPSTREAM_CONNECTING,
+	UPSTREAM_REPLAY,	/* greeting and replayed EHLO being absorbed */
+	UPSTREAM_READY
+};
+
+#define PENDING_DONE		0x01	/* reply complete */
+#define PENDING_LOCAL		0x02	/* answered by the proxy */
+#define PENDING_GROUP_END	0x04	/* nothing parsed until its reply */
+#define PENDING_ABSORB		0x08	/* reply not for the client */
+#define PENDING_GREETING	0x10
+#define PENDING_EOD		0x20	/* end of data */
+#define PENDING_CLOSE		0x40	/* close after this reply */
+
+struct pending {
+	TAILQ_ENTRY(pending)	 entry;
+	enum smtp_verb		 verb;
+	int			 flags;
+	int			 code;
+	struct evbuffer		*reply;		/* complete reply, CRLFs */
+};
+TAILQ_HEAD(pending_queue, pending);
+
+/* One transaction: MAIL to the end of data (or RSET). */
+struct tx {
+	char			 from[512];
+	int			 rcpts;		/* accepted by the upstream */
+	size_t			 rcpts_sent;	/* RCPT commands forwarded */
+	struct data_parser	 data;
+	int			 too_large;	/* body over message_size */
+};
+
+struct session {
+	TAILQ_ENTRY(session)	 entry;
+	uint64_t		 id;
+	struct config		*conf;
+	struct event_base	*base;
+	enum session_state	 state;
+	time_t			 started;
+
+	struct sockaddr_storage	 client_ss, dst_ss;
+	char			 client_text[64], dst_text[64], up_text[64];
+
+	struct bufferevent	*client;
+	struct bufferevent	*server;
+	enum upstream_state	 upstream;
+	struct evbuffer		*upq;		/* commands waiting for READY */
+
+	struct smtp_line	 cline;		/* client command lines */
+	struct smtp_line	 sline;		/* upstream reply lines */
+	struct smtp_reply	 reply;
+	struct pending_queue	 pending;
+	int			 waiting;	/* group-ending entries queued */
+	size_t			 early;		/* bytes sent too early */
+	int			 early_alarm;	/* -1, or refuse those lines */
+	int			 line_fresh;	/* next byte starts a line */
+	int			 line_early;	/* this line began too early */
+	int			 replay;	/* absorb greeting and EHLO */
+	int			 early_talker;	/* action of smtp:242, or -1 */
+	struct event		*ev_free;
+
+	uint32_t		 offered;	/* POLICY_EXT_* the client saw */
+	char			*helo_line;	/* to replay on a new upstream */
+	char			 helo[128];	/* for the log */
+	struct tx		*tx;
+	int			 messages;
+	int			 bad_commands;
+	int			 closing;
+	const char		*close_reason;
+};
+
+/* session.c, for command.c */
+void	session_set_state(struct session *, enum session_state);
+enum alarm_action session_alarm(struct session *, enum alarm_id,
+	    const char *detail);
+/* Queue a reply made by the proxy, in command order ("CODE X.Y.Z text"). */
+void	session_local(struct session *, enum smtp_verb, int flags,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The refusal of an alarm: "<code> <text> (<id>)"; code NULL: the table's. */
+void	session_refuse(struct session *, enum smtp_verb, enum alarm_id,
+	    const char *code);
+/* Send a command upstream (connecting again if needed), its reply queued. */
+void	session_forward(struct session *, enum smtp_verb, const char *line,
+	    size_t len, int flags);
+/* Send a line upstream without a reply slot of its own. */
+void	session_upstream_send(struct session *, const char *, size_t);
+struct pending *session_pending_new(struct session *, enum smtp_verb, int);
+struct tx *session_tx_new(struct session *);
+void	session_tx_end(struct session *);
+void	session_fail(struct session *, const char *code, const char *reason);
+void	session_close(struct session *, const char *reason);
+
+/* command.c */
+/*
+ * One complete command line from the client (without CRLF; line is
+ * writable and NUL-terminated at len). lflags and total come from the
+ * line reader. Applies the command policy, then answers locally or
+ * forwards.
+ */
+void	command_line(struct session *, char *line, size_t len, int lflags,
+	    size_t total);
+/* RFC 2920 §3.1: commands after which the client must wait. */
+int	command_group_end(enum smtp_verb);
+
+#endif
