@@ -76,7 +76,8 @@ struct tx {
 	int			 rcpts;		/* accepted by the upstream */
 	size_t			 rcpts_sent;	/* RCPT commands forwarded */
 	struct data_parser	 data;
-	int			 too_large;	/* body over message_size */
+	int			 too_large;	/* action taken on a body over
+						   message_size, 0 if none */
 };
 
 struct session {
@@ -94,6 +95,7 @@ struct session {
 	struct bufferevent	*server;
 	enum upstream_state	 upstream;
 	struct evbuffer		*upq;		/* commands waiting for READY */
+	struct evbuffer		*discard;	/* a refused body's bytes */
 
 	struct smtp_line	 cline;		/* client command lines */
 	struct smtp_line	 sline;		/* upstream reply lines */
