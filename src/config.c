@@ -39,9 +39,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "alarm.h"
 #include "config.h"
 #include "log.h"
+#include "policy.h"
 
 #define CONFIG_ROOT		"root"	/* libconfuse's name of the top level */
 
@@ -89,6 +91,8 @@ static const struct config_num config_nums[] = {
 	    NUM_INT(max_sessions) },
 	{ CONFIG_ROOT, "max_sessions_per_client", CONFIG_COUNT, 1, 1000000,
 	    NULL, NUM_INT(max_sessions_per_client) },
+	{ CONFIG_ROOT, "max_bad_commands", CONFIG_COUNT, 1, 1000000, NULL,
+	    NUM_INT(max_bad_commands) },
 	{ CONFIG_ROOT, "shutdown_grace", CONFIG_DURATION, 0, DAY, NULL,
 	    NUM_INT(shutdown_grace) },
 
@@ -126,6 +130,10 @@ static const struct config_num config_nums[] = {
 	    NUM_U64(limits.message_size) },
 	{ "limits", "address", CONFIG_SIZE, 256, 4 * KIB,
 	    "RFC 5321 section 4.5.3.1.3", NUM_SIZE(limits.address) },
+	{ "limits", "mime_depth", CONFIG_COUNT, 1, 1000, NULL,
+	    NUM_SIZE(limits.mime_depth) },
+	{ "limits", "mime_parts", CONFIG_COUNT, 1, 1000000, NULL,
+	    NUM_SIZE(limits.mime_parts) },
 };
 
 /* String keys that name one of a fixed set of values. */
@@ -137,6 +145,8 @@ struct config_enum {
 };
 
 static int	config_mode_parse(const char *);
+static int	config_banner_parse(const char *);
+static int	config_access_parse(const char *);
 
 static const struct config_enum config_enums[] = {
 	{ CONFIG_ROOT, "mode", config_mode_parse, "transparent or relay" },
@@ -145,13 +155,47 @@ static const struct config_enum config_enums[] = {
 	{ CONFIG_ROOT, "syslog_facility", log_facility_parse,
 	    "mail, daemon, user or local0 to local7" },
 	{ "alarm", "action", alarm_action_parse, "pass, log, block or close" },
+	{ "commands", "profile", policy_profile_parse,
+	    "esmtp, mailguard or custom" },
+	{ "banner", "mode", config_banner_parse, "pass, mask or replace" },
+	{ "access", "default", config_access_parse, "accept or deny" },
+	{ "rule", "action", config_access_parse, "accept or deny" },
 };
+
+/* Sections that live in another section, for the names in messages. */
+static const struct {
+	const char	*name;
+	const char	*parent;
+} config_parents[] = {
+	{ "object", "access" },
+	{ "rule", "access" },
+};
+
+/*
+ * The longest texts the proxy writes after a reply code: a reply line
+ * is at most 512 octets with its CRLF (RFC 5321 §4.5.3.1.5), and these
+ * follow "220 " and "554 5.7.1 ".
+ */
+#define CONFIG_BANNER_MAX	(512 - 4 - 2)
+#define CONFIG_REPLY_MAX	(512 - 10 - 2)
+
+/*
+ * tls.mode is passthrough, its default (SPEC §4.7), since there is no
+ * tls section: STARTTLS is relayed, so the command policy offers it.
+ */
+#define CONFIG_TLS_ON		1
 
 /* The line of the last value a callback saw for an option. */
 struct config_mark {
 	const cfg_opt_t	*opt;
 	int		 line;
 	int		 bad;	/* the value was reported as an error */
+};
+
+/* The line where a section starts: its name or title. */
+struct config_secline {
+	const cfg_t	*sec;
+	int		 line;
 };
 
 /* State of one config_load(); libconfuse callbacks carry no argument. */
@@ -166,6 +210,16 @@ struct config_ld {
 	const cfg_t		*alarm_sec[ALARM_COUNT];
 	int			 alarm_line[ALARM_COUNT];
 	enum alarm_action	 alarm_action[ALARM_COUNT];
+
+	/*
+	 * Start lines of the sections in the order they close, from
+	 * config_prepare(), and what config_cb_section() matched them to.
+	 */
+	int			*secopen;
+	size_t			 nsecopen;
+	size_t			 nsecdone;
+	struct config_secline	*seclines;
+	size_t			 nseclines;
 };
 
 static struct config_ld	*config_ld;
@@ -479,6 +533,28 @@ config_mode_parse(const char *s)
 	return -1;
 }
 
+static int
+config_banner_parse(const char *s)
+{
+	if (strcasecmp(s, "pass") == 0)
+		return POLICY_BANNER_PASS;
+	if (strcasecmp(s, "mask") == 0)
+		return POLICY_BANNER_MASK;
+	if (strcasecmp(s, "replace") == 0)
+		return POLICY_BANNER_REPLACE;
+	return -1;
+}
+
+static int
+config_access_parse(const char *s)
+{
+	if (strcasecmp(s, "accept") == 0)
+		return ACCESS_ACCEPT;
+	if (strcasecmp(s, "deny") == 0)
+		return ACCESS_DENY;
+	return -1;
+}
+
 /*
  * Error reporting.
  */
@@ -528,20 +604,45 @@ config_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 	config_verror(cfg->line, fmt, ap);
 }
 
-/* "timeouts.connect", "mode", "alarm \"smtp:231\" action". */
+/* "access rule \"x\"", "alarm \"smtp:231\"", "limits". */
+static const char *
+config_secname(const cfg_t *cfg, char *buf, size_t len)
+{
+	const char	*parent = "";
+	size_t		 i;
+	int		 n;
+
+	for (i = 0; i < sizeof(config_parents) / sizeof(config_parents[0]);
+	    i++)
+		if (strcmp(cfg->name, config_parents[i].name) == 0)
+			parent = config_parents[i].parent;
+	if (cfg->title != NULL)
+		n = snprintf(buf, len, "%s%s%s \"%s\"", parent,
+		    *parent != '\0' ? " " : "", cfg->name, cfg->title);
+	else
+		n = snprintf(buf, len, "%s", cfg->name);
+	if (n < 0 || (size_t)n >= len)
+		(void)snprintf(buf, len, "%s", cfg->name);
+	return buf;
+}
+
+/*
+ * "timeouts.connect", "mode", "alarm \"smtp:231\" action",
+ * "access rule \"x\" source".
+ */
 static const char *
 config_keyname(const cfg_t *cfg, const cfg_opt_t *opt, char *buf,
     size_t len)
 {
+	char	 sec[256];
 	int	 n;
 
 	if (strcmp(cfg->name, CONFIG_ROOT) == 0)
 		n = snprintf(buf, len, "%s", opt->name);
-	else if (cfg->title != NULL)
-		n = snprintf(buf, len, "%s \"%s\" %s", cfg->name, cfg->title,
-		    opt->name);
 	else
-		n = snprintf(buf, len, "%s.%s", cfg->name, opt->name);
+		n = snprintf(buf, len, "%s%s%s",
+		    config_secname(cfg, sec, sizeof(sec)),
+		    cfg->title != NULL ? " " : ".", opt->name);
 	if (n < 0 || (size_t)n >= len)
 		(void)snprintf(buf, len, "%s", opt->name);
 	return buf;
@@ -817,6 +918,145 @@ config_cb_pidfile(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return 0;
 }
 
+/*
+ * A text the proxy puts after a reply code: printable ASCII, so that it
+ * can neither end the reply line early nor carry bytes a client cannot
+ * read (RFC 5321 §4.2 textstring), and short enough for the line.
+ */
+static void
+config_check_text(cfg_t *cfg, cfg_opt_t *opt, const char *value, size_t max)
+{
+	const unsigned char	*p;
+	size_t			 len;
+
+	for (p = (const unsigned char *)value; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f) {
+			config_bad(cfg, opt, "control character 0x%02x (only "
+			    "printable ASCII goes into a reply)", *p);
+			return;
+		}
+		if (*p > 0x7f) {
+			config_bad(cfg, opt, "non-ASCII byte 0x%02x (only "
+			    "printable ASCII goes into a reply)", *p);
+			return;
+		}
+	}
+	if ((len = strlen(value)) > max) {
+		config_bad(cfg, opt, "%zu characters, more than the %zu a "
+		    "reply line has room for (RFC 5321 section 4.5.3.1.5)",
+		    len, max);
+		return;
+	}
+	config_mark(cfg, opt, 0);
+}
+
+/* banner.text: "" is the default text. */
+static int
+config_cb_banner_text(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	*(const char **)result = value;
+	config_check_text(cfg, opt, value, CONFIG_BANNER_MAX);
+	return 0;
+}
+
+/* access rule reply: the text of "554 5.7.1 <reply>". */
+static int
+config_cb_rule_reply(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	*(const char **)result = value;
+	config_check_text(cfg, opt, value, CONFIG_REPLY_MAX);
+	return 0;
+}
+
+/*
+ * commands.allow: one command name per element, checked against the
+ * command policy itself. Allowing XCLIENT or XFORWARD, which the policy
+ * would ignore, or BDAT, which the proxy cannot follow since CHUNKING
+ * is never offered, is an error rather than a surprise at run time.
+ */
+static int
+config_cb_command(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	policy_cmdmask	 mask;
+	const char	*errstr;
+
+	*(const char **)result = value;
+	/* With tls_on, only XCLIENT and XFORWARD leave the mask empty. */
+	if (policy_commands(POLICY_PROFILE_CUSTOM, &value, 1, 1, &mask,
+	    &errstr) == -1)
+		config_bad(cfg, opt, "unknown command \"%s\"", value);
+	else if (mask == 0)
+		config_bad(cfg, opt, "\"%s\" cannot be allowed: it would let "
+		    "the client pose as another client to the upstream",
+		    value);
+	else if (policy_command_allowed(mask, SMTP_CMD_BDAT))
+		config_bad(cfg, opt, "\"%s\" cannot be allowed: BDAT is not "
+		    "inspected, so CHUNKING is never offered", value);
+	else
+		config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/* The keyword of an extension bit, for messages. */
+static const char *
+config_ext_name(uint32_t bit)
+{
+	size_t	 i;
+
+	for (i = 0; i < POLICY_EXT_COUNT; i++)
+		if (policy_ext_table[i].bit == bit)
+			return policy_ext_table[i].keyword;
+	return "?";
+}
+
+/* extensions.allow: one EHLO keyword the proxy can follow per element. */
+static int
+config_cb_extension(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	char		 known[256];
+	uint32_t	 bit;
+	size_t		 i, len = 0, left;
+	int		 n;
+
+	*(const char **)result = value;
+	bit = policy_ext_parse(value);
+	if (bit == POLICY_EXT_CHUNKING) {
+		config_bad(cfg, opt, "%s cannot be offered: BDAT is not "
+		    "inspected", config_ext_name(bit));
+		return 0;
+	}
+	if (bit == POLICY_EXT_BINARYMIME) {
+		config_bad(cfg, opt, "%s cannot be offered: it needs BDAT, "
+		    "which is not inspected", config_ext_name(bit));
+		return 0;
+	}
+	if (bit != 0) {
+		config_mark(cfg, opt, 0);
+		return 0;
+	}
+
+	/* "SIZE, 8BITMIME, ... or STARTTLS", from the policy's table. */
+	known[0] = '\0';
+	for (i = 0, left = POLICY_EXT_COUNT - 2; i < POLICY_EXT_COUNT; i++) {
+		bit = policy_ext_table[i].bit;
+		if (bit == POLICY_EXT_CHUNKING || bit == POLICY_EXT_BINARYMIME)
+			continue;
+		n = snprintf(known + len, sizeof(known) - len, "%s%s",
+		    len == 0 ? "" : left == 1 ? " or " : ", ",
+		    policy_ext_table[i].keyword);
+		if (n < 0 || (size_t)n >= sizeof(known) - len)
+			break;
+		len += (size_t)n;
+		left--;
+	}
+	config_bad(cfg, opt, "unknown extension \"%s\" (%s)", value, known);
+	return 0;
+}
+
 static void
 config_alarm_unknown(const cfg_t *sec)
 {
@@ -857,6 +1097,54 @@ config_cb_alarm_action(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 }
 
 /*
+ * Called by libconfuse as each section closes, in the order they close,
+ * which is the order of config_ld->secopen[]: remember where the
+ * section starts, for errors found after the parse.
+ */
+static int
+config_cb_section(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct config_secline	*sl;
+	cfg_t			*sec;
+	size_t			 i;
+	int			 line;
+
+	(void)cfg;
+	if (cfg_opt_size(opt) == 0 ||
+	    (sec = cfg_opt_getnsec(opt, cfg_opt_size(opt) - 1)) == NULL)
+		return 0;
+	line = config_ld->nsecdone < config_ld->nsecopen ?
+	    config_ld->secopen[config_ld->nsecdone] : 0;
+	config_ld->nsecdone++;
+	for (i = 0; i < config_ld->nseclines; i++)
+		if (config_ld->seclines[i].sec == sec)
+			break;
+	if (i == config_ld->nseclines) {
+		sl = reallocarray(config_ld->seclines, i + 1, sizeof(*sl));
+		if (sl == NULL)
+			fatal("config");
+		config_ld->seclines = sl;
+		config_ld->nseclines++;
+	}
+	config_ld->seclines[i].sec = sec;
+	config_ld->seclines[i].line = line;
+	return 0;
+}
+
+/* Where sec starts, or, if that is unknown, where it ends. */
+static int
+config_secline(const cfg_t *sec)
+{
+	size_t	 i;
+
+	for (i = 0; i < config_ld->nseclines; i++)
+		if (config_ld->seclines[i].sec == sec &&
+		    config_ld->seclines[i].line > 0)
+			return config_ld->seclines[i].line;
+	return sec->line;
+}
+
+/*
  * The option tables. Defaults are here; ranges of numbers are in
  * config_nums[], value sets in config_enums[].
  */
@@ -880,11 +1168,65 @@ static cfg_opt_t config_limits_opts[] = {
 	CFG_INT_CB("recipients", 100, CFGF_NONE, config_cb_number),
 	CFG_INT_CB("message_size", 50 * MIB, CFGF_NONE, config_cb_number),
 	CFG_INT_CB("address", 320, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("mime_depth", 20, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("mime_parts", 1000, CFGF_NONE, config_cb_number),
 	CFG_END()
 };
 
 static cfg_opt_t config_alarm_opts[] = {
 	CFG_STR_CB("action", NULL, CFGF_NODEFAULT, config_cb_alarm_action),
+	CFG_END()
+};
+
+static cfg_opt_t config_commands_opts[] = {	/* SPEC §4.2 */
+	CFG_BOOL_CB("enabled", cfg_true, CFGF_NONE, config_cb_bool),
+	CFG_STR_CB("profile", "esmtp", CFGF_NONE, config_cb_enum),
+	CFG_STR_LIST_CB("allow", "{}", CFGF_NONE, config_cb_command),
+	CFG_END()
+};
+
+static cfg_opt_t config_extensions_opts[] = {	/* SPEC §3 */
+	CFG_BOOL_CB("enabled", cfg_true, CFGF_NONE, config_cb_bool),
+	CFG_STR_LIST_CB("allow", "{SIZE, 8BITMIME, PIPELINING, "
+	    "ENHANCEDSTATUSCODES, DSN, SMTPUTF8, AUTH, STARTTLS}", CFGF_NONE,
+	    config_cb_extension),
+	CFG_END()
+};
+
+static cfg_opt_t config_banner_opts[] = {	/* SPEC §4.3 */
+	CFG_BOOL_CB("enabled", cfg_true, CFGF_NONE, config_cb_bool),
+	CFG_STR_CB("mode", "pass", CFGF_NONE, config_cb_enum),
+	CFG_STR_CB("text", "", CFGF_NONE, config_cb_banner_text),
+	CFG_BOOL_CB("ehlo", cfg_false, CFGF_NONE, config_cb_bool),
+	CFG_END()
+};
+
+/*
+ * Access rules (SPEC §4.1). Entries are checked by access.c when the
+ * rule set is built after the parse, so an object may be defined after
+ * the rules that use it.
+ */
+static cfg_opt_t config_object_opts[] = {
+	CFG_STR_LIST("address", "{}", CFGF_NONE),
+	CFG_END()
+};
+
+static cfg_opt_t config_rule_opts[] = {
+	CFG_STR_CB("action", NULL, CFGF_NODEFAULT, config_cb_enum),
+	CFG_STR_LIST("source", "{any}", CFGF_NONE),
+	CFG_STR_LIST("destination", "{any}", CFGF_NONE),
+	CFG_STR_CB("reply", "Access denied", CFGF_NONE,
+	    config_cb_rule_reply),
+	CFG_END()
+};
+
+static cfg_opt_t config_access_opts[] = {
+	CFG_BOOL_CB("enabled", cfg_true, CFGF_NONE, config_cb_bool),
+	CFG_STR_CB("default", "accept", CFGF_NONE, config_cb_enum),
+	CFG_SEC("object", config_object_opts,
+	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC("rule", config_rule_opts,
+	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
 };
 
@@ -899,6 +1241,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_INT_CB("max_sessions", 10000, CFGF_NONE, config_cb_number),
 	CFG_INT_CB("max_sessions_per_client", 100, CFGF_NONE,
 	    config_cb_number),
+	CFG_INT_CB("max_bad_commands", 20, CFGF_NONE, config_cb_number),
 	CFG_INT_CB("shutdown_grace", 30, CFGF_NONE, config_cb_number),
 	CFG_BOOL_CB("inspect", cfg_true, CFGF_NONE, config_cb_bool),
 	CFG_STR_CB("log_level", "info", CFGF_NONE, config_cb_enum),
@@ -907,6 +1250,10 @@ static cfg_opt_t config_opts[] = {
 	CFG_SEC("limits", config_limits_opts, CFGF_NONE),
 	CFG_SEC("alarm", config_alarm_opts,
 	    CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
+	CFG_SEC("commands", config_commands_opts, CFGF_NONE),
+	CFG_SEC("extensions", config_extensions_opts, CFGF_NONE),
+	CFG_SEC("banner", config_banner_opts, CFGF_NONE),
+	CFG_SEC("access", config_access_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -1072,6 +1419,224 @@ config_build_alarms(cfg_t *root, struct config *conf)
 	}
 }
 
+/* The values of list key in sec, as an array to free; *n_r its size. */
+static const char **
+config_strlist(cfg_t *sec, const char *key, size_t *n_r)
+{
+	const char	**v;
+	unsigned int	  i, n;
+
+	n = cfg_size(sec, key);
+	if ((v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
+		fatal("config");
+	for (i = 0; i < n; i++)
+		v[i] = cfg_getnstr(sec, key, i);
+	*n_r = n;
+	return v;
+}
+
+/*
+ * The command mask of the profile and allow. A custom profile must keep
+ * the commands of a mail transaction, or no mail could pass at all.
+ */
+static void
+config_build_commands(cfg_t *root, struct config *conf)
+{
+	static const enum smtp_verb	 needed[] = {
+		SMTP_CMD_MAIL, SMTP_CMD_RCPT, SMTP_CMD_DATA, SMTP_CMD_QUIT
+	};
+	cfg_t		 *sec;
+	const char	**allow, *errstr;
+	char		  missing[128];
+	size_t		  nallow, i, len = 0;
+	int		  profile, profile_line, profile_bad, allow_line;
+	int		  allow_bad, n;
+
+	sec = cfg_getsec(root, "commands");
+	conf->commands_enabled = cfg_getbool(sec, "enabled") ? 1 : 0;
+	profile_line = config_line(sec, "profile", &profile_bad);
+	allow_line = config_line(sec, "allow", &allow_bad);
+	if ((profile = policy_profile_parse(cfg_getstr(sec, "profile"))) == -1)
+		profile = POLICY_PROFILE_ESMTP;
+	conf->commands_profile = (enum policy_profile)profile;
+	if (profile_bad || allow_bad)
+		return;
+
+	allow = config_strlist(sec, "allow", &nallow);
+	if (policy_commands(conf->commands_profile, allow, nallow,
+	    CONFIG_TLS_ON, &conf->commands_mask, &errstr) == -1)
+		config_error(allow_line, "commands.allow: %s", errstr);
+	free(allow);
+	if (conf->commands_profile != POLICY_PROFILE_CUSTOM)
+		return;
+
+	missing[0] = '\0';
+	if (!policy_command_allowed(conf->commands_mask, SMTP_CMD_HELO) &&
+	    !policy_command_allowed(conf->commands_mask, SMTP_CMD_EHLO)) {
+		n = snprintf(missing, sizeof(missing), "HELO or EHLO");
+		len = n > 0 ? (size_t)n : 0;
+	}
+	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
+		if (policy_command_allowed(conf->commands_mask, needed[i]))
+			continue;
+		n = snprintf(missing + len, sizeof(missing) - len, "%s%s",
+		    len > 0 ? ", " : "", smtp_cmd_name(needed[i]));
+		if (n > 0 && (size_t)n < sizeof(missing) - len)
+			len += (size_t)n;
+	}
+	if (len > 0)
+		config_error(allow_line > 0 ? allow_line : profile_line,
+		    "commands.allow: profile \"custom\" must allow HELO or "
+		    "EHLO, MAIL, RCPT, DATA and QUIT (missing %s)", missing);
+}
+
+/*
+ * The EHLO keywords that may be offered. An extension whose command the
+ * command policy refuses is not offered: a client would be told it may
+ * use it, then refused.
+ */
+static void
+config_build_extensions(cfg_t *root, struct config *conf)
+{
+	cfg_t		*sec;
+	uint32_t	 mask = 0;
+	unsigned int	 i, n;
+
+	sec = cfg_getsec(root, "extensions");
+	conf->extensions_enabled = cfg_getbool(sec, "enabled") ? 1 : 0;
+	n = cfg_size(sec, "allow");
+	for (i = 0; i < n; i++)
+		mask |= policy_ext_parse(cfg_getnstr(sec, "allow", i));
+	mask &= ~(uint32_t)(POLICY_EXT_CHUNKING | POLICY_EXT_BINARYMIME);
+	if (conf->commands_enabled) {
+		if (!policy_command_allowed(conf->commands_mask,
+		    SMTP_CMD_STARTTLS))
+			mask &= ~(uint32_t)POLICY_EXT_STARTTLS;
+		if (!policy_command_allowed(conf->commands_mask, SMTP_CMD_AUTH))
+			mask &= ~(uint32_t)POLICY_EXT_AUTH;
+	}
+	conf->extensions_mask = mask;
+}
+
+/* The greeting policy; the replacement text defaults to the host name. */
+static void
+config_build_banner(cfg_t *root, struct config *conf)
+{
+	static const char *const	 modes[] = {
+		[POLICY_BANNER_PASS] = "pass",
+		[POLICY_BANNER_MASK] = "mask",
+		[POLICY_BANNER_REPLACE] = "replace"
+	};
+	cfg_t		*sec;
+	const char	*text;
+	char		*buf;
+	size_t		 len;
+	int		 mode, mode_bad, text_line, text_bad;
+
+	sec = cfg_getsec(root, "banner");
+	conf->banner_enabled = cfg_getbool(sec, "enabled") ? 1 : 0;
+	conf->banner_ehlo = cfg_getbool(sec, "ehlo") ? 1 : 0;
+	(void)config_line(sec, "mode", &mode_bad);
+	text_line = config_line(sec, "text", &text_bad);
+	if ((mode = config_banner_parse(cfg_getstr(sec, "mode"))) == -1)
+		mode = POLICY_BANNER_PASS;
+	conf->banner_mode = (enum policy_banner)mode;
+	text = cfg_getstr(sec, "text");
+
+	/* As with upstream: ignoring the text would hide a mistake. */
+	if (!mode_bad && !text_bad && *text != '\0' &&
+	    conf->banner_mode != POLICY_BANNER_REPLACE)
+		config_error(text_line, "banner.text: only used with mode = "
+		    "replace (mode is %s)", modes[conf->banner_mode]);
+
+	if (*text != '\0') {
+		conf->banner_text = config_strdup(text);
+		return;
+	}
+	/* "ESMTP" tells senders they may use EHLO (RFC 5321 §3.1). */
+	len = strlen(conf->hostname) + sizeof(" ESMTP");
+	if ((buf = malloc(len)) == NULL)
+		fatal("config");
+	if (snprintf(buf, len, "%s ESMTP", conf->hostname) != (int)len - 1)
+		fatal("config: banner");
+	conf->banner_text = buf;
+}
+
+/*
+ * The access rule set: every object, then the rules in file order.
+ * access.c checks the entries; its errors name the object or rule and
+ * are reported at the line where that section starts.
+ */
+static void
+config_build_access(cfg_t *root, struct config *conf)
+{
+	cfg_t		 *sec, *s;
+	const char	**addrs, **src, **dst, *errstr;
+	char		  name[256];
+	size_t		  naddrs, nsrc, ndst;
+	unsigned int	  i, n;
+	int		  def, action, bad;
+
+	sec = cfg_getsec(root, "access");
+	conf->access_enabled = cfg_getbool(sec, "enabled") ? 1 : 0;
+	if ((def = config_access_parse(cfg_getstr(sec, "default"))) == -1)
+		def = ACCESS_ACCEPT;
+	if ((conf->access = access_new((enum access_action)def)) == NULL)
+		fatal("config");
+
+	n = cfg_size(sec, "object");
+	for (i = 0; i < n; i++) {
+		s = cfg_getnsec(sec, "object", i);
+		addrs = config_strlist(s, "address", &naddrs);
+		if (access_object(conf->access, cfg_title(s), addrs, naddrs,
+		    &errstr) == -1) {
+			config_error(config_secline(s), "access: %s", errstr);
+			/* Defined all the same: rules using it are fine. */
+			(void)access_object(conf->access, cfg_title(s), NULL, 0,
+			    &errstr);
+		}
+		free(addrs);
+	}
+
+	n = cfg_size(sec, "rule");
+	for (i = 0; i < n; i++) {
+		s = cfg_getnsec(sec, "rule", i);
+		(void)config_secname(s, name, sizeof(name));
+		if (cfg_size(s, "action") == 0) {
+			config_error(config_secline(s), "%s: missing action",
+			    name);
+			continue;
+		}
+		/*
+		 * An empty list would match every address (access.h): say
+		 * so rather than guess what was meant.
+		 */
+		if (cfg_size(s, "source") == 0 ||
+		    cfg_size(s, "destination") == 0) {
+			config_error(config_secline(s), "%s %s: empty list "
+			    "(write { \"any\" } for every address)", name,
+			    cfg_size(s, "source") == 0 ? "source" :
+			    "destination");
+			continue;
+		}
+		(void)config_line(s, "action", &bad);
+		if (bad)
+			continue;
+		(void)config_line(s, "reply", &bad);
+		if (bad)
+			continue;
+		action = config_access_parse(cfg_getstr(s, "action"));
+		src = config_strlist(s, "source", &nsrc);
+		dst = config_strlist(s, "destination", &ndst);
+		if (access_rule(conf->access, cfg_title(s),
+		    (enum access_action)action, src, nsrc, dst, ndst,
+		    cfg_getstr(s, "reply"), &errstr) == -1)
+			config_error(config_secline(s), "access: %s", errstr);
+		free(src);
+		free(dst);
+	}
+}
+
 static void
 config_free(struct config *conf)
 {
@@ -1081,6 +1646,8 @@ config_free(struct config *conf)
 	free(conf->hostname);
 	free(conf->user);
 	free(conf->pidfile);
+	free(conf->banner_text);
+	access_free(conf->access);
 	free(conf);
 }
 
@@ -1143,17 +1710,37 @@ config_read(const char *path, char **buf_r, size_t *len_r)
  * libconfuse takes the end of the file as the end of an open section
  * and reports an open string at the last line; here each is reported
  * at the line where it opens. Returns 0, or -1 after reporting.
+ *
+ * libconfuse keeps only the line where a section ends. So the line
+ * where each section starts (that of the name or title before its "{";
+ * a "{" after "=" opens a list) goes into config_ld->secopen[], in the
+ * order the sections end, which is the order libconfuse calls
+ * config_cb_section() in.
  */
 #define CONFIG_MAX_DEPTH	32
+
+static void
+config_secopen_add(int line)
+{
+	int	*v;
+
+	v = reallocarray(config_ld->secopen, config_ld->nsecopen + 1,
+	    sizeof(*v));
+	if (v == NULL)
+		fatal("config");
+	config_ld->secopen = v;
+	config_ld->secopen[config_ld->nsecopen++] = line;
+}
 
 static int
 config_prepare(char *buf, size_t len)
 {
 	enum { CODE, DQUOTE, SQUOTE, LINE, BLOCK }	 st = CODE;
 	int		 braces[CONFIG_MAX_DEPTH];
+	int		 owner[CONFIG_MAX_DEPTH];	/* section: its line */
 	size_t		 i, depth = 0;
-	int		 line = 1, opened = 0, start = 1;
-	char		 c, next;
+	int		 line = 1, opened = 0, start = 1, lastline = 0;
+	char		 c, next, last = '\0';
 
 	for (i = 0; i < len; i++) {
 		c = buf[i];
@@ -1175,11 +1762,21 @@ config_prepare(char *buf, size_t len)
 				buf[i++] = ' ';
 				buf[i] = ' ';
 			} else if (c == '{') {
-				if (depth < CONFIG_MAX_DEPTH)
+				if (depth < CONFIG_MAX_DEPTH) {
 					braces[depth] = line;
+					owner[depth] = last == '=' ? 0 :
+					    lastline;
+				}
 				depth++;
-			} else if (c == '}' && depth > 0)
+			} else if (c == '}' && depth > 0) {
 				depth--;	/* libconfuse reports extras */
+				if (depth < CONFIG_MAX_DEPTH && owner[depth] > 0)
+					config_secopen_add(owner[depth]);
+			}
+			if (st == CODE && strchr(" \t\r\n", c) == NULL) {
+				last = c;
+				lastline = line;
+			}
 			start = strchr(" \t\r\n={}()+,", c) != NULL;
 			break;
 		case DQUOTE:
@@ -1188,8 +1785,11 @@ config_prepare(char *buf, size_t len)
 				if (next == '\n')
 					line++;
 				i++;
-			} else if (c == (st == DQUOTE ? '"' : '\''))
+			} else if (c == (st == DQUOTE ? '"' : '\'')) {
 				st = CODE;
+				last = c;
+				lastline = line;
+			}
 			start = 1;
 			break;
 		case LINE:
@@ -1230,6 +1830,32 @@ config_prepare(char *buf, size_t len)
 }
 
 /*
+ * Have config_cb_section() called as each section in opts ends; prefix
+ * is the path of opts' section, "" at the top. A nested section must
+ * be in a section libconfuse creates by default (not CFGF_MULTI).
+ */
+static void
+config_watch_sections(cfg_t *root, const cfg_opt_t *opts,
+    const char *prefix)
+{
+	const cfg_opt_t	*o;
+	char		 path[128];
+	int		 n;
+
+	for (o = opts; o->name != NULL; o++) {
+		if (o->type != CFGT_SEC)
+			continue;
+		n = snprintf(path, sizeof(path), "%s%s%s", prefix,
+		    *prefix != '\0' ? "|" : "", o->name);
+		if (n < 0 || (size_t)n >= sizeof(path) ||
+		    cfg_getopt(root, path) == NULL)
+			fatal("config: no section %s", path);
+		(void)cfg_set_validate_func(root, path, config_cb_section);
+		config_watch_sections(root, o->subopts, path);
+	}
+}
+
+/*
  * Parse and compile path. Every error goes to errfn (which may be NULL
  * to only count them) as "FILE:LINE: message", or "FILE: message" when
  * it concerns no line. Returns a configuration with refcnt 1, or NULL
@@ -1265,6 +1891,7 @@ config_load(const char *path, config_errfn errfn)
 	if ((root = cfg_init(config_opts, CFGF_NONE)) == NULL)
 		fatal("config");
 	cfg_set_error_function(root, config_cfg_error);
+	config_watch_sections(root, config_opts, "");
 	/* cfg_parse_fp() names the file "FILE" unless told otherwise. */
 	root->filename = config_strdup(path);
 	if (cfg_parse_fp(root, fp) != CFG_SUCCESS) {
@@ -1282,6 +1909,10 @@ config_load(const char *path, config_errfn errfn)
 	config_build_strings(root, conf);
 	config_build_numbers(root, conf);
 	config_build_alarms(root, conf);
+	config_build_commands(root, conf);
+	config_build_extensions(root, conf);
+	config_build_banner(root, conf);
+	config_build_access(root, conf);
 	if (ld.nerrors > 0)
 		goto fail;
 
@@ -1289,6 +1920,8 @@ config_load(const char *path, config_errfn errfn)
 	fclose(fp);
 	free(buf);
 	free(ld.marks);
+	free(ld.secopen);
+	free(ld.seclines);
 	config_ld = NULL;
 	return conf;
 
@@ -1301,6 +1934,8 @@ config_load(const char *path, config_errfn errfn)
 		fclose(fp);
 	free(buf);
 	free(ld.marks);
+	free(ld.secopen);
+	free(ld.seclines);
 	config_ld = NULL;
 	return NULL;
 }

@@ -12,6 +12,9 @@
 #include <stdint.h>
 
 #include "alarm.h"
+#include "policy.h"
+
+struct access;
 
 #define CONFIG_MAX_LISTEN		16
 
@@ -44,6 +47,8 @@ struct config_limits {
 	size_t	 recipients;
 	uint64_t message_size;
 	size_t	 address;
+	size_t	 mime_depth;		/* nested multiparts */
+	size_t	 mime_parts;		/* parts in one message */
 };
 
 struct config {
@@ -60,6 +65,7 @@ struct config {
 	char			*pidfile;	/* NULL: none */
 	int			 max_sessions;
 	int			 max_sessions_per_client;
+	int			 max_bad_commands;	/* refusals, then 421 */
 	int			 shutdown_grace;	/* seconds */
 	int			 log_level;	/* LOG_LEVEL_* */
 	int			 syslog_facility;
@@ -69,6 +75,30 @@ struct config {
 	struct config_limits	 limits;
 	enum alarm_action	 alarm_action[ALARM_COUNT];
 	int			 alarm_set[ALARM_COUNT];	/* in the file */
+
+	/*
+	 * Inspections (SPEC §4.1-4.3). Each *_enabled is the "enabled" of
+	 * its section as written; a check runs when inspect is set too.
+	 * What they control is compiled even when they are off.
+	 */
+	int			 commands_enabled;
+	enum policy_profile	 commands_profile;
+	policy_cmdmask		 commands_mask;	/* policy_command_allowed() */
+
+	int			 extensions_enabled;
+	/*
+	 * POLICY_EXT_* the EHLO reply may offer: extensions.allow less
+	 * STARTTLS and AUTH when the commands policy refuses them.
+	 */
+	uint32_t		 extensions_mask;
+
+	int			 banner_enabled;
+	enum policy_banner	 banner_mode;
+	char			*banner_text;	/* "<hostname> ESMTP" if unset */
+	int			 banner_ehlo;	/* EHLO's host name -> hostname */
+
+	int			 access_enabled;
+	struct access		*access;	/* never NULL once loaded */
 };
 
 /*

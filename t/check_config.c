@@ -19,9 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "alarm.h"
 #include "config.h"
 #include "log.h"
+#include "policy.h"
 
 #define NITEMS(a)	(sizeof(a) / sizeof((a)[0]))
 #define MAXERRS		32
@@ -109,6 +111,88 @@ addr_port(const struct config_addr *a)
 		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
 	return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
 }
+
+/* A socket address from a numeric IPv4 or IPv6 address. */
+static void
+sa_make(const char *addr, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(25);
+		return;
+	}
+	ck_assert_msg(inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1,
+	    "bad test address %s", addr);
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(25);
+}
+
+/* One connection and the access decision it must get. */
+struct access_case {
+	const char		*src;
+	const char		*dst;
+	enum access_action	 action;
+	const char		*rule;		/* NULL: the default */
+	const char		*reply;		/* NULL: not checked */
+};
+
+static void
+check_access(const struct config *conf, const struct access_case *c,
+    size_t n)
+{
+	struct sockaddr_storage	 src, dst;
+	const char		*rule, *reply;
+	enum access_action	 got;
+	size_t			 i;
+
+	ck_assert_ptr_nonnull(conf->access);
+	for (i = 0; i < n; i++) {
+		sa_make(c[i].src, &src);
+		sa_make(c[i].dst, &dst);
+		rule = reply = NULL;
+		got = access_match(conf->access, (struct sockaddr *)&src,
+		    (struct sockaddr *)&dst, &rule, &reply);
+		ck_assert_msg(got == c[i].action, "%s -> %s: action %d",
+		    c[i].src, c[i].dst, got);
+		if (c[i].rule == NULL)
+			ck_assert_msg(rule == NULL, "%s -> %s: rule %s",
+			    c[i].src, c[i].dst, rule);
+		else
+			ck_assert_msg(rule != NULL &&
+			    strcmp(rule, c[i].rule) == 0,
+			    "%s -> %s: rule %s, want %s", c[i].src, c[i].dst,
+			    rule != NULL ? rule : "(default)", c[i].rule);
+		if (c[i].reply != NULL)
+			ck_assert_str_eq(reply, c[i].reply);
+	}
+}
+
+/* The verbs a mask allows, as a bit set to compare. */
+static uint32_t
+allowed_verbs(policy_cmdmask mask)
+{
+	uint32_t	 bits = 0;
+	int		 v;
+
+	for (v = SMTP_CMD_UNKNOWN; v < SMTP_CMD_COUNT; v++)
+		if (policy_command_allowed(mask, (enum smtp_verb)v))
+			bits |= 1U << v;
+	return bits;
+}
+
+#define V(verb)		(1U << SMTP_CMD_ ## verb)
+#define MAILGUARD	(V(HELO) | V(MAIL) | V(RCPT) | V(DATA) | V(RSET) | \
+			    V(NOOP) | V(QUIT))
+#define ESMTP		(MAILGUARD | V(EHLO) | V(STARTTLS) | V(AUTH) | V(HELP))
+#define EXT_DEFAULT	(POLICY_EXT_SIZE | POLICY_EXT_8BITMIME | \
+			    POLICY_EXT_PIPELINING | \
+			    POLICY_EXT_ENHANCEDSTATUSCODES | POLICY_EXT_DSN | \
+			    POLICY_EXT_SMTPUTF8 | POLICY_EXT_AUTH | \
+			    POLICY_EXT_STARTTLS)
 
 /*
  * Sizes.
@@ -334,6 +418,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(conf->pidfile);
 	ck_assert_int_eq(conf->max_sessions, 10000);
 	ck_assert_int_eq(conf->max_sessions_per_client, 100);
+	ck_assert_int_eq(conf->max_bad_commands, 20);
 	ck_assert_int_eq(conf->shutdown_grace, 30);
 	ck_assert_int_eq(conf->inspect, 1);
 	ck_assert_int_eq(conf->log_level, LOG_LEVEL_INFO);
@@ -354,10 +439,35 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->limits.recipients, 100);
 	ck_assert_uint_eq(conf->limits.message_size, 50 * 1024 * 1024);
 	ck_assert_uint_eq(conf->limits.address, 320);
+	ck_assert_uint_eq(conf->limits.mime_depth, 20);
+	ck_assert_uint_eq(conf->limits.mime_parts, 1000);
 
 	for (i = 0; i < ALARM_COUNT; i++) {
 		ck_assert_int_eq(conf->alarm_action[i], alarm_table[i].action);
 		ck_assert_int_eq(conf->alarm_set[i], 0);
+	}
+
+	ck_assert_int_eq(conf->commands_enabled, 1);
+	ck_assert_int_eq(conf->commands_profile, POLICY_PROFILE_ESMTP);
+	ck_assert_uint_eq(allowed_verbs(conf->commands_mask), ESMTP);
+	ck_assert_int_eq(conf->extensions_enabled, 1);
+	ck_assert_uint_eq(conf->extensions_mask, EXT_DEFAULT);
+	ck_assert_int_eq(conf->banner_enabled, 1);
+	ck_assert_int_eq(conf->banner_mode, POLICY_BANNER_PASS);
+	ck_assert_int_eq(conf->banner_ehlo, 0);
+	ck_assert_ptr_nonnull(conf->banner_text);
+	ck_assert_int_eq(strncmp(conf->banner_text, host, strlen(host)), 0);
+	ck_assert_str_eq(conf->banner_text + strlen(host), " ESMTP");
+	ck_assert_int_eq(conf->access_enabled, 1);
+	{
+		static const struct access_case	 c[] = {
+			{ "192.0.2.1", "198.51.100.1", ACCESS_ACCEPT, NULL,
+			    "Access denied" },
+			{ "2001:db8::1", "2001:db8::2", ACCESS_ACCEPT, NULL,
+			    NULL },
+		};
+
+		check_access(conf, c, NITEMS(c));
 	}
 	config_unref(conf);
 }
@@ -374,6 +484,7 @@ static const char every_key[] =
 	"pidfile = \"/run/smtpproxy.pid\"\n"
 	"max_sessions = 500\n"
 	"max_sessions_per_client = \"7\"\n"
+	"max_bad_commands = 3\n"
 	"shutdown_grace = 2m\n"
 	"inspect = false\n"
 	"log_level = \"debug\"\n"
@@ -395,12 +506,41 @@ static const char every_key[] =
 	"\trecipients = 50\n"
 	"\tmessage_size = 25M\n"
 	"\taddress = 512\n"
+	"\tmime_depth = 5\n"
+	"\tmime_parts = 50\n"
 	"}\n"
 	"alarm \"smtp:231\" { action = \"block\" }\n"
 	"alarm \"pipelining-violation\" {\n"
 	"\taction = close\n"
 	"}\n"
-	"alarm \"SMTP:242\" { action = \"PASS\" }\n";
+	"alarm \"SMTP:242\" { action = \"PASS\" }\n"
+	"commands {\n"
+	"\tenabled = false\n"
+	"\tprofile = \"custom\"\n"
+	"\tallow = { \"helo\", \"MAIL\", \"Rcpt\", \"DATA\", \"QUIT\",\n"
+	"\t\t\"VRFY\" }\n"
+	"}\n"
+	"extensions {\n"
+	"\tenabled = false\n"
+	"\tallow = { \"size\", \"PIPELINING\" }\n"
+	"}\n"
+	"banner {\n"
+	"\tenabled = false\n"
+	"\tmode = \"replace\"\n"
+	"\ttext = \"mx.example.org ESMTP ready\"\n"
+	"\tehlo = true\n"
+	"}\n"
+	"access {\n"
+	"\tenabled = false\n"
+	"\tdefault = \"deny\"\n"
+	"\tobject \"lan\" { address = { \"10.0.0.0/8\" } }\n"
+	"\trule \"lan\" {\n"
+	"\t\taction = \"accept\"\n"
+	"\t\tsource = { \"lan\" }\n"
+	"\t\tdestination = { \"any\" }\n"
+	"\t\treply = \"unused\"\n"
+	"\t}\n"
+	"}\n";
 
 START_TEST(test_every_key)
 {
@@ -424,6 +564,7 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(conf->pidfile, "/run/smtpproxy.pid");
 	ck_assert_int_eq(conf->max_sessions, 500);
 	ck_assert_int_eq(conf->max_sessions_per_client, 7);
+	ck_assert_int_eq(conf->max_bad_commands, 3);
 	ck_assert_int_eq(conf->shutdown_grace, 120);
 	ck_assert_int_eq(conf->inspect, 0);
 	ck_assert_int_eq(conf->log_level, LOG_LEVEL_DEBUG);
@@ -444,6 +585,8 @@ START_TEST(test_every_key)
 	ck_assert_uint_eq(conf->limits.recipients, 50);
 	ck_assert_uint_eq(conf->limits.message_size, 25 * 1024 * 1024);
 	ck_assert_uint_eq(conf->limits.address, 512);
+	ck_assert_uint_eq(conf->limits.mime_depth, 5);
+	ck_assert_uint_eq(conf->limits.mime_parts, 50);
 
 	for (i = 0; i < ALARM_COUNT; i++) {
 		ck_assert_int_eq(conf->alarm_set[i],
@@ -465,6 +608,29 @@ START_TEST(test_every_key)
 			    alarm_table[i].action);
 			break;
 		}
+	}
+
+	/* Off, and compiled all the same. */
+	ck_assert_int_eq(conf->commands_enabled, 0);
+	ck_assert_int_eq(conf->commands_profile, POLICY_PROFILE_CUSTOM);
+	ck_assert_uint_eq(allowed_verbs(conf->commands_mask),
+	    V(HELO) | V(MAIL) | V(RCPT) | V(DATA) | V(QUIT) | V(VRFY));
+	ck_assert_int_eq(conf->extensions_enabled, 0);
+	ck_assert_uint_eq(conf->extensions_mask,
+	    POLICY_EXT_SIZE | POLICY_EXT_PIPELINING);
+	ck_assert_int_eq(conf->banner_enabled, 0);
+	ck_assert_int_eq(conf->banner_mode, POLICY_BANNER_REPLACE);
+	ck_assert_str_eq(conf->banner_text, "mx.example.org ESMTP ready");
+	ck_assert_int_eq(conf->banner_ehlo, 1);
+	ck_assert_int_eq(conf->access_enabled, 0);
+	{
+		static const struct access_case	 c[] = {
+			{ "10.1.2.3", "192.0.2.1", ACCESS_ACCEPT, "lan", NULL },
+			{ "192.0.2.1", "10.1.2.3", ACCESS_DENY, NULL,
+			    "Access denied" },
+		};
+
+		check_access(conf, c, NITEMS(c));
 	}
 	config_unref(conf);
 }
@@ -510,6 +676,34 @@ static const struct {
 	{ "alarm \"smtp:241\" { action = log action = close }\n",
 	    offsetof(struct config, alarm_action[ALARM_BARE_LINE_ENDING]),
 	    ALARM_CLOSE },
+	{ "max_bad_commands = 1\n", offsetof(struct config,
+	    max_bad_commands), 1 },
+	{ "max_bad_commands = \"1000000\"\n", offsetof(struct config,
+	    max_bad_commands), 1000000 },
+	{ "commands { enabled = no }\n", offsetof(struct config,
+	    commands_enabled), 0 },
+	{ "commands { profile = MailGuard }\n", offsetof(struct config,
+	    commands_profile), POLICY_PROFILE_MAILGUARD },
+	{ "commands { profile = \"esmtp\" }\n", offsetof(struct config,
+	    commands_profile), POLICY_PROFILE_ESMTP },
+	{ "extensions { enabled = off }\n", offsetof(struct config,
+	    extensions_enabled), 0 },
+	{ "banner { enabled = false }\n", offsetof(struct config,
+	    banner_enabled), 0 },
+	{ "banner { mode = mask }\n", offsetof(struct config,
+	    banner_mode), POLICY_BANNER_MASK },
+	{ "banner { mode = \"PASS\" }\n", offsetof(struct config,
+	    banner_mode), POLICY_BANNER_PASS },
+	{ "banner { mode = replace }\n", offsetof(struct config,
+	    banner_mode), POLICY_BANNER_REPLACE },
+	{ "banner { ehlo = yes }\n", offsetof(struct config, banner_ehlo),
+	    1 },
+	{ "access { enabled = false }\n", offsetof(struct config,
+	    access_enabled), 0 },
+	/* inspect = false leaves the sections as written. */
+	{ "inspect = false\n", offsetof(struct config, commands_enabled),
+	    1 },
+	{ "inspect = false\n", offsetof(struct config, access_enabled), 1 },
 };
 
 START_TEST(test_ok)
@@ -523,6 +717,186 @@ START_TEST(test_ok)
 		ck_assert_msg(v == ok_tests[_i].want, "%s: got %d, want %d",
 		    ok_tests[_i].text, v, ok_tests[_i].want);
 	}
+	config_unref(conf);
+}
+END_TEST
+
+/*
+ * Command masks: the profiles, allow on top of them, and what is never
+ * allowed. STARTTLS is in esmtp since tls.mode is passthrough.
+ */
+static const struct {
+	const char	*text;
+	uint32_t	 verbs;
+} commands_tests[] = {
+	{ "", ESMTP },
+	{ "commands { profile = esmtp allow = { ETRN, \"expn\" } }\n",
+	    ESMTP | V(ETRN) | V(EXPN) },
+	{ "commands { profile = mailguard }\n", MAILGUARD },
+	{ "commands { profile = mailguard allow = { EHLO } }\n",
+	    MAILGUARD | V(EHLO) },
+	{ "commands { profile = mailguard allow = { STARTTLS, HELP } }\n",
+	    MAILGUARD | V(STARTTLS) | V(HELP) },
+	{ "commands {\n\tprofile = custom\n\tallow = { EHLO, MAIL, RCPT,\n"
+	  "\t\tDATA, QUIT }\n}\n",
+	    V(EHLO) | V(MAIL) | V(RCPT) | V(DATA) | V(QUIT) },
+	{ "commands { profile = esmtp allow += { VRFY } }\n",
+	    ESMTP | V(VRFY) },
+	/* Duplicates are harmless. */
+	{ "commands { allow = { VRFY, vrfy, HELO } }\n", ESMTP | V(VRFY) },
+};
+
+START_TEST(test_commands)
+{
+	struct config	*conf;
+
+	conf = load_ok(commands_tests[_i].text);
+	ck_assert_msg(allowed_verbs(conf->commands_mask) ==
+	    commands_tests[_i].verbs, "%s: verbs %#x, want %#x",
+	    commands_tests[_i].text, allowed_verbs(conf->commands_mask),
+	    commands_tests[_i].verbs);
+	ck_assert(!policy_command_allowed(conf->commands_mask,
+	    SMTP_CMD_XCLIENT));
+	ck_assert(!policy_command_allowed(conf->commands_mask,
+	    SMTP_CMD_BDAT));
+	config_unref(conf);
+}
+END_TEST
+
+/*
+ * Extension masks: allow, less what the command policy refuses while it
+ * is enabled.
+ */
+static const struct {
+	const char	*text;
+	uint32_t	 mask;
+} extensions_tests[] = {
+	{ "", EXT_DEFAULT },
+	{ "extensions { allow = { } }\n", 0 },
+	{ "extensions { allow = { \"Size\", dsn } }\n",
+	    POLICY_EXT_SIZE | POLICY_EXT_DSN },
+	{ "extensions { allow = { STARTTLS, AUTH, SIZE } }\n",
+	    POLICY_EXT_STARTTLS | POLICY_EXT_AUTH | POLICY_EXT_SIZE },
+	/* The mailguard profile refuses STARTTLS and AUTH. */
+	{ "commands { profile = mailguard }\n",
+	    EXT_DEFAULT & ~(uint32_t)(POLICY_EXT_STARTTLS | POLICY_EXT_AUTH) },
+	{ "commands { profile = mailguard allow = { AUTH } }\n",
+	    EXT_DEFAULT & ~(uint32_t)POLICY_EXT_STARTTLS },
+	{ "commands { profile = custom allow = { EHLO, MAIL, RCPT, DATA,\n"
+	  "QUIT, STARTTLS } }\n",
+	    EXT_DEFAULT & ~(uint32_t)POLICY_EXT_AUTH },
+	/* With the command policy off, both commands pass: keep both. */
+	{ "commands { enabled = false profile = mailguard }\n",
+	    EXT_DEFAULT },
+};
+
+START_TEST(test_extensions)
+{
+	struct config	*conf;
+
+	conf = load_ok(extensions_tests[_i].text);
+	ck_assert_msg(conf->extensions_mask == extensions_tests[_i].mask,
+	    "%s: mask %#x, want %#x", extensions_tests[_i].text,
+	    conf->extensions_mask, extensions_tests[_i].mask);
+	config_unref(conf);
+}
+END_TEST
+
+START_TEST(test_banner)
+{
+	struct config	*conf;
+
+	conf = load_ok("hostname = \"gw.example.lan\"\n"
+	    "banner { mode = replace }\n");
+	ck_assert_int_eq(conf->banner_mode, POLICY_BANNER_REPLACE);
+	ck_assert_str_eq(conf->banner_text, "gw.example.lan ESMTP");
+	config_unref(conf);
+
+	conf = load_ok("hostname = \"gw.example.lan\"\n"
+	    "banner { mode = replace text = \"\" }\n");
+	ck_assert_str_eq(conf->banner_text, "gw.example.lan ESMTP");
+	config_unref(conf);
+
+	conf = load_ok("banner {\n\tmode = \"replace\"\n"
+	    "\ttext = \"Mail \\\"gateway\\\" ~!@#$%^&*()\"\n}\n");
+	ck_assert_str_eq(conf->banner_text, "Mail \"gateway\" ~!@#$%^&*()");
+	config_unref(conf);
+
+	/* The longest text that fits a 512-octet reply line. */
+	{
+		char	 text[1024];
+		int	 n;
+
+		n = snprintf(text, sizeof(text), "banner { mode = replace "
+		    "text = \"%0506d\" }\n", 0);
+		ck_assert(n > 0 && (size_t)n < sizeof(text));
+		conf = load_ok(text);
+		ck_assert_uint_eq(strlen(conf->banner_text), 506);
+		config_unref(conf);
+	}
+}
+END_TEST
+
+/*
+ * Access rules: objects, first match in file order, "!" excludes, IPv6,
+ * IPv4-mapped clients, the default and the replies.
+ */
+static const char access_conf[] =
+	"access {\n"
+	"\tdefault = deny\n"
+	"\trule \"trusted\" {\n"
+	"\t\taction = accept\n"
+	"\t\tsource = { \"net\", \"!bad\" }\n"
+	"\t}\n"
+	"\trule \"bad\" {\n"
+	"\t\taction = deny\n"
+	"\t\tsource = { \"bad\" }\n"
+	"\t\treply = \"You are not welcome here\"\n"
+	"\t}\n"
+	"\trule \"v6\" {\n"
+	"\t\taction = accept\n"
+	"\t\tsource = { \"2001:db8::/32\" }\n"
+	"\t\tdestination = { \"any\" }\n"
+	"\t}\n"
+	"\trule \"not-to-mx\" {\n"
+	"\t\taction = deny\n"
+	"\t\tdestination = { \"!mx\" }\n"
+	"\t}\n"
+	"\trule \"to-mx\" { action = accept }\n"
+	/* Objects may follow the rules that use them. */
+	"\tobject \"net\" { address = { \"10.0.0.0/8\" } }\n"
+	"\tobject \"bad\" {\n"
+	"\t\taddress = { \"10.6.6.0/24\", \"10.7.7.7\" }\n"
+	"\t}\n"
+	"\tobject \"mx\" { address = { \"192.0.2.25\", \"2001:db8::25\" } }\n"
+	"}\n";
+
+START_TEST(test_access)
+{
+	static const struct access_case	 c[] = {
+		{ "10.1.2.3", "203.0.113.9", ACCESS_ACCEPT, "trusted", NULL },
+		{ "::ffff:10.1.2.3", "203.0.113.9", ACCESS_ACCEPT, "trusted",
+		    NULL },
+		{ "10.6.6.1", "192.0.2.25", ACCESS_DENY, "bad",
+		    "You are not welcome here" },
+		{ "10.7.7.7", "203.0.113.9", ACCESS_DENY, "bad", NULL },
+		{ "10.7.7.8", "203.0.113.9", ACCESS_ACCEPT, "trusted", NULL },
+		{ "198.51.100.1", "203.0.113.9", ACCESS_DENY, "not-to-mx",
+		    "Access denied" },
+		{ "2001:db8::1", "2001:db8::99", ACCESS_ACCEPT, "v6", NULL },
+		{ "198.51.100.1", "192.0.2.25", ACCESS_ACCEPT, "to-mx", NULL },
+		{ "2001:db9::1", "2001:db8::25", ACCESS_ACCEPT, "to-mx", NULL },
+	};
+	struct config	*conf;
+
+	conf = load_ok(access_conf);
+	check_access(conf, c, NITEMS(c));
+	config_unref(conf);
+
+	/* Without rules, the default alone decides. */
+	conf = load_ok("access { default = deny }\n");
+	check_access(conf, &(const struct access_case){ "192.0.2.1",
+	    "192.0.2.2", ACCESS_DENY, NULL, "Access denied" }, 1);
 	config_unref(conf);
 }
 END_TEST
@@ -825,6 +1199,175 @@ static const struct {
 	{ "mode relay\n",
 	    { ":1: missing equal sign after option 'mode'" } },
 
+	/* Refused commands, MIME limits. */
+	{ "max_bad_commands = 0\n",
+	    { ":1: max_bad_commands: \"0\" is below the minimum of 1" } },
+	{ "max_bad_commands = 1000001\n",
+	    { ":1: max_bad_commands: \"1000001\" is above the maximum of "
+	      "1000000" } },
+	{ "max_bad_commands = 20K\n",
+	    { ":1: max_bad_commands: invalid number \"20K\"" } },
+	{ "limits {\n\tmime_depth = 0\n}\n",
+	    { ":2: limits.mime_depth: \"0\" is below the minimum of 1" } },
+	{ "limits { mime_depth = 1001 }\n",
+	    { ":1: limits.mime_depth: \"1001\" is above the maximum of "
+	      "1000" } },
+	{ "limits { mime_parts = 0 }\n",
+	    { ":1: limits.mime_parts: \"0\" is below the minimum of 1" } },
+	{ "limits { mime_parts = 1000001 }\n",
+	    { ":1: limits.mime_parts: \"1000001\" is above the maximum of "
+	      "1000000" } },
+	{ "limits { mime_parts = 1K }\n",
+	    { ":1: limits.mime_parts: invalid number \"1K\"" } },
+
+	/* Commands. */
+	{ "commands {\n\tprofile = \"strict\"\n}\n",
+	    { ":2: commands.profile: invalid value \"strict\" (esmtp, "
+	      "mailguard or custom)" } },
+	{ "commands { enabled = maybe }\n",
+	    { ":1: commands.enabled: invalid boolean \"maybe\" (true or "
+	      "false)" } },
+	{ "commands {\n\tallow = { \"VRFY\",\n\t\t\"FOO\" }\n}\n",
+	    { ":3: commands.allow: unknown command \"FOO\"" } },
+	{ "commands { allow = { \"\" } }\n",
+	    { ":1: commands.allow: unknown command \"\"" } },
+	{ "commands { allow = { \"MAIL FROM\" } }\n",
+	    { ":1: commands.allow: unknown command \"MAIL FROM\"" } },
+	{ "commands { allow = { \"XCLIENT\" } }\n",
+	    { ":1: commands.allow: \"XCLIENT\" cannot be allowed: it would "
+	      "let the client pose as another client to the upstream" } },
+	{ "commands { allow = { xforward } }\n",
+	    { ":1: commands.allow: \"xforward\" cannot be allowed: it would "
+	      "let the client pose as another client to the upstream" } },
+	{ "commands { allow = { BDAT } }\n",
+	    { ":1: commands.allow: \"BDAT\" cannot be allowed: BDAT is not "
+	      "inspected, so CHUNKING is never offered" } },
+	{ "commands {\n\tprofile = custom\n}\n",
+	    { ":2: commands.allow: profile \"custom\" must allow HELO or "
+	      "EHLO, MAIL, RCPT, DATA and QUIT (missing HELO or EHLO, MAIL, "
+	      "RCPT, DATA, QUIT)" } },
+	{ "commands {\n\tprofile = custom\n\tallow = { HELO, MAIL,\n"
+	  "\t\tRCPT }\n}\n",
+	    { ":4: commands.allow: profile \"custom\" must allow HELO or "
+	      "EHLO, MAIL, RCPT, DATA and QUIT (missing DATA, QUIT)" } },
+	/* A bad name is reported alone. */
+	{ "commands { profile = custom allow = { VRFY, NOPE } }\n",
+	    { ":1: commands.allow: unknown command \"NOPE\"" } },
+
+	/* Extensions. */
+	{ "extensions {\n\tallow = { \"SIZE\", \"X-FOO\" }\n}\n",
+	    { ":2: extensions.allow: unknown extension \"X-FOO\" (SIZE, "
+	      "8BITMIME, PIPELINING, ENHANCEDSTATUSCODES, DSN, SMTPUTF8, "
+	      "AUTH or STARTTLS)" } },
+	{ "extensions { allow = { XCLIENT } }\n",
+	    { ":1: extensions.allow: unknown extension \"XCLIENT\" (SIZE, "
+	      "8BITMIME, PIPELINING, ENHANCEDSTATUSCODES, DSN, SMTPUTF8, "
+	      "AUTH or STARTTLS)" } },
+	{ "extensions { allow = { CHUNKING } }\n",
+	    { ":1: extensions.allow: CHUNKING cannot be offered: BDAT is not "
+	      "inspected" } },
+	{ "extensions { allow += { \"binarymime\" } }\n",
+	    { ":1: extensions.allow: BINARYMIME cannot be offered: it needs "
+	      "BDAT, which is not inspected" } },
+	{ "extensions { enabled = 2 }\n",
+	    { ":1: extensions.enabled: invalid boolean \"2\" (true or "
+	      "false)" } },
+
+	/* Banner. */
+	{ "banner {\n\tmode = \"hide\"\n}\n",
+	    { ":2: banner.mode: invalid value \"hide\" (pass, mask or "
+	      "replace)" } },
+	{ "banner { mode = replace\n\ttext = \"a\\r\\nb\" }\n",
+	    { ":2: banner.text: control character 0x0d (only printable ASCII "
+	      "goes into a reply)" } },
+	{ "banner { mode = replace text = \"tab\\there\" }\n",
+	    { ":1: banner.text: control character 0x09 (only printable ASCII "
+	      "goes into a reply)" } },
+	{ "banner { mode = replace text = \"a\\x7f\" }\n",
+	    { ":1: banner.text: control character 0x7f (only printable ASCII "
+	      "goes into a reply)" } },
+	{ "banner { mode = replace text = \"caf\xc3\xa9\" }\n",
+	    { ":1: banner.text: non-ASCII byte 0xc3 (only printable ASCII "
+	      "goes into a reply)" } },
+	{ "banner {\n\ttext = \"gw ESMTP\"\n}\n",
+	    { ":2: banner.text: only used with mode = replace (mode is "
+	      "pass)" } },
+	{ "banner { mode = mask text = \"x\" }\n",
+	    { ":1: banner.text: only used with mode = replace (mode is "
+	      "mask)" } },
+	{ "banner { ehlo = sometimes }\n",
+	    { ":1: banner.ehlo: invalid boolean \"sometimes\" (true or "
+	      "false)" } },
+
+	/* Access. */
+	{ "access {\n\tdefault = \"reject\"\n}\n",
+	    { ":2: access.default: invalid value \"reject\" (accept or "
+	      "deny)" } },
+	{ "access { bogus = 1 }\n",
+	    { ":1: no such option 'bogus'" } },
+	{ "access {\n\trule \"r\" {\n\t\taction = drop\n\t}\n}\n",
+	    { ":3: access rule \"r\" action: invalid value \"drop\" (accept "
+	      "or deny)" } },
+	{ "access {\n\trule \"r\" {\n\t\tsource = { any }\n\t}\n}\n",
+	    { ":2: access rule \"r\": missing action" } },
+	{ "access {\n\trule \"r\"\n\t{\n\t\tsource = { \"lan\" }\n"
+	  "\t\taction = deny\n\t}\n}\n",
+	    { ":2: access: rule \"r\" source: unknown object \"lan\"" } },
+	{ "access {\n\trule \"r\" {\n\t\taction = deny\n"
+	  "\t\tdestination = { \"10.0.0.1\",\n\t\t\t\"10.0.0.256\" }\n"
+	  "\t}\n}\n",
+	    { ":2: access: rule \"r\" destination: invalid address "
+	      "\"10.0.0.256\"" } },
+	{ "access { rule \"r\" { action = deny source = { \"!\" } } }\n",
+	    { ":1: access: rule \"r\" source: invalid entry \"!\"" } },
+	{ "access { rule \"r\" { action = deny source = { \"a b\" } } }\n",
+	    { ":1: access: rule \"r\" source: invalid entry \"a b\"" } },
+	{ "access {\n\trule \"r\" {\n\t\taction = accept\n"
+	  "\t\tsource = { }\n\t}\n}\n",
+	    { ":2: access rule \"r\" source: empty list (write { \"any\" } "
+	      "for every address)" } },
+	{ "access { rule \"r\" { action = accept destination = { } } }\n",
+	    { ":1: access rule \"r\" destination: empty list (write "
+	      "{ \"any\" } for every address)" } },
+	{ "access {\n\trule \"r\" {\n\t\taction = deny\n"
+	  "\t\treply = \"no\\nway\"\n\t}\n}\n",
+	    { ":4: access rule \"r\" reply: control character 0x0a (only "
+	      "printable ASCII goes into a reply)" } },
+	{ "access { rule \"\" { action = deny } }\n",
+	    { ":1: access: rule without a name" } },
+	{ "access {\n\trule \"r\" { action = deny }\n"
+	  "\trule \"r\" { action = accept }\n}\n",
+	    { ":3: found duplicate title 'r'" } },
+	{ "access {\n\tobject \"lan\" {\n"
+	  "\t\taddress = { \"192.168.1.0/24\",\n\t\t\t\"192.168.1.300\" }\n"
+	  "\t}\n}\n",
+	    { ":2: access: object \"lan\": invalid address "
+	      "\"192.168.1.300\"" } },
+	{ "access { object \"a\" { address = { \"10.0.0.0/33\" } } }\n",
+	    { ":1: access: object \"a\": invalid address \"10.0.0.0/33\"" } },
+	{ "access { object \"a\" { address = { \"!10.0.0.0/8\" } } }\n",
+	    { ":1: access: object \"a\": invalid address \"!10.0.0.0/8\"" } },
+	{ "access { object \"a\" { address = { \"any\" } } }\n",
+	    { ":1: access: object \"a\": invalid address \"any\"" } },
+	{ "access { object \"1lan\" { } }\n",
+	    { ":1: access: invalid object name \"1lan\"" } },
+	{ "access { object \"any\" { } }\n",
+	    { ":1: access: invalid object name \"any\"" } },
+	{ "access {\n\tobject \"lan\" { address = { \"10.0.0.0/8\" } }\n"
+	  "\tobject \"lan\" { }\n}\n",
+	    { ":3: found duplicate title 'lan'" } },
+	/* A bad object is reported once, not again by the rules using it. */
+	{ "access {\n\tobject \"lan\" { address = { \"x\" } }\n"
+	  "\trule \"r\" { action = accept source = { \"lan\" } }\n}\n",
+	    { ":2: access: object \"lan\": invalid address \"x\"" } },
+	/* Each section's own line, whatever ends or starts on it. */
+	{ "limits {\n} access { rule \"a\" { action = accept\n"
+	  "source = { \"x1\" } } rule \"b\" { source = { \"x2\" }\n"
+	  "action = deny } object \"c\" { address = { \"y\" }\n} }\n",
+	    { ":4: access: object \"c\": invalid address \"y\"",
+	      ":2: access: rule \"a\" source: unknown object \"x1\"",
+	      ":3: access: rule \"b\" source: unknown object \"x2\"" } },
+
 	/* Errors before a stopping one are reported too. */
 	{ "mode = \"bridge\"\nlimits { address = 1 }\nfoo = 1\n",
 	    { ":1: mode: invalid value \"bridge\" (transparent or relay)",
@@ -896,6 +1439,42 @@ START_TEST(test_all_errors_reported)
 }
 END_TEST
 
+/* Reply texts one character over what a reply line has room for. */
+START_TEST(test_text_too_long)
+{
+	char	 text[1024], want[PATH_MAX + 256];
+	int	 n;
+
+	n = snprintf(text, sizeof(text), "banner {\n\tmode = replace\n"
+	    "\ttext = \"%0507d\"\n}\n", 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	ck_assert_ptr_null(load(text));
+	ck_assert_int_eq(nerrs, 1);
+	n = snprintf(want, sizeof(want), "%s:3: banner.text: 507 characters, "
+	    "more than the 506 a reply line has room for (RFC 5321 section "
+	    "4.5.3.1.5)", confpath);
+	ck_assert(n > 0 && (size_t)n < sizeof(want));
+	ck_assert_str_eq(errs[0], want);
+
+	n = snprintf(text, sizeof(text), "access { rule \"r\" {\n"
+	    "\taction = deny\n\treply = \"%0501d\"\n} }\n", 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	ck_assert_ptr_null(load(text));
+	ck_assert_int_eq(nerrs, 1);
+	n = snprintf(want, sizeof(want), "%s:3: access rule \"r\" reply: 501 "
+	    "characters, more than the 500 a reply line has room for (RFC "
+	    "5321 section 4.5.3.1.5)", confpath);
+	ck_assert(n > 0 && (size_t)n < sizeof(want));
+	ck_assert_str_eq(errs[0], want);
+
+	/* 500 fits. */
+	n = snprintf(text, sizeof(text), "access { rule \"r\" {\n"
+	    "\taction = deny\n\treply = \"%0500d\"\n} }\n", 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	config_unref(load_ok(text));
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	char	 want[PATH_MAX + 64];
@@ -962,11 +1541,34 @@ END_TEST
  */
 static const char *const directives[] = {
 	"listen", "mode", "upstream", "hostname", "user", "pidfile",
-	"max_sessions", "max_sessions_per_client", "shutdown_grace",
-	"inspect", "log_level", "syslog_facility", "timeouts", "connect",
-	"greeting", "command", "reply", "data_block", "data_end", "idle",
-	"limits", "command_line", "reply_line", "header_line", "text_line",
-	"recipients", "message_size", "address", "alarm", "action",
+	"max_sessions", "max_sessions_per_client", "max_bad_commands",
+	"shutdown_grace", "inspect", "log_level", "syslog_facility",
+	"timeouts", "connect", "greeting", "command", "reply", "data_block",
+	"data_end", "idle", "limits", "command_line", "reply_line",
+	"header_line", "text_line", "recipients", "message_size", "address",
+	"mime_depth", "mime_parts", "alarm", "action", "commands", "enabled",
+	"profile", "allow", "extensions", "banner", "text", "ehlo", "access",
+	"default", "object", "rule", "source", "destination",
+};
+
+/*
+ * Directives that appear in several sections have one entry in the
+ * manual for each; in a section, a directive's entry follows the
+ * section's own.
+ */
+static const struct {
+	const char	*section;
+	const char	*key;
+} man_nested[] = {
+	{ "commands", "enabled" }, { "commands", "profile" },
+	{ "commands", "allow" },
+	{ "extensions", "enabled" }, { "extensions", "allow" },
+	{ "banner", "enabled" }, { "banner", "mode" }, { "banner", "text" },
+	{ "banner", "ehlo" },
+	{ "access", "enabled" }, { "access", "default" },
+	{ "access", "object" }, { "access", "address" },
+	{ "access", "rule" }, { "access", "action" }, { "access", "source" },
+	{ "access", "destination" }, { "access", "reply" },
 };
 
 static char *
@@ -1011,6 +1613,91 @@ START_TEST(test_shipped_conf)
 }
 END_TEST
 
+/*
+ * The Cisco MailGuard preset: the seven commands, a masked banner, no
+ * STARTTLS.
+ */
+START_TEST(test_mailguard_conf)
+{
+	struct config	*conf;
+	char		*text;
+
+	text = slurp("conf/mailguard.conf");
+	conf = load_ok(text);
+	ck_assert_int_eq(conf->mode, CONFIG_MODE_TRANSPARENT);
+	ck_assert_int_eq(conf->commands_enabled, 1);
+	ck_assert_int_eq(conf->commands_profile, POLICY_PROFILE_MAILGUARD);
+	ck_assert_uint_eq(allowed_verbs(conf->commands_mask), MAILGUARD);
+	ck_assert(policy_command_allowed(conf->commands_mask, SMTP_CMD_HELO));
+	ck_assert(policy_command_allowed(conf->commands_mask, SMTP_CMD_QUIT));
+	ck_assert(!policy_command_allowed(conf->commands_mask,
+	    SMTP_CMD_EHLO));
+	ck_assert(!policy_command_allowed(conf->commands_mask,
+	    SMTP_CMD_VRFY));
+	ck_assert(!policy_command_allowed(conf->commands_mask,
+	    SMTP_CMD_STARTTLS));
+	ck_assert_int_eq(conf->extensions_enabled, 1);
+	ck_assert_uint_eq(conf->extensions_mask, POLICY_EXT_SIZE |
+	    POLICY_EXT_8BITMIME | POLICY_EXT_PIPELINING |
+	    POLICY_EXT_ENHANCEDSTATUSCODES | POLICY_EXT_DSN |
+	    POLICY_EXT_SMTPUTF8);
+	ck_assert_int_eq(conf->banner_enabled, 1);
+	ck_assert_int_eq(conf->banner_mode, POLICY_BANNER_MASK);
+	ck_assert_int_eq(conf->banner_ehlo, 0);
+	ck_assert_int_eq(conf->max_bad_commands, 20);
+	ck_assert_int_eq(conf->inspect, 1);
+	config_unref(conf);
+	free(text);
+}
+END_TEST
+
+/*
+ * The internal mail server preset: the mail server sends anywhere, the
+ * LAN reaches the gateway only, the rest of the LAN is refused with a
+ * reply, the Internet reaches the mail server, nothing else passes.
+ */
+START_TEST(test_internal_mailserver_conf)
+{
+	static const struct access_case	 c[] = {
+		{ "192.168.10.25", "203.0.113.5", ACCESS_ACCEPT,
+		    "mailserver-out", NULL },
+		{ "192.168.10.25", "192.168.10.1", ACCESS_ACCEPT,
+		    "mailserver-out", NULL },
+		{ "192.168.10.50", "192.168.10.1", ACCESS_ACCEPT,
+		    "lan-to-gateway", NULL },
+		{ "::ffff:192.168.10.50", "::ffff:192.168.10.1",
+		    ACCESS_ACCEPT, "lan-to-gateway", NULL },
+		{ "192.168.10.50", "203.0.113.5", ACCESS_DENY,
+		    "lan-direct-smtp", "Direct SMTP from the LAN is not "
+		    "allowed; send mail through 192.168.10.1" },
+		{ "192.168.10.50", "192.168.10.25", ACCESS_DENY,
+		    "lan-direct-smtp", NULL },
+		{ "::ffff:192.168.10.99", "2001:db8::25", ACCESS_DENY,
+		    "lan-direct-smtp", NULL },
+		{ "198.51.100.7", "192.168.10.25", ACCESS_ACCEPT, "inbound",
+		    NULL },
+		{ "2001:db8::7", "192.168.10.25", ACCESS_ACCEPT, "inbound",
+		    NULL },
+		{ "198.51.100.7", "192.168.10.50", ACCESS_DENY, NULL,
+		    "Access denied" },
+		{ "198.51.100.7", "203.0.113.5", ACCESS_DENY, NULL, NULL },
+	};
+	struct config	*conf;
+	char		*text;
+
+	text = slurp("conf/internal-mailserver.conf");
+	conf = load_ok(text);
+	ck_assert_int_eq(conf->mode, CONFIG_MODE_TRANSPARENT);
+	ck_assert_int_eq(conf->access_enabled, 1);
+	check_access(conf, c, NITEMS(c));
+	/* The rest is at its defaults. */
+	ck_assert_int_eq(conf->commands_profile, POLICY_PROFILE_ESMTP);
+	ck_assert_int_eq(conf->banner_mode, POLICY_BANNER_PASS);
+	config_unref(conf);
+	free(text);
+}
+END_TEST
+
 START_TEST(test_documented)
 {
 	char	*conf, *man, want[128];
@@ -1026,6 +1713,21 @@ START_TEST(test_documented)
 		    "smtpproxy.conf.5 lacks %s", directives[i]);
 		ck_assert_msg(strstr(conf, directives[i]) != NULL,
 		    "smtpproxy.conf lacks %s", directives[i]);
+	}
+	for (i = 0; i < NITEMS(man_nested); i++) {
+		const char	*sec;
+
+		n = snprintf(want, sizeof(want), "\n.It Ic %s",
+		    man_nested[i].section);
+		ck_assert(n > 0 && (size_t)n < sizeof(want));
+		ck_assert_msg((sec = strstr(man, want)) != NULL,
+		    "smtpproxy.conf.5 lacks %s", man_nested[i].section);
+		n = snprintf(want, sizeof(want), "\n.It Ic %s",
+		    man_nested[i].key);
+		ck_assert(n > 0 && (size_t)n < sizeof(want));
+		ck_assert_msg(strstr(sec, want) != NULL,
+		    "smtpproxy.conf.5 lacks %s in %s", man_nested[i].key,
+		    man_nested[i].section);
 	}
 	for (i = 0; i < ALARM_COUNT; i++) {
 		ck_assert_msg(strstr(man, alarm_table[i].name) != NULL,
@@ -1063,6 +1765,11 @@ config_suite(void)
 	tcase_add_test(tc, test_comments);
 	tcase_add_test(tc, test_limits_minimum);
 	tcase_add_test(tc, test_listen_max);
+	tcase_add_loop_test(tc, test_commands, 0, NITEMS(commands_tests));
+	tcase_add_loop_test(tc, test_extensions, 0,
+	    NITEMS(extensions_tests));
+	tcase_add_test(tc, test_banner);
+	tcase_add_test(tc, test_access);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
@@ -1071,12 +1778,15 @@ config_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_errors, 0, NITEMS(err_tests));
 	tcase_add_test(tc, test_all_errors_reported);
+	tcase_add_test(tc, test_text_too_long);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("shipped");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_shipped_conf);
+	tcase_add_test(tc, test_mailguard_conf);
+	tcase_add_test(tc, test_internal_mailserver_conf);
 	tcase_add_test(tc, test_documented);
 	suite_add_tcase(s, tc);
 
