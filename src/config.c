@@ -23,12 +23,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <confuse.h>
 #include <errno.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,17 +38,11 @@
 #include "access.h"
 #include "alarm.h"
 #include "config.h"
+#include "config_parse.h"
 #include "log.h"
 #include "policy.h"
 
 #define CONFIG_ROOT		"root"	/* libconfuse's name of the top level */
-
-/* How a numeric value is written. */
-enum config_kind {
-	CONFIG_COUNT,		/* plain decimal number */
-	CONFIG_SIZE,		/* bytes, or K, M, G (powers of 1024) */
-	CONFIG_DURATION		/* seconds, or s, m, h */
-};
 
 /* The C type of the struct config field a number is stored in. */
 enum config_ctype {
@@ -69,7 +59,7 @@ enum config_ctype {
 struct config_num {
 	const char		*section;
 	const char		*name;
-	enum config_kind	 kind;
+	enum config_parse_kind	 kind;
 	long			 min;
 	long			 max;
 	const char		*why;	/* reason for min, or NULL */
@@ -87,28 +77,28 @@ struct config_num {
 #define DAY		(24 * 3600L)
 
 static const struct config_num config_nums[] = {
-	{ CONFIG_ROOT, "max_sessions", CONFIG_COUNT, 1, 1000000, NULL,
+	{ CONFIG_ROOT, "max_sessions", CONFIG_PARSE_COUNT, 1, 1000000, NULL,
 	    NUM_INT(max_sessions) },
-	{ CONFIG_ROOT, "max_sessions_per_client", CONFIG_COUNT, 1, 1000000,
-	    NULL, NUM_INT(max_sessions_per_client) },
-	{ CONFIG_ROOT, "max_bad_commands", CONFIG_COUNT, 1, 1000000, NULL,
+	{ CONFIG_ROOT, "max_sessions_per_client", CONFIG_PARSE_COUNT, 1,
+	    1000000, NULL, NUM_INT(max_sessions_per_client) },
+	{ CONFIG_ROOT, "max_bad_commands", CONFIG_PARSE_COUNT, 1, 1000000, NULL,
 	    NUM_INT(max_bad_commands) },
-	{ CONFIG_ROOT, "shutdown_grace", CONFIG_DURATION, 0, DAY, NULL,
+	{ CONFIG_ROOT, "shutdown_grace", CONFIG_PARSE_DURATION, 0, DAY, NULL,
 	    NUM_INT(shutdown_grace) },
 
-	{ "timeouts", "connect", CONFIG_DURATION, 1, DAY, NULL,
+	{ "timeouts", "connect", CONFIG_PARSE_DURATION, 1, DAY, NULL,
 	    NUM_INT(timeouts.connect) },
-	{ "timeouts", "greeting", CONFIG_DURATION, 1, DAY, NULL,
+	{ "timeouts", "greeting", CONFIG_PARSE_DURATION, 1, DAY, NULL,
 	    NUM_INT(timeouts.greeting) },
-	{ "timeouts", "command", CONFIG_DURATION, 1, DAY, NULL,
+	{ "timeouts", "command", CONFIG_PARSE_DURATION, 1, DAY, NULL,
 	    NUM_INT(timeouts.command) },
-	{ "timeouts", "reply", CONFIG_DURATION, 1, DAY, NULL,
+	{ "timeouts", "reply", CONFIG_PARSE_DURATION, 1, DAY, NULL,
 	    NUM_INT(timeouts.reply) },
-	{ "timeouts", "data_block", CONFIG_DURATION, 1, DAY, NULL,
+	{ "timeouts", "data_block", CONFIG_PARSE_DURATION, 1, DAY, NULL,
 	    NUM_INT(timeouts.data_block) },
-	{ "timeouts", "data_end", CONFIG_DURATION, 1, DAY, NULL,
+	{ "timeouts", "data_end", CONFIG_PARSE_DURATION, 1, DAY, NULL,
 	    NUM_INT(timeouts.data_end) },
-	{ "timeouts", "idle", CONFIG_DURATION, 1, DAY, NULL,
+	{ "timeouts", "idle", CONFIG_PARSE_DURATION, 1, DAY, NULL,
 	    NUM_INT(timeouts.idle) },
 
 	/*
@@ -116,23 +106,23 @@ static const struct config_num config_nums[] = {
 	 * require every implementation to accept: a smaller limit would
 	 * refuse or flag conforming mail.
 	 */
-	{ "limits", "command_line", CONFIG_SIZE, 512, 64 * KIB,
+	{ "limits", "command_line", CONFIG_PARSE_SIZE, 512, 64 * KIB,
 	    "RFC 5321 section 4.5.3.1.4", NUM_SIZE(limits.command_line) },
-	{ "limits", "reply_line", CONFIG_SIZE, 512, 64 * KIB,
+	{ "limits", "reply_line", CONFIG_PARSE_SIZE, 512, 64 * KIB,
 	    "RFC 5321 section 4.5.3.1.5", NUM_SIZE(limits.reply_line) },
-	{ "limits", "header_line", CONFIG_SIZE, 998, MIB,
+	{ "limits", "header_line", CONFIG_PARSE_SIZE, 998, MIB,
 	    "RFC 5322 section 2.1.1", NUM_SIZE(limits.header_line) },
-	{ "limits", "text_line", CONFIG_SIZE, 1000, MIB,
+	{ "limits", "text_line", CONFIG_PARSE_SIZE, 1000, MIB,
 	    "RFC 5321 section 4.5.3.1.6", NUM_SIZE(limits.text_line) },
-	{ "limits", "recipients", CONFIG_COUNT, 1, 1000000, NULL,
+	{ "limits", "recipients", CONFIG_PARSE_COUNT, 1, 1000000, NULL,
 	    NUM_SIZE(limits.recipients) },
-	{ "limits", "message_size", CONFIG_SIZE, KIB, 1024 * GIB, NULL,
+	{ "limits", "message_size", CONFIG_PARSE_SIZE, KIB, 1024 * GIB, NULL,
 	    NUM_U64(limits.message_size) },
-	{ "limits", "address", CONFIG_SIZE, 256, 4 * KIB,
+	{ "limits", "address", CONFIG_PARSE_SIZE, 256, 4 * KIB,
 	    "RFC 5321 section 4.5.3.1.3", NUM_SIZE(limits.address) },
-	{ "limits", "mime_depth", CONFIG_COUNT, 1, 1000, NULL,
+	{ "limits", "mime_depth", CONFIG_PARSE_COUNT, 1, 1000, NULL,
 	    NUM_SIZE(limits.mime_depth) },
-	{ "limits", "mime_parts", CONFIG_COUNT, 1, 1000000, NULL,
+	{ "limits", "mime_parts", CONFIG_PARSE_COUNT, 1, 1000000, NULL,
 	    NUM_SIZE(limits.mime_parts) },
 };
 
@@ -225,303 +215,9 @@ struct config_ld {
 static struct config_ld	*config_ld;
 
 /*
- * Parsers. Pure: no libconfuse, no state.
+ * Parsers of the keys with a fixed set of values; the other values
+ * are parsed in config_parse.c.
  */
-
-/*
- * Leading decimal digits of s into *v_r, *end_r past them. Returns 0,
- * -1 if s does not start with a digit, -2 if the number passes max.
- */
-static int
-config_parse_digits(const char *s, uint64_t max, const char **end_r,
-    uint64_t *v_r)
-{
-	uint64_t	 v = 0, d;
-	const char	*p;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	for (p = s; *p >= '0' && *p <= '9'; p++) {
-		d = (uint64_t)(*p - '0');
-		if (v > (max - d) / 10)
-			return -2;
-		v = v * 10 + d;
-	}
-	*end_r = p;
-	*v_r = v;
-	return 0;
-}
-
-/*
- * Decimal digits and an optional one-letter unit: units[i] multiplies
- * by mults[i]. Returns 0, -1 on a syntax error, -2 if the result passes
- * max.
- */
-static int
-config_parse_unit(const char *s, const char *units, const uint64_t *mults,
-    uint64_t max, uint64_t *v_r)
-{
-	const char	*p, *u;
-	uint64_t	 v, mult = 1;
-	int		 rv;
-
-	if ((rv = config_parse_digits(s, UINT64_MAX, &p, &v)) == -1)
-		return -1;
-	if (rv == -2) {
-		/* Too many digits; still a syntax error if garbage follows. */
-		p = s + strspn(s, "0123456789");
-		if (*p != '\0' && (p[1] != '\0' ||
-		    strchr(units, *p) == NULL))
-			return -1;
-		return -2;
-	}
-	if (*p != '\0') {
-		if (p[1] != '\0' || (u = strchr(units, *p)) == NULL)
-			return -1;
-		mult = mults[u - units];
-	}
-	if (v > max / mult)
-		return -2;
-	*v_r = v * mult;
-	return 0;
-}
-
-static int
-config_size(const char *s, uint64_t *size_r)
-{
-	static const uint64_t	 mults[] = {
-		1024, 1024, 1024 * 1024, 1024 * 1024,
-		1024 * 1024 * 1024, 1024 * 1024 * 1024
-	};
-
-	return config_parse_unit(s, "kKmMgG", mults, UINT64_MAX, size_r);
-}
-
-static int
-config_duration(const char *s, int *secs_r)
-{
-	static const uint64_t	 mults[] = { 1, 60, 3600 };
-	uint64_t		 v;
-	int			 rv;
-
-	if ((rv = config_parse_unit(s, "smh", mults, INT_MAX, &v)) != 0)
-		return rv;
-	*secs_r = (int)v;
-	return 0;
-}
-
-/*
- * Bytes: decimal digits with an optional K, M or G (either case; powers
- * of 1024). No sign, no space, no other suffix.
- */
-int
-config_parse_size(const char *s, uint64_t *size_r)
-{
-	return config_size(s, size_r) == 0 ? 0 : -1;
-}
-
-/* Seconds: decimal digits with an optional s, m or h; at most INT_MAX. */
-int
-config_parse_duration(const char *s, int *secs_r)
-{
-	return config_duration(s, secs_r) == 0 ? 0 : -1;
-}
-
-/*
- * RFC 1123 §2.1 host name: dot-separated labels of letters, digits and
- * hyphens, 1 to 63 octets, not starting or ending with a hyphen; 253
- * octets at most. A name made only of digits and dots must be a valid
- * IPv4 address.
- */
-static int
-config_valid_hostname(const char *s)
-{
-	const char	*p;
-	size_t		 label = 0;
-	int		 alpha = 0;
-	struct in_addr	 in;
-
-	if (*s == '\0' || strlen(s) > 253)
-		return 0;
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '.') {
-			if (label == 0 || p[-1] == '-')
-				return 0;
-			label = 0;
-			continue;
-		}
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    *p == '-')
-			alpha = 1;
-		else if (*p < '0' || *p > '9')
-			return 0;
-		if (label == 0 && *p == '-')
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	if (label == 0 || p[-1] == '-')
-		return 0;
-	if (!alpha && inet_pton(AF_INET, s, &in) != 1)
-		return 0;
-	return 1;
-}
-
-/* "host:port" taken apart. */
-struct config_hostport {
-	char		 host[256];	/* without brackets */
-	const char	*port;		/* the port as written, in the input */
-	uint16_t	 portnum;
-	int		 v6;		/* host was in brackets */
-};
-
-/*
- * Split "host:port" or "[IPv6]:port". Hosts are host names or IPv4
- * addresses, or IPv6 addresses in brackets; ports are 1 to 65535 in
- * decimal. Returns 0, or -1 with a reason in *errstr_r.
- */
-static int
-config_hostport(const char *s, struct config_hostport *hp,
-    const char **errstr_r)
-{
-	const char	*colon, *hs, *he, *p;
-	uint64_t	 port;
-	struct in6_addr	 in6;
-	size_t		 hlen;
-
-	memset(hp, 0, sizeof(*hp));
-	if (*s == '[') {
-		hp->v6 = 1;
-		hs = s + 1;
-		if ((he = strchr(hs, ']')) == NULL) {
-			*errstr_r = "missing ] after the IPv6 address";
-			return -1;
-		}
-		if (he[1] != ':') {
-			*errstr_r = he[1] == '\0' ? "missing port" :
-			    "expected :port after ]";
-			return -1;
-		}
-		colon = he + 1;
-	} else {
-		hs = s;
-		if ((colon = strchr(s, ':')) == NULL) {
-			*errstr_r = "missing port";
-			return -1;
-		}
-		if (strchr(colon + 1, ':') != NULL) {
-			*errstr_r = "an IPv6 address must be in brackets, "
-			    "as in [::1]:25";
-			return -1;
-		}
-		he = colon;
-	}
-	hlen = (size_t)(he - hs);
-	if (hlen == 0) {
-		*errstr_r = "missing host";
-		return -1;
-	}
-	if (hlen >= sizeof(hp->host)) {
-		*errstr_r = "host too long";
-		return -1;
-	}
-	memcpy(hp->host, hs, hlen);
-	hp->host[hlen] = '\0';
-	if (hp->v6) {
-		if (inet_pton(AF_INET6, hp->host, &in6) != 1) {
-			*errstr_r = "invalid IPv6 address";
-			return -1;
-		}
-	} else if (!config_valid_hostname(hp->host)) {
-		*errstr_r = "invalid host name or IPv4 address";
-		return -1;
-	}
-
-	if (colon[1] == '\0') {
-		*errstr_r = "missing port";
-		return -1;
-	}
-	if (config_parse_digits(colon + 1, 65535, &p, &port) != 0 ||
-	    *p != '\0' || port == 0) {
-		*errstr_r = "invalid port (1 to 65535)";
-		return -1;
-	}
-	hp->port = colon + 1;
-	hp->portnum = (uint16_t)port;
-	return 0;
-}
-
-int
-config_parse_hostport(const char *s, char **host_r, char **port_r)
-{
-	struct config_hostport	 hp;
-	const char		*errstr;
-	char			*host = NULL, *port = NULL;
-
-	if (config_hostport(s, &hp, &errstr) == -1)
-		return -1;
-	if ((host_r != NULL && (host = strdup(hp.host)) == NULL) ||
-	    (port_r != NULL && (port = strdup(hp.port)) == NULL)) {
-		free(host);
-		return -1;
-	}
-	if (host_r != NULL)
-		*host_r = host;
-	if (port_r != NULL)
-		*port_r = port;
-	return 0;
-}
-
-/*
- * A numeric "IPv4:port" or "[IPv6]:port" into a socket address; for
- * listen. Returns 0, or -1 with a reason in *errstr_r.
- */
-static int
-config_addr(const char *s, struct config_addr *a, const char **errstr_r)
-{
-	struct config_hostport	 hp;
-	struct sockaddr_in	*sin;
-	struct sockaddr_in6	*sin6;
-	int			 n;
-
-	if (config_hostport(s, &hp, errstr_r) == -1)
-		return -1;
-	memset(a, 0, sizeof(*a));
-	if (hp.v6) {
-		sin6 = (struct sockaddr_in6 *)&a->ss;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(hp.portnum);
-		if (inet_pton(AF_INET6, hp.host, &sin6->sin6_addr) != 1) {
-			*errstr_r = "invalid IPv6 address";
-			return -1;
-		}
-		a->sslen = sizeof(*sin6);
-	} else {
-		sin = (struct sockaddr_in *)&a->ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(hp.portnum);
-		if (inet_pton(AF_INET, hp.host, &sin->sin_addr) != 1) {
-			*errstr_r = "a numeric IPv4 or [IPv6] address "
-			    "is required";
-			return -1;
-		}
-		a->sslen = sizeof(*sin);
-	}
-	n = snprintf(a->text, sizeof(a->text), "%s", s);
-	if (n < 0 || (size_t)n >= sizeof(a->text)) {
-		*errstr_r = "address too long";
-		return -1;
-	}
-	return 0;
-}
-
-int
-config_parse_addr(const char *s, struct config_addr *a)
-{
-	const char	*errstr;
-
-	return config_addr(s, a, &errstr);
-}
 
 static int
 config_mode_parse(const char *s)
@@ -725,7 +421,7 @@ config_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	const struct config_num	*num;
 	const char		*unit;
 	uint64_t		 v = 0;
-	int			 secs, rv;
+	int			 rv;
 
 	*(long *)result = 0;
 	if ((num = config_num_lookup(cfg->name, opt->name)) == NULL) {
@@ -733,37 +429,35 @@ config_cb_number(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 		return 0;
 	}
 	switch (num->kind) {
-	case CONFIG_COUNT:
-		rv = config_parse_unit(value, "", NULL, UINT64_MAX, &v);
+	case CONFIG_PARSE_COUNT:
+		rv = config_parse_number(value, CONFIG_PARSE_COUNT, &v);
 		if (rv == -1) {
 			config_bad(cfg, opt, "invalid number \"%s\"", value);
 			return 0;
 		}
 		break;
-	case CONFIG_SIZE:
-		rv = config_size(value, &v);
+	case CONFIG_PARSE_SIZE:
+		rv = config_parse_number(value, CONFIG_PARSE_SIZE, &v);
 		if (rv == -1) {
 			config_bad(cfg, opt, "invalid size \"%s\" (bytes, or "
 			    "a number followed by K, M or G)", value);
 			return 0;
 		}
 		break;
-	case CONFIG_DURATION:
-		rv = config_duration(value, &secs);
+	case CONFIG_PARSE_DURATION:
+		rv = config_parse_number(value, CONFIG_PARSE_DURATION, &v);
 		if (rv == -1) {
 			config_bad(cfg, opt, "invalid duration \"%s\" "
 			    "(seconds, or a number followed by s, m or h)",
 			    value);
 			return 0;
 		}
-		if (rv == 0)
-			v = (uint64_t)secs;
 		break;
 	default:
 		rv = -1;
 		break;
 	}
-	unit = num->kind == CONFIG_DURATION ? "s" : "";
+	unit = num->kind == CONFIG_PARSE_DURATION ? "s" : "";
 	if (rv == -2 || v > (uint64_t)num->max) {
 		config_bad(cfg, opt, "\"%s\" is above the maximum of %ld%s",
 		    value, num->max, unit);
@@ -842,14 +536,14 @@ config_cb_listen(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 		    CONFIG_MAX_LISTEN);
 		return 0;
 	}
-	if (config_addr(value, &a, &errstr) == -1) {
+	if (config_parse_addr_errstr(value, &a, &errstr) == -1) {
 		config_bad(cfg, opt, "invalid address \"%s\": %s", value,
 		    errstr);
 		return 0;
 	}
 	for (i = 0; i + 1 < opt->nvalues; i++) {
 		if (opt->values[i]->string == NULL ||
-		    config_addr(opt->values[i]->string, &prev, &errstr) == -1)
+		    config_parse_addr(opt->values[i]->string, &prev) == -1)
 			continue;
 		if (prev.sslen == a.sslen &&
 		    memcmp(&prev.ss, &a.ss, a.sslen) == 0) {
@@ -867,11 +561,11 @@ static int
 config_cb_upstream(cfg_t *cfg, cfg_opt_t *opt, const char *value,
     void *result)
 {
-	struct config_hostport	 hp;
-	const char		*errstr;
+	const char	*errstr;
 
 	*(const char **)result = value;
-	if (*value != '\0' && config_hostport(value, &hp, &errstr) == -1)
+	if (*value != '\0' &&
+	    config_parse_hostport_errstr(value, NULL, NULL, &errstr) == -1)
 		config_bad(cfg, opt, "invalid address \"%s\": %s", value,
 		    errstr);
 	else
@@ -885,7 +579,7 @@ config_cb_hostname(cfg_t *cfg, cfg_opt_t *opt, const char *value,
     void *result)
 {
 	*(const char **)result = value;
-	if (*value != '\0' && !config_valid_hostname(value))
+	if (*value != '\0' && config_parse_hostname(value) == -1)
 		config_bad(cfg, opt, "invalid host name \"%s\"", value);
 	else
 		config_mark(cfg, opt, 0);
@@ -1316,7 +1010,6 @@ config_build_numbers(cfg_t *root, struct config *conf)
 static void
 config_build_listen(cfg_t *root, struct config *conf)
 {
-	const char	*errstr;
 	unsigned int	 i, n;
 
 	n = cfg_size(root, "listen");
@@ -1325,8 +1018,8 @@ config_build_listen(cfg_t *root, struct config *conf)
 		return;
 	}
 	for (i = 0; i < n && conf->nlisten < CONFIG_MAX_LISTEN; i++)
-		if (config_addr(cfg_getnstr(root, "listen", i),
-		    &conf->listen[conf->nlisten], &errstr) == 0)
+		if (config_parse_addr(cfg_getnstr(root, "listen", i),
+		    &conf->listen[conf->nlisten]) == 0)
 			conf->nlisten++;
 }
 
@@ -1379,7 +1072,7 @@ config_build_strings(cfg_t *root, struct config *conf)
 		if (gethostname(name, sizeof(name)) == -1)
 			name[0] = '\0';
 		name[sizeof(name) - 1] = '\0';
-		s = config_valid_hostname(name) ? name : "localhost";
+		s = config_parse_hostname(name) == 0 ? name : "localhost";
 	}
 	conf->hostname = config_strdup(s);
 	if (*(s = cfg_getstr(root, "user")) != '\0')

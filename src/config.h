@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "alarm.h"
+#include "config_parse.h"
 #include "policy.h"
 
 struct access;
@@ -117,23 +118,5 @@ struct config	*config_load(const char *path, config_errfn errfn);
 struct config	*config_ref(struct config *);
 /* Drop a reference; frees at zero. Accepts NULL. */
 void		 config_unref(struct config *);
-
-/*
- * "512", "64K", "25M", "1G" (K, M, G in either case, powers of 1024)
- * -> bytes; -1 on anything else, a sign or overflow.
- */
-int		 config_parse_size(const char *, uint64_t *);
-/* "90", "30s", "5m", "1h" -> seconds up to INT_MAX; -1 on error. */
-int		 config_parse_duration(const char *, int *);
-/*
- * "host:port", "IPv4:port" or "[IPv6]:port" with a port of 1 to 65535,
- * for upstream. Stores malloc'ed copies of the host (without brackets)
- * and the port in *host_r and *port_r unless they are NULL. Returns 0
- * or -1.
- */
-int		 config_parse_hostport(const char *, char **host_r,
-		    char **port_r);
-/* Numeric "IPv4:port" or "[IPv6]:port" into addr, for listen; 0 or -1. */
-int		 config_parse_addr(const char *, struct config_addr *);
 
 #endif
