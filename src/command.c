@@ -299,6 +299,14 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 		/* Pipelined commands after RSET start afresh. */
 		session_tx_end(s);
 		break;
+	case SMTP_CMD_QUIT:
+		/* No upstream left (a refused message): nothing to ask. */
+		if (s->upstream == UPSTREAM_NONE) {
+			session_local(s, SMTP_CMD_QUIT, PENDING_CLOSE,
+			    "221 2.0.0 Bye");
+			return;
+		}
+		break;
 	default:
 		break;
 	}

@@ -769,6 +769,28 @@ session_upstream_reply(struct session *s)
 	session_reply_effect(s, p);
 }
 
+/*
+ * The upstream connection is up. Its greeting can be read before the
+ * connect event is seen, so both paths come here first.
+ */
+static void
+session_upstream_connected(struct session *s, struct bufferevent *bev)
+{
+	int	 one = 1;
+
+	if (s->upstream != UPSTREAM_CONNECTING)
+		return;
+	setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	if (s->replay)
+		s->upstream = UPSTREAM_REPLAY;
+	else {
+		s->upstream = UPSTREAM_READY;
+		evbuffer_add_buffer(bufferevent_get_output(bev), s->upq);
+	}
+	session_timeouts(s);
+}
+
 static void
 session_server_read(struct bufferevent *bev, void *arg)
 {
@@ -779,6 +801,7 @@ session_server_read(struct bufferevent *bev, void *arg)
 	size_t			 len, used;
 	int			 r;
 
+	session_upstream_connected(s, bev);
 	while (!s->closing && s->server == bev &&
 	    (len = evbuffer_get_length(in)) > 0) {
 		if (s->state == SESSION_TUNNEL) {
@@ -856,27 +879,17 @@ static void
 session_server_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
-	int		 one = 1, fd;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		fd = bufferevent_getfd(bev);
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		if (s->replay)
-			s->upstream = UPSTREAM_REPLAY;
-		else {
-			s->upstream = UPSTREAM_READY;
-			evbuffer_add_buffer(bufferevent_get_output(bev),
-			    s->upq);
-		}
-		session_timeouts(s);
+		session_upstream_connected(s, bev);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
 		log_info("session=%016llx event=timeout side=upstream",
 		    (unsigned long long)s->id);
-		session_fail(s, s->upstream == UPSTREAM_CONNECTING ||
-		    s->state == SESSION_GREETING ? "421 4.4.1" : "421 4.4.2",
-		    "upstream timeout");
+		/* Could not connect: unavailable; connected: timed out. */
+		session_fail(s, s->upstream == UPSTREAM_CONNECTING ?
+		    "421 4.4.1" : "421 4.4.2", "upstream timeout");
 		return;
 	}
 	if (s->upstream == UPSTREAM_CONNECTING) {

@@ -1,0 +1,581 @@
+# shellcheck shell=bash disable=SC2034
+# Shared helpers of the integration tests; every t/integration/NN-*.sh
+# starts with
+#
+#	if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+#	. "$(dirname "$0")/lib.sh"
+#
+# Environment, set by "make check": SMTPPROXY (the binary), TOP_SRCDIR,
+# TOP_BUILDDIR. Optional: PYTHON (default /usr/bin/python3), TEST_TIMEOUT
+# (seconds for the whole test, default 150), KEEP_WORK=1 (keep the work
+# directory: configurations, logs, recorded bytes, dumped messages).
+#
+# Exit status: 0 pass, 77 skip, 1 fail. Every process a test starts is
+# bounded by timeout(1) and stopped by the EXIT trap; a watchdog ends a
+# test that runs longer than TEST_TIMEOUT. Only 127.0.0.0/8, in the
+# default network namespace or in one the test creates, carries traffic.
+
+set -u
+
+TEST_NAME=$(basename "$0" .sh)
+INTEGRATION_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+: "${TOP_SRCDIR:=$(cd "$INTEGRATION_DIR/../.." && pwd)}"
+: "${TOP_BUILDDIR:=$TOP_SRCDIR}"
+: "${SMTPPROXY:=$TOP_BUILDDIR/src/smtpproxy}"
+: "${TEST_TIMEOUT:=150}"
+RECORDER="$INTEGRATION_DIR/recorder.py"
+SMTPCLIENT="$INTEGRATION_DIR/smtpclient.py"
+
+# Upper bound for anything left running in the background.
+BG_TIMEOUT=$((TEST_TIMEOUT + 30))
+
+PIDS=()			# background processes: "pid name"
+IN_NS=()		# command prefix that runs inside the test's netns
+NETNS=""		# network namespace to delete on exit
+PROXY_PID=""
+PROXY_N=0
+PROXY_LOG=/dev/null
+PROXY_CONF=""
+WATCHDOG=""
+
+note() { printf '%s\n' "$*"; }
+check() { printf '\n=== %s\n' "$*"; }
+ok() { printf 'ok: %s\n' "$*"; }
+
+skip() {
+	printf 'SKIP: %s\n' "$*"
+	exit 77
+}
+
+# Print a file for the failure report, control bytes escaped.
+dump_file() {
+	local f=$1
+	[ -e "$f" ] || return 0
+	printf -- '----- %s (%s bytes) -----\n' "${f#"$WORK"/}" \
+	    "$(wc -c <"$f")"
+	"$PYTHON" - "$f" <<'EOF'
+import sys
+data = open(sys.argv[1], "rb").read()
+if len(data) > 60000:
+    print("(first 20000 and last 20000 bytes)")
+    data = data[:20000] + b"\n[...]\n" + data[-20000:]
+for line in data.split(b"\n"):
+    s = "".join(chr(b) if 0x20 <= b < 0x7f else
+                {13: "\\r", 9: "\\t"}.get(b, "\\x%02x" % b) for b in line)
+    print(s)
+EOF
+}
+
+# fail MESSAGE: report, dump what the test saw, exit 1.
+fail() {
+	local f
+	printf '\nFAIL: %s: %s\n' "$TEST_NAME" "$*"
+	printf '\n##### what the test saw (KEEP_WORK=1 keeps %s) #####\n' "$WORK"
+	for f in "$WORK"/proxy-*.conf "$WORK"/proxy-*.log "$WORK"/*.out \
+	    "$WORK"/rec*/events "$WORK"/rec*/connlog "$WORK"/rec*/*.raw \
+	    "$WORK"/rec*/msg-*.eml; do
+		[ -f "$f" ] && dump_file "$f"
+	done
+	for f in "$WORK"/sink*/; do
+		[ -d "$f" ] && printf -- '----- %s: %s files\n' "$f" \
+		    "$(find "$f" -type f | wc -l)"
+	done
+	exit 1
+}
+
+# ---------------------------------------------------------------------
+# Set-up and clean-up.
+
+if [ -x "${PYTHON:-/usr/bin/python3}" ]; then
+	PYTHON=${PYTHON:-/usr/bin/python3}
+elif command -v python3 >/dev/null 2>&1; then
+	PYTHON=$(command -v python3)
+else
+	skip "python3 not found (Debian package python3)"
+fi
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/smtpproxy-$TEST_NAME.XXXXXX") ||
+    { echo "mktemp failed"; exit 1; }
+# smtp-sink runs as nobody and must reach its dump directory.
+chmod 755 "$WORK"
+
+cleanup() {
+	local rc=$? entry pid i
+	trap - EXIT INT TERM
+	set +e
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		entry=${PIDS[i]}
+		pid=${entry%% *}
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+		entry=${PIDS[i]}
+		pid=${entry%% *}
+		wait_pid_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	# Deleting the namespace drops its iptables rules too.
+	[ -z "$NETNS" ] || ip netns delete "$NETNS" 2>/dev/null
+	if [ -n "$WATCHDOG" ]; then
+		kill -TERM "$WATCHDOG" 2>/dev/null
+		wait "$WATCHDOG" 2>/dev/null
+	fi
+	# A failure has printed what it saw; KEEP_WORK=1 keeps the files.
+	if [ -n "${KEEP_WORK:-}" ]; then
+		printf 'work directory kept: %s\n' "$WORK"
+	else
+		rm -rf "$WORK"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'fail "interrupted (watchdog: more than ${TEST_TIMEOUT}s, or a signal)"' \
+    INT TERM
+
+# The watchdog signals the test, then the test's children (the shell
+# runs its trap only once the foreground command is over); the trap above
+# reports and cleans up.
+(
+	trap 'kill "$sp" 2>/dev/null; exit 0' TERM
+	sleep "$TEST_TIMEOUT" &
+	sp=$!
+	wait "$sp"
+	trap - TERM
+	kill -TERM $$ 2>/dev/null
+	for p in $(ps -o pid= --ppid $$ 2>/dev/null); do
+		[ "$p" = "$BASHPID" ] || kill -TERM "$p" 2>/dev/null
+	done
+) </dev/null >/dev/null 2>&1 &
+WATCHDOG=$!
+
+# wait_pid_exit PID SECONDS: true once PID is gone.
+wait_pid_exit() {
+	local pid=$1 n=$(($2 * 10))
+	while kill -0 "$pid" 2>/dev/null; do
+		[ "$n" -gt 0 ] || return 1
+		n=$((n - 1))
+		sleep 0.1
+	done
+	return 0
+}
+
+# wait_until SECONDS COMMAND...: poll COMMAND every 0.1s; false on timeout.
+wait_until() {
+	local n=$(($1 * 10))
+	shift
+	until "$@"; do
+		[ "$n" -gt 0 ] || return 1
+		n=$((n - 1))
+		sleep 0.1
+	done
+	return 0
+}
+
+# bg NAME COMMAND...: start COMMAND in the background (in the test's
+# namespace if any), bounded by BG_TIMEOUT, output to $WORK/NAME.out.
+# Sets BG_PID.
+bg() {
+	local name=$1
+	shift
+	"${IN_NS[@]}" timeout -k 5 "$BG_TIMEOUT" "$@" \
+	    >"$WORK/$name.out" 2>&1 </dev/null &
+	BG_PID=$!
+	PIDS+=("$BG_PID $name")
+}
+
+require_cmd() {
+	local c=$1 pkg=$2
+	command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] ||
+	    skip "$c not found (Debian package $pkg)"
+}
+
+require_proxy() {
+	[ -x "$SMTPPROXY" ] || fail "SMTPPROXY=$SMTPPROXY is not an executable"
+}
+
+# ---------------------------------------------------------------------
+# Ports.
+
+USED_PORTS=" "
+# free_port VAR: set VAR to a TCP port that nothing listens on, below the
+# ephemeral range so no outgoing connection takes it meanwhile, and not
+# handed out before in this test.
+free_port() {
+	local p
+	p=$("${IN_NS[@]}" "$PYTHON" - "$USED_PORTS" <<'EOF'
+import random, socket, sys
+used = set(int(x) for x in sys.argv[1].split())
+try:
+    lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError):
+    lo = 32768
+hi = max(lo, 2048)
+for _ in range(1000):
+    port = random.randrange(1025, hi)
+    if port in used:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    sys.exit("no free port")
+EOF
+) || fail "free_port: no free port"
+	USED_PORTS="$USED_PORTS$p "
+	printf -v "$1" '%s' "$p"
+}
+
+# is_listening [ADDR:]PORT: a TCP listener exists (checked with ss, so
+# no connection is made).
+is_listening() {
+	local port=${1##*:}
+	"${IN_NS[@]}" ss -Hltn "sport = :$port" 2>/dev/null | grep -q .
+}
+
+# ---------------------------------------------------------------------
+# The proxy.
+
+# start_proxy CONFIG_TEXT: write CONFIG_TEXT to $WORK/proxy-N.conf, run
+# "$SMTPPROXY -d -v -f FILE" with stderr in $WORK/proxy-N.log (PROXY_LOG)
+# and wait until it listens on $PROXY_PORT (set it before). One proxy at a
+# time: stop_proxy the previous one first.
+start_proxy() {
+	require_proxy
+	[ -z "$PROXY_PID" ] || stop_proxy
+	PROXY_N=$((PROXY_N + 1))
+	PROXY_CONF="$WORK/proxy-$PROXY_N.conf"
+	PROXY_LOG="$WORK/proxy-$PROXY_N.log"
+	printf '%s\n' "$1" >"$PROXY_CONF"
+	note "starting proxy #$PROXY_N on 127.0.0.1:$PROXY_PORT with:"
+	sed 's/^/    /' "$PROXY_CONF"
+	"${IN_NS[@]}" timeout -k 5 "$BG_TIMEOUT" \
+	    "$SMTPPROXY" -d -v -f "$PROXY_CONF" \
+	    2>"$PROXY_LOG" >"$WORK/proxy-$PROXY_N.out" </dev/null &
+	PROXY_PID=$!
+	PIDS+=("$PROXY_PID proxy-$PROXY_N")
+	if ! wait_until 15 proxy_ready; then
+		kill -0 "$PROXY_PID" 2>/dev/null ||
+		    fail "proxy exited at start-up"
+		fail "proxy not listening on 127.0.0.1:$PROXY_PORT after 15s"
+	fi
+}
+
+proxy_ready() {
+	kill -0 "$PROXY_PID" 2>/dev/null || return 0	# reported above
+	is_listening "$PROXY_PORT"
+}
+
+# A crash, a sanitizer report or an unexpected exit fails the test.
+check_proxy_alive() {
+	[ -n "$PROXY_PID" ] || return 0
+	if ! kill -0 "$PROXY_PID" 2>/dev/null; then
+		local st=0
+		wait "$PROXY_PID" || st=$?
+		PROXY_PID=""
+		fail "proxy is gone (exit status $st)"
+	fi
+	check_sanitizers
+}
+
+check_sanitizers() {
+	if grep -Eq 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' \
+	    "$PROXY_LOG" 2>/dev/null; then
+		fail "sanitizer report in $PROXY_LOG"
+	fi
+}
+
+# stop_proxy: SIGTERM, then wait for the exit (sessions are over, so the
+# shutdown grace does not apply). A crash fails the test.
+stop_proxy() {
+	local st=0
+	[ -n "$PROXY_PID" ] || return 0
+	check_proxy_alive
+	kill -TERM "$PROXY_PID" 2>/dev/null
+	if ! wait_pid_exit "$PROXY_PID" 35; then
+		kill -KILL "$PROXY_PID" 2>/dev/null
+		wait "$PROXY_PID" 2>/dev/null
+		PROXY_PID=""
+		fail "proxy still running 35s after SIGTERM"
+	fi
+	wait "$PROXY_PID" || st=$?
+	PROXY_PID=""
+	case $st in
+	0) ;;
+	134|135|136|139) fail "proxy crashed on SIGTERM (status $st)" ;;
+	*) note "warning: proxy exit status $st after SIGTERM (expected 0)" ;;
+	esac
+	check_sanitizers
+}
+
+# wait_log PATTERN [SECONDS]: the proxy log gets a line matching the
+# extended regular expression PATTERN (events are logged asynchronously).
+wait_log() {
+	local pat=$1 t=${2:-10}
+	if wait_until "$t" grep -Eq -- "$pat" "$PROXY_LOG"; then
+		ok "proxy log: /$pat/"
+		return 0
+	fi
+	fail "no line matching /$pat/ in $(basename "$PROXY_LOG") after ${t}s"
+}
+
+# log_count PATTERN: lines of the proxy log matching PATTERN.
+log_count() {
+	grep -Ec -- "$1" "$PROXY_LOG" || true
+}
+
+# log_at_least N PATTERN: for wait_until.
+log_at_least() {
+	[ "$(log_count "$2")" -ge "$1" ]
+}
+
+# ---------------------------------------------------------------------
+# Upstreams.
+
+# start_sink [-a HOST:PORT] [SMTP-SINK OPTIONS...]: Postfix smtp-sink
+# dumping each message to its own file in $SINK_DIR (dot-stuffing
+# removed, LF line ends, smtp-sink's X-* and Received headers first).
+# Sets SINK_ADDR, SINK_PORT, SINK_DIR.
+SINK_N=0
+start_sink() {
+	local addr="" user=()
+	require_cmd smtp-sink postfix
+	if [ "${1:-}" = "-a" ]; then
+		addr=$2
+		shift 2
+	fi
+	if [ -z "$addr" ]; then
+		free_port SINK_PORT
+		addr="127.0.0.1:$SINK_PORT"
+	fi
+	SINK_N=$((SINK_N + 1))
+	SINK_ADDR=$addr
+	SINK_PORT=${addr##*:}
+	SINK_DIR="$WORK/sink-$SINK_N"
+	mkdir -p "$SINK_DIR"
+	chmod 777 "$SINK_DIR"
+	[ "$(id -u)" -ne 0 ] || user=(-u nobody)
+	bg "sink-$SINK_N" "$(command -v smtp-sink || echo /usr/sbin/smtp-sink)" \
+	    "${user[@]}" -d "$SINK_DIR/m." "$@" "$SINK_ADDR" 1024
+	SINK_PID=$BG_PID	# for the tests
+	wait_until 10 is_listening "$SINK_PORT" ||
+	    fail "smtp-sink not listening on $SINK_ADDR"
+	note "smtp-sink on $SINK_ADDR, dumps in $SINK_DIR"
+}
+
+# sink_count: messages the sink has completed.
+sink_count() {
+	find "$SINK_DIR" -type f | wc -l
+}
+
+# sink_has N: at least N messages at the sink (for wait_until).
+sink_has() {
+	[ "$(sink_count)" -ge "$1" ]
+}
+
+# sink_body FILE: a dumped message without the sink's own headers (up to
+# and including the three-line Received: header) and the final empty line.
+sink_body() {
+	"$PYTHON" - "$1" <<'EOF'
+import sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")
+i = next(n for n, l in enumerate(lines) if l.startswith(b"Received: "))
+body = lines[i + 3:]
+assert body[-1] == b"" and body[-2] == b"", "unexpected dump end"
+sys.stdout.buffer.write(b"\n".join(body[:-2]) + b"\n")
+EOF
+}
+
+# start_recorder [RECORDER OPTIONS...]: recorder.py on a free port,
+# recording into $REC_DIR. Sets REC_PORT, REC_DIR.
+REC_N=0
+start_recorder() {
+	REC_N=$((REC_N + 1))
+	free_port REC_PORT
+	REC_DIR="$WORK/rec-$REC_N"
+	mkdir -p "$REC_DIR"
+	bg "recorder-$REC_N" "$PYTHON" "$RECORDER" --port "$REC_PORT" \
+	    --dir "$REC_DIR" "$@"
+	REC_PID=$BG_PID		# for the tests
+	wait_until 10 test -e "$REC_DIR/ready" ||
+	    fail "recorder did not start"
+	note "recorder on 127.0.0.1:$REC_PORT ($*), recording in $REC_DIR"
+}
+
+stop_bg() {
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null
+	wait_pid_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null || true
+}
+
+rec_msgs() {
+	find "$REC_DIR" -name 'msg-*.eml' | wc -l
+}
+
+rec_conns() {
+	find "$REC_DIR" -name 'conn-*.raw' | wc -l
+}
+
+# rec_has N: at least N messages at the recorder (for wait_until).
+rec_has() {
+	[ "$(rec_msgs)" -ge "$1" ]
+}
+
+# rec_closed N: the recorder saw connection N end.
+rec_closed() {
+	grep -q "^conn=$1 close" "$REC_DIR/connlog" 2>/dev/null
+}
+
+# raw_has TEXT FILE...: some FILE contains the bytes TEXT (Python escapes).
+raw_has() {
+	"$PYTHON" -c 'import codecs, sys
+needle = codecs.escape_decode(sys.argv[1].encode("latin-1"))[0]
+sys.exit(0 if any(needle in open(f, "rb").read() for f in sys.argv[2:])
+         else 1)' "$@"
+}
+
+# write_bytes FILE TEXT: FILE gets TEXT with Python escapes decoded
+# (the same escapes smtpclient.py takes).
+write_bytes() {
+	"$PYTHON" -c 'import codecs, sys
+sys.stdout.buffer.write(codecs.escape_decode(sys.argv[1].encode("latin-1"))[0])' \
+	    "$2" >"$1"
+}
+
+# assert_no_bare_crlf FILE...: no CR without LF, no LF without CR. A CR
+# as the very last byte is allowed (a connection cut between CR and LF).
+assert_no_bare_crlf() {
+	local out
+	out=$("$PYTHON" - "$@" <<'EOF'
+import re, sys
+bad = 0
+for path in sys.argv[1:]:
+    data = open(path, "rb").read()
+    for m in re.finditer(rb"\r(?!\n)|(?<!\r)\n", data):
+        if m.start() == len(data) - 1 and data.endswith(b"\r"):
+            continue
+        ctx = data[max(0, m.start() - 20):m.end() + 20]
+        print("%s: bare %s at offset %d: %r" % (path.split("/")[-1],
+              "CR" if m.group() == b"\r" else "LF", m.start(), ctx))
+        bad += 1
+sys.exit(1 if bad else 0)
+EOF
+) || fail "bare CR/LF reached the upstream:
+$out"
+}
+
+# ---------------------------------------------------------------------
+# Clients.
+
+# client NAME [--expect-status N] [SMTPCLIENT ARGS...]: run smtpclient.py
+# against the proxy (127.0.0.1:$PROXY_PORT unless --port is given),
+# transcript in $WORK/NAME.out (printed). Fails the test unless the
+# client exits with N (default 0).
+client() {
+	local name=$1 want=0 st=0
+	shift
+	if [ "${1:-}" = "--expect-status" ]; then
+		want=$2
+		shift 2
+	fi
+	client_port_arg "$@"
+	note "--- client $name"
+	"${IN_NS[@]}" timeout -k 5 90 "$PYTHON" "$SMTPCLIENT" \
+	    "${PORT_ARG[@]}" "$@" >"$WORK/$name.out" 2>&1 </dev/null ||
+	    st=$?
+	sed 's/^/    /' "$WORK/$name.out"
+	[ "$st" -eq "$want" ] ||
+	    fail "client $name exited $st (expected $want)"
+}
+
+# PORT_ARG: the proxy's port unless the arguments name one.
+client_port_arg() {
+	case " $* " in
+	*" --port "*) PORT_ARG=() ;;
+	*) PORT_ARG=(--port "$PROXY_PORT") ;;
+	esac
+}
+
+# client_bg NAME [SMTPCLIENT ARGS...]: the same in the background; sets
+# BG_PID. client_wait NAME PID then checks it exited 0.
+client_bg() {
+	local name=$1
+	shift
+	client_port_arg "$@"
+	bg "$name" "$PYTHON" "$SMTPCLIENT" "${PORT_ARG[@]}" "$@"
+}
+
+client_wait() {
+	local name=$1 pid=$2 st=0
+	wait "$pid" || st=$?
+	note "--- client $name (background)"
+	sed 's/^/    /' "$WORK/$name.out"
+	[ "$st" -eq 0 ] || fail "client $name exited $st"
+}
+
+# swaks_run NAME [SWAKS ARGS...]: swaks to the proxy (unless --server is
+# given), transcript in $WORK/NAME.out; fails the test if swaks fails.
+# AS_USER, if set, is a command prefix that drops privileges.
+AS_USER=()
+swaks_run() {
+	local name=$1 st=0 server=()
+	shift
+	require_cmd swaks swaks
+	case " $* " in
+	*" --server "*) ;;
+	*) server=(--server "127.0.0.1:$PROXY_PORT") ;;
+	esac
+	note "--- swaks $name"
+	"${IN_NS[@]}" timeout -k 5 60 "${AS_USER[@]}" swaks "${server[@]}" \
+	    --helo client.test --timeout 20 "$@" \
+	    >"$WORK/$name.out" 2>&1 </dev/null || st=$?
+	sed 's/^/    /' "$WORK/$name.out"
+	[ "$st" -eq 0 ] || fail "swaks $name exited $st"
+}
+
+# ---------------------------------------------------------------------
+# Assertions.
+
+assert_eq() {
+	local want=$1 got=$2 what=$3
+	[ "$want" = "$got" ] || fail "$what: expected '$want', got '$got'"
+	ok "$what: $got"
+}
+
+# assert_grep FILE PATTERN [WHAT]: extended regular expression.
+assert_grep() {
+	grep -Eq -- "$2" "$1" ||
+	    fail "${3:-$(basename "$1")}: no line matching /$2/"
+	ok "${3:-$(basename "$1")}: /$2/"
+}
+
+assert_no_grep() {
+	if grep -Eq -- "$2" "$1"; then
+		fail "${3:-$(basename "$1")}: unexpected line matching /$2/:
+$(grep -E -- "$2" "$1" | head -5)"
+	fi
+	ok "${3:-$(basename "$1")}: nothing matches /$2/"
+}
+
+# assert_files_equal EXPECTED GOT WHAT: byte for byte, diff on failure.
+assert_files_equal() {
+	if ! cmp -s "$1" "$2"; then
+		note "diff expected got:"
+		diff -u "$1" "$2" | cat -A | head -60
+		fail "$3: differs"
+	fi
+	ok "$3: identical ($(wc -c <"$1") bytes)"
+}
+
+# pass: stop the proxy (a crash at shutdown fails) and exit 0.
+pass() {
+	stop_proxy
+	printf '\nPASS: %s\n' "$TEST_NAME"
+	exit 0
+}
