@@ -131,7 +131,7 @@ h_free(struct harness *h)
 static void
 h_drain(struct harness *h)
 {
-	ssize_t	 n;
+	ssize_t	 n = -1;
 	int	 fd;
 
 	if (h->up == -1 && (fd = accept(h->lfd, NULL, NULL)) != -1) {

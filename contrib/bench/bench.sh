@@ -1,0 +1,459 @@
+#!/bin/bash
+# Benchmark smtpproxy side by side with direct delivery and with HAProxy in
+# TCP mode. The same smtp-source run (Postfix's load generator) is sent over
+# three paths to the same smtp-sink (Postfix's null SMTP server):
+#
+#     direct     smtp-source -> smtp-sink
+#     haproxy    smtp-source -> haproxy (mode tcp) -> smtp-sink
+#     smtpproxy  smtp-source -> smtpproxy (mode relay) -> smtp-sink
+#
+# and prints messages/s, MB/s, the ratio to HAProxy, peak RSS and CPU time
+# per message of the middle box. Everything runs on the loopback interface
+# and is stopped when the script exits. See contrib/bench/README.
+#
+# This is a benchmark, not a test: it exits 0 when it could measure, even if
+# smtpproxy is slower than HAProxy; 1 when a run lost messages; 2 on a usage
+# or set-up error, or when one of the servers died during the runs (its log
+# is printed and the temporary directory kept).
+
+set -euo pipefail
+
+usage() {
+	cat <<EOF
+usage: ${0##*/} [-s sessions] [-m messages] [-l size] [-r repeat] [-p port]
+                [-k] [-x extra.conf] [-K]
+
+  -s N     parallel SMTP sessions (smtp-source -s)          [\$SESSIONS, 50]
+  -m N     messages per run (smtp-source -m)                [\$MESSAGES, 5000]
+  -l SIZE  message payload, bytes or 10K / 1M (smtp-source -l) [\$SIZE, 10K]
+  -r N     runs per path; the median run is reported       [\$REPEAT, 3]
+  -p PORT  first of three loopback ports to use             [\$BENCH_PORT, 42525]
+  -k       keep connections open: all of a session's messages on one
+           connection (smtp-source -d); default is one connection a message
+  -x FILE  extra smtpproxy configuration appended to the generated one
+           (e.g. to measure with antivirus or filetypes enabled)
+  -K       keep the temporary directory (configurations and logs)
+
+environment:
+  SMTPPROXY     the proxy binary         [./src/smtpproxy]
+  HAPROXY       the haproxy binary       [haproxy]
+  SMTP_SOURCE   smtp-source              [smtp-source, /usr/sbin/smtp-source]
+  SMTP_SINK     smtp-sink                [smtp-sink, /usr/sbin/smtp-sink]
+  BENCH_TIMEOUT seconds one run may take [600]
+EOF
+}
+
+SESSIONS=${SESSIONS:-50}
+MESSAGES=${MESSAGES:-5000}
+SIZE=${SIZE:-10K}
+REPEAT=${REPEAT:-3}
+BENCH_PORT=${BENCH_PORT:-42525}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
+KEEPALIVE=no
+EXTRA_CONF=""
+KEEP_TMP=no
+HOST=127.0.0.1 # loopback only, on purpose
+
+while getopts "s:m:l:r:p:kx:Kh" opt; do
+	case $opt in
+	s) SESSIONS=$OPTARG ;;
+	m) MESSAGES=$OPTARG ;;
+	l) SIZE=$OPTARG ;;
+	r) REPEAT=$OPTARG ;;
+	p) BENCH_PORT=$OPTARG ;;
+	k) KEEPALIVE=yes ;;
+	x) EXTRA_CONF=$OPTARG ;;
+	K) KEEP_TMP=yes ;;
+	h)
+		usage
+		exit 0
+		;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+done
+shift $((OPTIND - 1))
+if [ $# -ne 0 ]; then
+	usage >&2
+	exit 2
+fi
+
+die() {
+	echo "bench: $*" >&2
+	exit 2
+}
+
+is_uint() {
+	case $1 in '' | *[!0-9]*) return 1 ;; esac
+	[ "$1" -gt 0 ]
+}
+
+# 10240, 10K, 10k, 1M -> bytes
+parse_size() {
+	local n=${1%[KkMm]} mult=1
+	case $1 in
+	*[Kk]) mult=1024 ;;
+	*[Mm]) mult=1048576 ;;
+	esac
+	is_uint "$n" || [ "$n" = 0 ] || return 1
+	echo $((n * mult))
+}
+
+is_uint "$SESSIONS" || die "bad session count: $SESSIONS"
+is_uint "$MESSAGES" || die "bad message count: $MESSAGES"
+is_uint "$REPEAT" || die "bad repeat count: $REPEAT"
+if ! is_uint "$BENCH_PORT" || [ "$BENCH_PORT" -gt 65533 ]; then
+	die "bad port: $BENCH_PORT"
+fi
+is_uint "$BENCH_TIMEOUT" || die "bad timeout: $BENCH_TIMEOUT"
+SIZE_BYTES=$(parse_size "$SIZE") || die "bad size: $SIZE"
+if [ -n "$EXTRA_CONF" ] && [ ! -r "$EXTRA_CONF" ]; then
+	die "cannot read $EXTRA_CONF"
+fi
+
+# --- tools -------------------------------------------------------------------
+
+# find_tool NAME: NAME from PATH, else /usr/sbin/NAME (Postfix's test
+# programs live there and /usr/sbin is not in every user's PATH).
+find_tool() {
+	local name=$1
+	if command -v "$name" >/dev/null 2>&1; then
+		command -v "$name"
+	elif [ -x "/usr/sbin/$name" ]; then
+		echo "/usr/sbin/$name"
+	else
+		return 1
+	fi
+}
+
+SMTP_SOURCE=${SMTP_SOURCE:-$(find_tool smtp-source)} ||
+	die "smtp-source not found (Debian: apt-get install postfix, or contrib/debian-deps.sh)"
+SMTP_SINK=${SMTP_SINK:-$(find_tool smtp-sink)} ||
+	die "smtp-sink not found (Debian: apt-get install postfix)"
+HAPROXY=${HAPROXY:-$(find_tool haproxy)} ||
+	die "haproxy not found (Debian: apt-get install haproxy)"
+SMTPPROXY=${SMTPPROXY:-./src/smtpproxy}
+[ -x "$SMTPPROXY" ] || die "$SMTPPROXY is not an executable (build it, or set SMTPPROXY)"
+case $SMTPPROXY in /*) ;; *) SMTPPROXY=$(pwd)/$SMTPPROXY ;; esac
+command -v ss >/dev/null 2>&1 || die "ss not found (Debian: apt-get install iproute2)"
+
+SINK_PORT=$BENCH_PORT
+HAPROXY_PORT=$((BENCH_PORT + 1))
+PROXY_PORT=$((BENCH_PORT + 2))
+
+# --- processes and cleanup ---------------------------------------------------
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/smtpproxy-bench.XXXXXX")
+PIDS=()
+declare -A NAME_OF LOG_OF
+SOURCE_PID=""
+
+# shellcheck disable=SC2317 # called from the trap
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # called from the trap
+cleanup() {
+	local pid
+	trap - EXIT INT TERM HUP
+	if [ -n "$SOURCE_PID" ]; then
+		stop_pid "$SOURCE_PID"
+	fi
+	for pid in "${PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	if [ "$KEEP_TMP" = yes ]; then
+		echo "bench: configurations and logs kept in $TMP" >&2
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
+
+port_busy() {
+	[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+}
+
+# wait_listen PORT PID LOG: until PORT is listening, PID alive, 10 s at most.
+wait_listen() {
+	local port=$1 pid=$2 log=$3 i
+	for ((i = 0; i < 100; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "bench: process $pid exited before listening on $port:" >&2
+			tail -n 20 "$log" >&2 || true
+			exit 2
+		fi
+		port_busy "$port" && return 0
+		sleep 0.1
+	done
+	echo "bench: nothing listens on $port after 10 s:" >&2
+	tail -n 20 "$log" >&2 || true
+	exit 2
+}
+
+for port in "$SINK_PORT" "$HAPROXY_PORT" "$PROXY_PORT"; do
+	port_busy "$port" && die "port $port is in use (choose others with -p)"
+done
+
+# Many sessions at once need file descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+backlog=$(cat /proc/sys/net/core/somaxconn 2>/dev/null || echo 1024)
+maxconn=$((SESSIONS * 4 > 256 ? SESSIONS * 4 : 256))
+
+# --- smtp-sink ---------------------------------------------------------------
+
+sink_args=(-c -m "$maxconn")
+if [ "$(id -u)" -eq 0 ]; then
+	sink_args+=(-u nobody) # smtp-sink insists on dropping root
+fi
+"$SMTP_SINK" "${sink_args[@]}" "$HOST:$SINK_PORT" "$backlog" \
+	>"$TMP/sink.out" 2>"$TMP/sink.err" &
+SINK_PID=$!
+PIDS+=("$SINK_PID")
+NAME_OF["$SINK_PID"]=smtp-sink
+LOG_OF["$SINK_PID"]=$TMP/sink.err
+wait_listen "$SINK_PORT" "$SINK_PID" "$TMP/sink.err"
+
+# smtp-sink -c writes "sess=N quit=N mesg=N" followed by CR at every event.
+sink_count() {
+	tail -c 256 "$TMP/sink.out" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9][0-9]*\).*/\1/p' | tail -n 1 |
+		grep . || echo 0
+}
+
+# --- haproxy -----------------------------------------------------------------
+
+cat >"$TMP/haproxy.cfg" <<EOF
+global
+    maxconn $((maxconn * 4))
+
+defaults
+    mode tcp
+    timeout connect 10s
+    timeout client 5m
+    timeout server 5m
+
+frontend smtp_in
+    bind $HOST:$HAPROXY_PORT
+    default_backend smtp_sink
+
+backend smtp_sink
+    server sink $HOST:$SINK_PORT
+EOF
+"$HAPROXY" -c -q -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 ||
+	{ cat "$TMP/haproxy.log" >&2; die "haproxy rejects the generated configuration"; }
+"$HAPROXY" -db -f "$TMP/haproxy.cfg" >>"$TMP/haproxy.log" 2>&1 &
+HAPROXY_PID=$!
+PIDS+=("$HAPROXY_PID")
+NAME_OF["$HAPROXY_PID"]=haproxy
+LOG_OF["$HAPROXY_PID"]=$TMP/haproxy.log
+wait_listen "$HAPROXY_PORT" "$HAPROXY_PID" "$TMP/haproxy.log"
+
+# --- smtpproxy ---------------------------------------------------------------
+
+cat >"$TMP/smtpproxy.conf" <<EOF
+# generated by contrib/bench/bench.sh
+listen = { "$HOST:$PROXY_PORT" }
+mode = "relay"
+upstream = "$HOST:$SINK_PORT"
+log_level = "warning"
+max_sessions_per_client = $maxconn
+shutdown_grace = 2s
+EOF
+if [ -n "$EXTRA_CONF" ]; then
+	cat "$EXTRA_CONF" >>"$TMP/smtpproxy.conf"
+fi
+"$SMTPPROXY" -d -f "$TMP/smtpproxy.conf" >"$TMP/smtpproxy.log" 2>&1 &
+PROXY_PID=$!
+PIDS+=("$PROXY_PID")
+NAME_OF["$PROXY_PID"]=smtpproxy
+LOG_OF["$PROXY_PID"]=$TMP/smtpproxy.log
+wait_listen "$PROXY_PORT" "$PROXY_PID" "$TMP/smtpproxy.log"
+
+# --- measuring ---------------------------------------------------------------
+
+# Process $1 and its descendants.
+proc_tree() {
+	local pid=$1 child
+	echo "$pid"
+	for child in $(pgrep -P "$pid" 2>/dev/null || true); do
+		proc_tree "$child"
+	done
+}
+
+# Peak resident set size in KiB, summed over the process tree.
+peak_rss_kib() {
+	local pid sum=0 kib
+	for pid in $(proc_tree "$1"); do
+		kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null || true)
+		sum=$((sum + ${kib:-0}))
+	done
+	echo "$sum"
+}
+
+# CPU time (user + system) in clock ticks, summed over the process tree.
+cpu_ticks() {
+	local pid sum=0 t
+	for pid in $(proc_tree "$1"); do
+		# fields after the ")" of comm: 12 = utime, 13 = stime
+		t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || true)
+		sum=$((sum + ${t:-0}))
+	done
+	echo "$sum"
+}
+CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
+
+now() { date +%s.%N; }
+
+source_args=(-s "$SESSIONS" -l "$SIZE_BYTES" -f bench-from@example.com -t bench-to@example.com)
+if [ "$KEEPALIVE" = yes ]; then
+	source_args+=(-d)
+fi
+
+LOST=0
+
+# run PATH PORT COUNT: sets ELAPSED (seconds) and DELIVERED (messages the
+# sink counted). Runs in this shell, so that the trap can stop smtp-source.
+ELAPSED=0
+DELIVERED=0
+run() {
+	local name=$1 port=$2 count=$3 before after start end rc=0 i
+	before=$(sink_count)
+	start=$(now)
+	timeout -k 5 "$BENCH_TIMEOUT" "$SMTP_SOURCE" "${source_args[@]}" -m "$count" \
+		"$HOST:$port" >/dev/null 2>>"$TMP/source-$name.err" &
+	SOURCE_PID=$!
+	wait "$SOURCE_PID" || rc=$?
+	end=$(now)
+	SOURCE_PID=""
+	# The sink counts "." when it reads it; give it a moment to catch up.
+	for ((i = 0; i < 50; i++)); do
+		after=$(sink_count)
+		[ $((after - before)) -ge "$count" ] && break
+		sleep 0.1
+	done
+	if [ "$rc" -ne 0 ]; then
+		echo "bench: warning: $name: smtp-source exited $rc:" >&2
+		tail -n 3 "$TMP/source-$name.err" >&2 || true
+	fi
+	ELAPSED=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.6f", e - s }')
+	DELIVERED=$((after - before))
+	check_alive
+}
+
+# A server that died makes every further figure meaningless: say which and
+# why, and stop.
+check_alive() {
+	local pid rc
+	for pid in "${PIDS[@]}"; do
+		kill -0 "$pid" 2>/dev/null && continue
+		rc=0
+		wait "$pid" 2>/dev/null || rc=$?
+		if [ "$rc" -gt 128 ]; then
+			echo "bench: ${NAME_OF[$pid]} (pid $pid) was killed by signal $((rc - 128))" >&2
+		else
+			echo "bench: ${NAME_OF[$pid]} (pid $pid) exited with status $rc" >&2
+		fi
+		echo "bench: last lines of ${LOG_OF[$pid]}:" >&2
+		tail -n 20 "${LOG_OF[$pid]}" >&2 || true
+		KEEP_TMP=yes
+		exit 2
+	done
+}
+
+declare -A RATES CPU0 CPU1 FULL
+PATHS=(direct haproxy smtpproxy)
+declare -A PORT_OF=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [smtpproxy]=$PROXY_PORT)
+declare -A PID_OF=([haproxy]=$HAPROXY_PID [smtpproxy]=$PROXY_PID)
+
+echo "smtpproxy benchmark: $SESSIONS sessions, $MESSAGES messages of $SIZE_BYTES bytes," \
+	"$REPEAT run(s) per path, $([ "$KEEPALIVE" = yes ] && echo "connections kept open" || echo "one connection per message")"
+echo "  cpus: $(nproc 2>/dev/null || echo '?')  kernel: $(uname -r)"
+echo "  haproxy: $("$HAPROXY" -v 2>/dev/null | head -n 1)"
+echo "  smtpproxy: $SMTPPROXY $("$SMTPPROXY" -V 2>/dev/null | head -n 1 || true)"
+
+# Warm-up: a few messages through each path, not reported.
+warm=$((MESSAGES < 200 ? MESSAGES : 200))
+for p in "${PATHS[@]}"; do
+	run "$p" "${PORT_OF[$p]}" "$warm"
+	if [ "$DELIVERED" -ne "$warm" ]; then
+		echo "bench: warning: warm-up through $p delivered $DELIVERED of $warm messages" >&2
+	fi
+done
+
+for p in haproxy smtpproxy; do
+	CPU0[$p]=$(cpu_ticks "${PID_OF[$p]}")
+done
+
+# Interleave the paths so that drift of the machine hits all of them alike.
+for ((r = 1; r <= REPEAT; r++)); do
+	for p in "${PATHS[@]}"; do
+		run "$p" "${PORT_OF[$p]}" "$MESSAGES"
+		elapsed=$ELAPSED
+		delivered=$DELIVERED
+		rate=$(awk -v n="$delivered" -v t="$elapsed" 'BEGIN { printf "%.3f", (t > 0 ? n / t : 0) }')
+		printf '  run %d %-9s %7.3f s  %6d/%d delivered  %9.1f msg/s\n' \
+			"$r" "$p" "$elapsed" "$delivered" "$MESSAGES" "$rate"
+		RATES[$p]="${RATES[$p]:-} $rate"
+		if [ "$delivered" -ne "$MESSAGES" ]; then
+			echo "bench: warning: $p run $r delivered $delivered of $MESSAGES messages" >&2
+			FULL[$p]=no
+			LOST=1
+		fi
+	done
+done
+
+for p in haproxy smtpproxy; do
+	CPU1[$p]=$(cpu_ticks "${PID_OF[$p]}")
+done
+
+median() {
+	# shellcheck disable=SC2086 # one number per word
+	printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) print 0
+		else if (NR % 2) print v[(NR + 1) / 2]
+		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+hap_rate=$(median "${RATES[haproxy]}")
+
+echo
+printf '%-10s %10s %8s %11s %10s %10s\n' path "msgs/s" "MB/s" "vs haproxy" "peak RSS" "CPU/msg"
+for p in "${PATHS[@]}"; do
+	rate=$(median "${RATES[$p]}")
+	mbs=$(awk -v r="$rate" -v b="$SIZE_BYTES" 'BEGIN { printf "%.1f", r * b / 1e6 }')
+	ratio=$(awk -v r="$rate" -v h="$hap_rate" 'BEGIN { if (h > 0) printf "%.2f", r / h; else print "n/a" }')
+	if [ "$p" = direct ]; then
+		rss=n/a
+		cpu=n/a
+	else
+		rss=$(awk -v k="$(peak_rss_kib "${PID_OF[$p]}")" 'BEGIN { printf "%.1f MiB", k / 1024 }')
+		cpu=$(awk -v t=$((CPU1[$p] - CPU0[$p])) -v hz="$CLK_TCK" -v n=$((MESSAGES * REPEAT)) \
+			'BEGIN { printf "%.0f us", t / hz / n * 1e6 }')
+	fi
+	mark=""
+	[ "${FULL[$p]:-yes}" = yes ] || mark=" (lost messages)"
+	printf '%-10s %10.0f %8s %11s %10s %10s%s\n' "$p" "$rate" "$mbs" "$ratio" "$rss" "$cpu" "$mark"
+done
+echo
+echo "msgs/s and MB/s: median of $REPEAT run(s), MB = 10^6 bytes of payload;" \
+	"peak RSS: VmHWM; CPU/msg: user+system time of the middle box."
+
+if [ -s "$TMP/smtpproxy.log" ] && grep -qiE 'error|fatal|alarm=' "$TMP/smtpproxy.log"; then
+	echo "bench: smtpproxy logged warnings or errors; first lines:" >&2
+	grep -iE 'error|fatal|alarm=' "$TMP/smtpproxy.log" | head -n 5 >&2
+fi
+
+exit "$LOST"
