@@ -79,7 +79,7 @@ command_alarm(struct session *s, enum smtp_verb verb, enum alarm_id id,
 		command_refuse(s, verb, id);
 		return 1;
 	case ALARM_CLOSE:
-		session_fail(s, "421 4.7.0", "Protocol violation");
+		session_fail_alarm(s, "421 4.7.0", id);
 		return 1;
 	}
 	return 1;
@@ -236,9 +236,14 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 		len = o;
 		line[len] = '\0';
 	}
-	if (len == 0 && command_alarm(s, SMTP_CMD_UNKNOWN, ALARM_EMPTY_LINE,
-	    "side=client"))
+	if (len == 0) {
+		if (command_alarm(s, SMTP_CMD_UNKNOWN, ALARM_EMPTY_LINE,
+		    "side=client"))
+			return;
+		/* Let through: not a command, the upstream answers it. */
+		session_forward(s, SMTP_CMD_UNKNOWN, line, len, 0);
 		return;
+	}
 
 	if (smtp_cmd_parse(line, len, &cmd, &errstr) == -1) {
 		cmd.verb = SMTP_CMD_UNKNOWN;

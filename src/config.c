@@ -22,9 +22,13 @@
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <confuse.h>
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,6 +43,7 @@
 #include "alarm.h"
 #include "config.h"
 #include "config_parse.h"
+#include "filetype.h"
 #include "log.h"
 #include "policy.h"
 
@@ -613,11 +618,32 @@ config_cb_pidfile(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 }
 
 /*
+ * spool_dir: absolute, as the daemon changes directory. Whether it is
+ * there is checked after the parse, and only when something spools.
+ */
+static int
+config_cb_spool_dir(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	size_t	 len;
+
+	*(const char **)result = value;
+	if (*value != '/')
+		config_bad(cfg, opt, "\"%s\" is not an absolute path", value);
+	else if ((len = strlen(value)) > CONFIG_SPOOL_DIR_MAX)
+		config_bad(cfg, opt, "%zu characters, more than the %d "
+		    "allowed", len, CONFIG_SPOOL_DIR_MAX);
+	else
+		config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/*
  * A text the proxy puts after a reply code: printable ASCII, so that it
  * can neither end the reply line early nor carry bytes a client cannot
  * read (RFC 5321 §4.2 textstring), and short enough for the line.
  */
-static void
+static int
 config_check_text(cfg_t *cfg, cfg_opt_t *opt, const char *value, size_t max)
 {
 	const unsigned char	*p;
@@ -627,21 +653,22 @@ config_check_text(cfg_t *cfg, cfg_opt_t *opt, const char *value, size_t max)
 		if (*p < 0x20 || *p == 0x7f) {
 			config_bad(cfg, opt, "control character 0x%02x (only "
 			    "printable ASCII goes into a reply)", *p);
-			return;
+			return -1;
 		}
 		if (*p > 0x7f) {
 			config_bad(cfg, opt, "non-ASCII byte 0x%02x (only "
 			    "printable ASCII goes into a reply)", *p);
-			return;
+			return -1;
 		}
 	}
 	if ((len = strlen(value)) > max) {
 		config_bad(cfg, opt, "%zu characters, more than the %zu a "
 		    "reply line has room for (RFC 5321 section 4.5.3.1.5)",
 		    len, max);
-		return;
+		return -1;
 	}
 	config_mark(cfg, opt, 0);
+	return 0;
 }
 
 /* banner.text: "" is the default text. */
@@ -650,7 +677,7 @@ config_cb_banner_text(cfg_t *cfg, cfg_opt_t *opt, const char *value,
     void *result)
 {
 	*(const char **)result = value;
-	config_check_text(cfg, opt, value, CONFIG_BANNER_MAX);
+	(void)config_check_text(cfg, opt, value, CONFIG_BANNER_MAX);
 	return 0;
 }
 
@@ -660,7 +687,7 @@ config_cb_rule_reply(cfg_t *cfg, cfg_opt_t *opt, const char *value,
     void *result)
 {
 	*(const char **)result = value;
-	config_check_text(cfg, opt, value, CONFIG_REPLY_MAX);
+	(void)config_check_text(cfg, opt, value, CONFIG_REPLY_MAX);
 	return 0;
 }
 
@@ -748,6 +775,107 @@ config_cb_extension(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 		left--;
 	}
 	config_bad(cfg, opt, "unknown extension \"%s\" (%s)", value, known);
+	return 0;
+}
+
+/*
+ * filetypes.block_extensions: "exe" or ".exe", or "tar.gz" for what
+ * filetype_ext_match() takes as a double extension. Each error is an
+ * entry that could never match a file name: a "/" or "\\" separates
+ * directories, no name ends in an empty part between dots, and Windows
+ * drops trailing dots and spaces (and so does filetype_ext_match()).
+ */
+static int
+config_cb_block_ext(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	const char	*ext, *p, *why = NULL;
+
+	*(const char **)result = value;
+	ext = *value == '.' ? value + 1 : value;
+	if (*ext == '\0') {
+		config_bad(cfg, opt, "empty extension");
+		return 0;
+	}
+	for (p = value; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			config_bad(cfg, opt, "invalid extension: control "
+			    "character 0x%02x", (unsigned char)*p);
+			return 0;
+		}
+	for (p = ext; *p != '\0' && why == NULL; p++) {
+		if (*p == '/')
+			why = "contains \"/\"";
+		else if (*p == '\\')
+			why = "contains \"\\\"";
+		else if (*p == '.' && (p == ext || p[-1] == '.'))
+			why = "empty part between dots";
+	}
+	if (why == NULL && ext[strlen(ext) - 1] == '.')
+		why = "ends with a dot";
+	if (why == NULL && ext[strlen(ext) - 1] == ' ')
+		why = "ends with a space";
+	if (why != NULL)
+		config_bad(cfg, opt, "invalid extension \"%s\": %s", value,
+		    why);
+	else
+		config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/* filetypes.block_types: one name of filetype.c's table per element. */
+static int
+config_cb_block_type(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	char		 known[512];
+	const char	*name;
+	size_t		 i, n, len = 0;
+	int		 w;
+
+	*(const char **)result = value;
+	if (filetype_parse(value) != 0) {
+		config_mark(cfg, opt, 0);
+		return 0;
+	}
+
+	/* "executable, script, ... or java", from the table. */
+	known[0] = '\0';
+	n = filetype_count();
+	for (i = 0; i < n; i++) {
+		name = filetype_row(i, NULL, NULL);
+		w = snprintf(known + len, sizeof(known) - len, "%s%s",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", name);
+		if (w < 0 || (size_t)w >= sizeof(known) - len)
+			break;
+		len += (size_t)w;
+	}
+	config_bad(cfg, opt, "unknown type \"%s\" (%s)", value, known);
+	return 0;
+}
+
+/*
+ * filetypes.reply: a reply text with the placeholders of
+ * CONFIG_FILETYPES_REPLY; any other "%" is an error now rather than a
+ * surprise in a refusal. "" is the default text.
+ */
+static int
+config_cb_filetypes_reply(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	const char	*p;
+
+	*(const char **)result = value;
+	if (config_check_text(cfg, opt, value, CONFIG_REPLY_MAX) == -1)
+		return 0;
+	for (p = value; (p = strchr(p, '%')) != NULL; p += 2) {
+		if (p[1] == 'n' || p[1] == 't' || p[1] == '%')
+			continue;
+		config_bad(cfg, opt, "unknown placeholder \"%%%.1s\" (%%n is "
+		    "the attachment's name, %%t its type, %%%% a percent "
+		    "sign)", p + 1);
+		return 0;
+	}
 	return 0;
 }
 
@@ -924,6 +1052,21 @@ static cfg_opt_t config_access_opts[] = {
 	CFG_END()
 };
 
+static cfg_opt_t config_filetypes_opts[] = {	/* SPEC §4.5 */
+	CFG_BOOL_CB("enabled", cfg_false, CFGF_NONE, config_cb_bool),
+	CFG_STR_LIST_CB("block_extensions", "{}", CFGF_NONE,
+	    config_cb_block_ext),
+	CFG_STR_LIST_CB("block_types", "{}", CFGF_NONE, config_cb_block_type),
+	CFG_BOOL_CB("block_encrypted_archives", cfg_false, CFGF_NONE,
+	    config_cb_bool),
+	CFG_BOOL_CB("block_office_macros", cfg_false, CFGF_NONE,
+	    config_cb_bool),
+	CFG_BOOL_CB("block_packed_executables", cfg_false, CFGF_NONE,
+	    config_cb_bool),
+	CFG_STR_CB("reply", "", CFGF_NONE, config_cb_filetypes_reply),
+	CFG_END()
+};
+
 static cfg_opt_t config_opts[] = {
 	CFG_STR_LIST_CB("listen", "{127.0.0.1:10025}", CFGF_NONE,
 	    config_cb_listen),
@@ -932,6 +1075,8 @@ static cfg_opt_t config_opts[] = {
 	CFG_STR_CB("hostname", "", CFGF_NONE, config_cb_hostname),
 	CFG_STR_CB("user", "", CFGF_NONE, config_cb_user),
 	CFG_STR_CB("pidfile", "", CFGF_NONE, config_cb_pidfile),
+	CFG_STR_CB("spool_dir", "/var/spool/smtpproxy", CFGF_NONE,
+	    config_cb_spool_dir),
 	CFG_INT_CB("max_sessions", 10000, CFGF_NONE, config_cb_number),
 	CFG_INT_CB("max_sessions_per_client", 100, CFGF_NONE,
 	    config_cb_number),
@@ -948,6 +1093,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_SEC("extensions", config_extensions_opts, CFGF_NONE),
 	CFG_SEC("banner", config_banner_opts, CFGF_NONE),
 	CFG_SEC("access", config_access_opts, CFGF_NONE),
+	CFG_SEC("filetypes", config_filetypes_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -1330,9 +1476,170 @@ config_build_access(cfg_t *root, struct config *conf)
 	}
 }
 
+/*
+ * The file type rules. Extensions are kept as filetype_ext_match()
+ * wants them, each once. An enabled section that blocks nothing is an
+ * error: it would cost a scan of every message and refuse nothing,
+ * which is surely not what was meant.
+ */
+static void
+config_build_filetypes(cfg_t *root, struct config *conf)
+{
+	cfg_t		*sec;
+	const char	*ext;
+	char		*e, **v;
+	size_t		 j;
+	unsigned int	 i, n;
+	int		 enabled_line;
+
+	sec = cfg_getsec(root, "filetypes");
+	conf->filetypes_enabled = cfg_getbool(sec, "enabled") ? 1 : 0;
+	conf->block_encrypted_archives =
+	    cfg_getbool(sec, "block_encrypted_archives") ? 1 : 0;
+	conf->block_office_macros = cfg_getbool(sec, "block_office_macros") ?
+	    1 : 0;
+	conf->block_packed_executables =
+	    cfg_getbool(sec, "block_packed_executables") ? 1 : 0;
+	conf->filetypes_reply = config_strdup(cfg_getstr(sec, "reply"));
+
+	n = cfg_size(sec, "block_types");
+	for (i = 0; i < n; i++)
+		conf->block_types |= filetype_parse(cfg_getnstr(sec,
+		    "block_types", i));
+
+	n = cfg_size(sec, "block_extensions");
+	if ((v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
+		fatal("config");
+	conf->block_extensions = v;
+	for (i = 0; i < n; i++) {
+		ext = cfg_getnstr(sec, "block_extensions", i);
+		if (*ext == '.')
+			ext++;
+		if (*ext == '\0')	/* reported */
+			continue;
+		e = config_strdup(ext);
+		for (j = 0; e[j] != '\0'; j++)
+			e[j] = (char)tolower((unsigned char)e[j]);
+		for (j = 0; j < conf->nblock_extensions; j++)
+			if (strcmp(v[j], e) == 0)
+				break;
+		if (j < conf->nblock_extensions) {
+			free(e);
+			continue;
+		}
+		v[conf->nblock_extensions++] = e;
+	}
+
+	/* Bad entries were reported: the list is not empty. */
+	enabled_line = config_line(sec, "enabled", NULL);
+	if (conf->filetypes_enabled && cfg_size(sec, "block_extensions") == 0 &&
+	    cfg_size(sec, "block_types") == 0 &&
+	    !conf->block_encrypted_archives && !conf->block_office_macros &&
+	    !conf->block_packed_executables)
+		config_error(enabled_line, "filetypes: enabled, but blocks "
+		    "nothing (set block_extensions, block_types or a block_ "
+		    "switch)");
+}
+
+/*
+ * May the daemon create files in dir? It runs as user (NULL: as now)
+ * when started as root, so then user's permission bits decide, the
+ * way the kernel would decide them (access control lists aside).
+ * Returns 0, or -1 with the reason in why.
+ */
+static int
+config_dir_usable(const char *dir, const char *user, char *why, size_t len)
+{
+	struct stat	 st;
+	struct statvfs	 sv;
+	struct passwd	*pw;
+	gid_t		*groups;
+	mode_t		 need;
+	int		 i, ngroups = 64, ingroup = 0, n;
+
+	if (stat(dir, &st) == -1) {
+		n = snprintf(why, len, "%s", strerror(errno));
+		goto fail;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		n = snprintf(why, len, "%s", strerror(ENOTDIR));
+		goto fail;
+	}
+	if (user == NULL || geteuid() != 0 || (pw = getpwnam(user)) == NULL ||
+	    pw->pw_uid == 0) {
+		if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == -1) {
+			n = snprintf(why, len, "%s", strerror(errno));
+			goto fail;
+		}
+		return 0;
+	}
+
+	if (statvfs(dir, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+		n = snprintf(why, len, "%s", strerror(EROFS));
+		goto fail;
+	}
+	if (st.st_uid == pw->pw_uid)
+		need = S_IWUSR | S_IXUSR;
+	else {
+		/* A first call with too small an array says how many. */
+		groups = NULL;
+		do {
+			free(groups);
+			groups = reallocarray(NULL, (size_t)ngroups,
+			    sizeof(*groups));
+			if (groups == NULL)
+				fatal("config");
+		} while (getgrouplist(pw->pw_name, pw->pw_gid, groups,
+		    &ngroups) == -1);
+		ingroup = pw->pw_gid == st.st_gid;
+		for (i = 0; i < ngroups && !ingroup; i++)
+			ingroup = groups[i] == st.st_gid;
+		free(groups);
+		need = ingroup ? S_IWGRP | S_IXGRP : S_IWOTH | S_IXOTH;
+	}
+	if ((st.st_mode & need) == need)
+		return 0;
+	n = snprintf(why, len, "not writable by user \"%s\"", user);
+ fail:
+	if (n < 0 || (size_t)n >= len)
+		(void)snprintf(why, len, "unusable");
+	return -1;
+}
+
+/*
+ * The spool directory, without trailing slashes. It must be usable
+ * when an enabled inspection spools there: an error now, from -n or a
+ * reload, rather than a temporary failure for every message later. The
+ * error is at the line of spool_dir, or of what needs it.
+ */
+static void
+config_build_spool(cfg_t *root, struct config *conf)
+{
+	char	*dir, why[256];
+	size_t	 len;
+	int	 line, bad;
+
+	line = config_line(root, "spool_dir", &bad);
+	dir = config_strdup(cfg_getstr(root, "spool_dir"));
+	for (len = strlen(dir); len > 1 && dir[len - 1] == '/'; len--)
+		dir[len - 1] = '\0';
+	conf->spool_dir = dir;
+	/* To come: antivirus spools there too. */
+	if (bad || !conf->filetypes_enabled)
+		return;
+	if (line == 0)
+		line = config_line(cfg_getsec(root, "filetypes"), "enabled",
+		    NULL);
+	if (config_dir_usable(dir, conf->user, why, sizeof(why)) == -1)
+		config_error(line, "spool_dir: cannot use \"%s\": %s "
+		    "(needed by filetypes)", dir, why);
+}
+
 static void
 config_free(struct config *conf)
 {
+	size_t	 i;
+
 	free(conf->path);
 	free(conf->upstream_host);
 	free(conf->upstream_port);
@@ -1341,6 +1648,11 @@ config_free(struct config *conf)
 	free(conf->pidfile);
 	free(conf->banner_text);
 	access_free(conf->access);
+	free(conf->spool_dir);
+	for (i = 0; i < conf->nblock_extensions; i++)
+		free(conf->block_extensions[i]);
+	free(conf->block_extensions);
+	free(conf->filetypes_reply);
 	free(conf);
 }
 
@@ -1606,6 +1918,8 @@ config_load(const char *path, config_errfn errfn)
 	config_build_extensions(root, conf);
 	config_build_banner(root, conf);
 	config_build_access(root, conf);
+	config_build_filetypes(root, conf);
+	config_build_spool(root, conf);
 	if (ld.nerrors > 0)
 		goto fail;
 

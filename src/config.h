@@ -13,11 +13,24 @@
 
 #include "alarm.h"
 #include "config_parse.h"
+#include "filetype.h"
 #include "policy.h"
 
 struct access;
 
 #define CONFIG_MAX_LISTEN		16
+/* spool_dir's length at most: a 1024-byte path holds it and a name. */
+#define CONFIG_SPOOL_DIR_MAX		960
+
+/*
+ * The refusal text of a file type rule when filetypes.reply is empty
+ * (SPEC §4.5), after "554 5.7.1 ". Placeholders, in it and in
+ * filetypes.reply: %n the attachment's name, %t its type (a name of
+ * filetype.h), %% a percent sign; config_load() accepts no other "%".
+ * The name comes from the message: whoever expands the text must make
+ * it printable ASCII and shorten it so that the reply fits one line.
+ */
+#define CONFIG_FILETYPES_REPLY	"Attachment \"%n\" (%t) not allowed"
 
 enum config_mode {
 	CONFIG_MODE_TRANSPARENT,
@@ -64,6 +77,12 @@ struct config {
 	char			*hostname;
 	char			*user;		/* NULL: stay */
 	char			*pidfile;	/* NULL: none */
+	/*
+	 * Absolute, without a trailing "/". Checked to be a directory the
+	 * daemon's user can write only when an inspection that spools is
+	 * enabled (filetypes).
+	 */
+	char			*spool_dir;
 	int			 max_sessions;
 	int			 max_sessions_per_client;
 	int			 max_bad_commands;	/* refusals, then 421 */
@@ -100,6 +119,22 @@ struct config {
 
 	int			 access_enabled;
 	struct access		*access;	/* never NULL once loaded */
+
+	/*
+	 * File types (SPEC §4.5). block_extensions: lower case, without the
+	 * leading dot, no duplicates, NULL-terminated; pass it to
+	 * filetype_ext_match() as (const char *const *). An entry may hold
+	 * dots ("tar.gz"). filetypes_reply is never NULL; "" stands for
+	 * CONFIG_FILETYPES_REPLY.
+	 */
+	int			 filetypes_enabled;
+	char			**block_extensions;
+	size_t			 nblock_extensions;
+	filetype_mask		 block_types;
+	int			 block_encrypted_archives;
+	int			 block_office_macros;
+	int			 block_packed_executables;
+	char			*filetypes_reply;
 };
 
 /*

@@ -48,13 +48,16 @@
 #include "compat.h"
 #include "config.h"
 #include "data.h"
+#include "inspect.h"
 #include "log.h"
 #include "policy.h"
+#include "scan.h"
 #include "session.h"
 #include "session_priv.h"
 #include "smtp_cmd.h"
 #include "smtp_line.h"
 #include "smtp_reply.h"
+#include "worker.h"
 
 static const char *session_state_names[SESSION_STATE_COUNT] = {
 	"greeting", "helo", "ready", "mail", "rcpt", "body", "auth",
@@ -69,6 +72,22 @@ static int			 nsessions;
 static uint64_t			 session_next_id;
 static struct sockaddr_storage	 relay_ss;
 static socklen_t		 relay_sslen;
+static struct worker_pool	*session_workers;
+static struct scan_engine	*session_engine;
+
+/* A message's inspection on a worker thread. */
+struct session_job {
+	uint64_t		 id;
+	struct inspect		*ins;
+};
+
+static void	session_verdict(struct session *, struct pending *,
+		    enum inspect_verdict, const char *);
+static void	session_inspect_verdict(struct session *, struct pending *,
+		    struct inspect *);
+static void	session_job_run(void *);
+static void	session_job_done(void *);
+static void	session_timeouts(struct session *);
 
 static void	session_client_read(struct bufferevent *, void *);
 static void	session_client_write(struct bufferevent *, void *);
@@ -148,13 +167,20 @@ session_alarm(struct session *s, enum alarm_id id, const char *detail)
 	 */
 	if (!s->conf->inspect)
 		return ALARM_PASS;
+	session_alarm_log(s, id, action, detail);
+	return action;
+}
+
+void
+session_alarm_log(struct session *s, enum alarm_id id,
+    enum alarm_action action, const char *detail)
+{
 	session_stats.alarms++;
 	if (action != ALARM_PASS)
 		log_warnx("session=%016llx alarm=%s name=%s action=%s%s%s",
 		    (unsigned long long)s->id, alarm_table[id].ident,
 		    alarm_table[id].name, alarm_action_name(action),
 		    detail ? " " : "", detail ? detail : "");
-	return action;
 }
 
 struct pending *
@@ -260,6 +286,8 @@ session_timeouts(struct session *s)
 void
 session_tx_end(struct session *s)
 {
+	if (s->tx != NULL)
+		inspect_free(s->tx->ins);
 	free(s->tx);
 	s->tx = NULL;
 }
@@ -343,12 +371,150 @@ session_end_of_data(struct session *s)
 			return;
 		}
 	}
-	if ((p = session_pending_new(s, SMTP_CMD_DATA,
-	    PENDING_EOD | PENDING_GROUP_END)) == NULL) {
+	/*
+	 * Held: the end of data is written only once the verdict is in;
+	 * until then the entry is the proxy's, not the upstream's.
+	 */
+	if ((p = session_pending_new(s, SMTP_CMD_DATA, PENDING_EOD |
+	    PENDING_GROUP_END | PENDING_LOCAL | PENDING_VERDICT)) == NULL) {
 		session_close(s, "out of memory");
 		return;
 	}
-	evbuffer_add(bufferevent_get_output(s->server), ".\r\n", 3);
+	if (tx->ins == NULL) {
+		session_verdict(s, p, INSPECT_ACCEPT, "");
+		return;
+	}
+	inspect_end(tx->ins);
+	if (inspect_needs_scan(tx->ins) && session_workers != NULL) {
+		struct session_job	*job;
+
+		if ((job = calloc(1, sizeof(*job))) == NULL) {
+			session_verdict(s, p, INSPECT_TEMPFAIL,
+			    "451 4.3.0 Out of memory, try again later");
+			return;
+		}
+		/* The job owns the inspection; it finds s again by id. */
+		job->id = s->id;
+		job->ins = tx->ins;
+		tx->ins = NULL;
+		if (worker_submit(session_workers, session_job_run,
+		    session_job_done, job) == -1) {
+			inspect_free(job->ins);
+			free(job);
+			session_verdict(s, p, INSPECT_TEMPFAIL,
+			    "451 4.3.0 Out of memory, try again later");
+		}
+		return;
+	}
+	if (inspect_needs_scan(tx->ins))
+		inspect_scan(tx->ins);	/* no workers: -t, or tests */
+	session_inspect_verdict(s, p, tx->ins);
+}
+
+/* Log a finding of the content inspection. */
+static void
+session_inspect_report(void *arg, int alarm, enum alarm_action act,
+    const char *detail)
+{
+	struct session	*s = arg;
+
+	if (alarm == INSPECT_FILETYPE)
+		log_warnx("session=%016llx event=%s %s",
+		    (unsigned long long)s->id, act == ALARM_PASS ?
+		    "inspect-error" : "attachment-refused", detail);
+	else
+		session_alarm_log(s, (enum alarm_id)alarm, act, detail);
+}
+
+static void
+session_inspect_verdict(struct session *s, struct pending *p,
+    struct inspect *ins)
+{
+	char			 reply[300];
+	enum inspect_verdict	 v;
+
+	reply[0] = '\0';
+	v = inspect_verdict(ins, session_inspect_report, s, reply,
+	    sizeof(reply));
+	session_verdict(s, p, v, reply);
+}
+
+/*
+ * Apply the verdict on a held message: accepted, the end of data goes
+ * upstream and the upstream's own reply will answer the client; refused,
+ * the upstream connection is dropped before any terminator and the
+ * client gets the refusal.
+ */
+static void
+session_verdict(struct session *s, struct pending *p, enum inspect_verdict v,
+    const char *reply)
+{
+	p->flags &= ~PENDING_VERDICT;
+	if (v == INSPECT_ACCEPT && s->server != NULL) {
+		p->flags &= ~PENDING_LOCAL;
+		evbuffer_add(bufferevent_get_output(s->server), ".\r\n", 3);
+		session_timeouts(s);
+		return;
+	}
+	if (v == INSPECT_ACCEPT)
+		reply = "451 4.4.2 Upstream connection lost, try again later";
+	session_abort_upstream(s);
+	evbuffer_add_printf(p->reply, "%s\r\n", reply);
+	p->code = atoi(reply);
+	p->flags |= PENDING_DONE;
+	if (v == INSPECT_CLOSE)
+		p->flags |= PENDING_CLOSE;
+}
+
+static void
+session_job_run(void *arg)
+{
+	struct session_job	*job = arg;
+
+	inspect_scan(job->ins);
+}
+
+/* Back on the loop: the session may be gone; then the result is too. */
+static void
+session_job_done(void *arg)
+{
+	struct session_job	*job = arg;
+	struct session		*s;
+	struct pending		*p;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->id == job->id)
+			break;
+	if (s != NULL && !s->closing) {
+		TAILQ_FOREACH(p, &s->pending, entry)
+			if (p->flags & PENDING_VERDICT)
+				break;
+		if (p != NULL) {
+			session_inspect_verdict(s, p, job->ins);
+			session_flush(s);
+		}
+	}
+	inspect_free(job->ins);
+	free(job);
+}
+
+/*
+ * The inspection sees the text the client meant: the wire form with
+ * the proxy's dot-stuffing taken off again (RFC 5321 §4.5.2).
+ */
+static void
+session_inspect_feed(struct tx *tx, const char *buf, size_t len)
+{
+	size_t	 i, start = 0;
+
+	for (i = 0; i < len; i++) {
+		if (tx->bol && buf[i] == '.') {
+			inspect_data(tx->ins, buf + start, i - start);
+			start = i + 1;
+		}
+		tx->bol = buf[i] == '\n';
+	}
+	inspect_data(tx->ins, buf + start, len - start);
 }
 
 /* Body bytes: rebuilt by the data parser and streamed upstream. */
@@ -388,6 +554,8 @@ session_body(struct session *s, struct evbuffer *in)
 		done = data_parse(&s->tx->data, (const char *)src, inlen,
 		    &used, iov.iov_base, &outlen);
 		iov.iov_len = outlen;
+		if (s->tx->ins != NULL && !s->tx->too_large)
+			session_inspect_feed(s->tx, iov.iov_base, outlen);
 		evbuffer_commit_space(out, &iov, 1);
 		evbuffer_drain(in, used);
 		session_stats.bytes_in += used;
@@ -488,7 +656,7 @@ session_check_early(struct session *s, struct pending *p)
 	    evbuffer_get_length(in));
 	act = session_alarm(s, ALARM_PIPELINING_VIOLATION, detail);
 	if (act == ALARM_CLOSE) {
-		session_fail(s, "421 4.7.0", "protocol alarm");
+		session_fail_alarm(s, "421 4.7.0", ALARM_PIPELINING_VIOLATION);
 		return;
 	}
 	if (p->verb == SMTP_CMD_STARTTLS) {
@@ -595,6 +763,10 @@ session_reply_effect(struct session *s, struct pending *p)
 			s->waiting--;
 		}
 		session_set_state(s, SESSION_BODY);
+		if (inspect_wanted(s->conf)) {
+			s->tx->ins = inspect_new(s->conf, session_engine);
+			s->tx->bol = 1;
+		}
 		break;
 	case SMTP_CMD_AUTH:
 		if (p->code == 334)
@@ -798,6 +970,7 @@ session_server_read(struct bufferevent *bev, void *arg)
 	struct evbuffer		*in = bufferevent_get_input(bev);
 	unsigned char		*buf;
 	const char		*errstr;
+	enum alarm_action	 act;
 	size_t			 len, used;
 	int			 r;
 
@@ -819,16 +992,29 @@ session_server_read(struct bufferevent *bev, void *arg)
 			break;
 		if (s->sline.flags & SMTP_LINE_OVERFLOW ||
 		    s->sline.total + 2 > s->conf->limits.reply_line) {
-			if (session_alarm(s, ALARM_PROTOCOL_OVERFLOW,
-			    "side=upstream") == ALARM_CLOSE) {
-				session_fail(s, "421 4.4.0", "protocol alarm");
+			act = session_alarm(s, ALARM_PROTOCOL_OVERFLOW,
+			    "side=upstream");
+			if (act == ALARM_CLOSE) {
+				session_fail_alarm(s, "421 4.4.0",
+				    ALARM_PROTOCOL_OVERFLOW);
 				return;
+			}
+			/*
+			 * Blocked: the excess does not reach the client. The
+			 * reply itself must: replacing it would make the two
+			 * sides disagree on what the upstream accepted.
+			 */
+			if (act == ALARM_BLOCK && s->sline.len + 2 >
+			    s->conf->limits.reply_line) {
+				s->sline.len = s->conf->limits.reply_line - 2;
+				s->sline.buf[s->sline.len] = '\0';
 			}
 		}
 		if (s->sline.len == 0) {
 			if (session_alarm(s, ALARM_EMPTY_LINE,
 			    "side=upstream") == ALARM_CLOSE) {
-				session_fail(s, "421 4.4.0", "protocol alarm");
+				session_fail_alarm(s, "421 4.4.0",
+				    ALARM_EMPTY_LINE);
 				return;
 			}
 			continue;
@@ -1015,6 +1201,17 @@ session_fail(struct session *s, const char *code, const char *reason)
 	session_close(s, reason);
 }
 
+/* Close for an alarm whose action is "close": the reply names it. */
+void
+session_fail_alarm(struct session *s, const char *code, enum alarm_id id)
+{
+	char	 text[128];
+
+	snprintf(text, sizeof(text), "%s (%s)", alarm_table[id].text,
+	    alarm_table[id].ident);
+	session_fail(s, code, text);
+}
+
 static void
 session_free(evutil_socket_t fd, short ev, void *arg)
 {
@@ -1099,7 +1296,7 @@ session_client_read(struct bufferevent *bev, void *arg)
 			return;
 		s->early_talker = session_alarm(s, ALARM_EARLY_TALKER, NULL);
 		if (s->early_talker == ALARM_CLOSE)
-			session_fail(s, "421 4.7.0", "early talker");
+			session_fail_alarm(s, "421 4.7.0", ALARM_EARLY_TALKER);
 		return;
 	}
 	session_process(s);
@@ -1226,8 +1423,11 @@ session_new(struct event_base *base, struct config *conf, int fd,
 		session_flush(s);
 		return 0;
 	}
+	/* In relay mode the destination is where the mail really goes. */
 	if (conf->inspect && conf->access_enabled && access_match(conf->access,
-	    client, dst, &rule, &reply) == ACCESS_DENY) {
+	    client, conf->mode == CONFIG_MODE_RELAY ?
+	    (const struct sockaddr *)&relay_ss : dst, &rule, &reply) ==
+	    ACCESS_DENY) {
 		/* SPEC §4.1: answered, never just closed; upstream untouched. */
 		log_warnx("session=%016llx event=denied rule=%s client=%s "
 		    "orig_dst=%s", (unsigned long long)s->id,
@@ -1281,6 +1481,15 @@ session_shutdown_all(void)
 		n++;
 	}
 	return n;
+}
+
+void
+session_set_scanning(struct worker_pool *workers, struct scan_engine *engine)
+{
+	session_workers = workers;
+	if (session_engine != NULL)
+		scan_engine_unref(session_engine);
+	session_engine = engine != NULL ? scan_engine_ref(engine) : NULL;
 }
 
 void

@@ -45,6 +45,16 @@ int	session_count(void);
  */
 int	session_shutdown_all(void);
 
+struct worker_pool;
+struct scan_engine;
+
+/*
+ * Content scanning: the worker threads and the engine new messages use
+ * (the session takes its own reference; a message in flight keeps the
+ * engine it started with). Either may be NULL: scans then run inline.
+ */
+void	session_set_scanning(struct worker_pool *, struct scan_engine *);
+
 /* Relay mode: where every session connects (resolved at start). */
 void	session_set_upstream(const struct sockaddr *, socklen_t);
 

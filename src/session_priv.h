@@ -60,6 +60,7 @@ enum upstream_state {
 #define PENDING_GREETING	0x10
 #define PENDING_EOD		0x20	/* end of data */
 #define PENDING_CLOSE		0x40	/* close after this reply */
+#define PENDING_VERDICT		0x80	/* end of data held for a scan */
 
 struct pending {
 	TAILQ_ENTRY(pending)	 entry;
@@ -76,6 +77,8 @@ struct tx {
 	int			 rcpts;		/* accepted by the upstream */
 	size_t			 rcpts_sent;	/* RCPT commands forwarded */
 	struct data_parser	 data;
+	struct inspect		*ins;		/* content inspection, or NULL */
+	int			 bol;		/* next wire byte starts a line */
 	int			 too_large;	/* action taken on a body over
 						   message_size, 0 if none */
 };
@@ -137,8 +140,12 @@ void	session_forward(struct session *, enum smtp_verb, const char *line,
 void	session_upstream_send(struct session *, const char *, size_t);
 struct pending *session_pending_new(struct session *, enum smtp_verb, int);
 struct tx *session_tx_new(struct session *);
+/* Log and count an alarm with the action applied to it. */
+void	session_alarm_log(struct session *, enum alarm_id, enum alarm_action,
+	    const char *detail);
 void	session_tx_end(struct session *);
 void	session_fail(struct session *, const char *code, const char *reason);
+void	session_fail_alarm(struct session *, const char *code, enum alarm_id);
 void	session_close(struct session *, const char *reason);
 
 /* command.c */

@@ -18,14 +18,17 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 
 #include "config.h"
+#include "inspect.h"
 #include "listener.h"
 #include "log.h"
 #include "scan.h"
 #include "session.h"
+#include "worker.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR	"/usr/local/etc"
@@ -36,11 +39,13 @@ static const char	*conf_path = SYSCONFDIR "/smtpproxy.conf";
 static int		 verbose;
 static struct event	*ev_grace;
 static struct event	*ev_poll;
+static struct worker_pool *workers;
+static struct scan_engine *engine;	/* file typing; NULL if not needed */
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: smtpproxy [-dnVv] [-f file]\n");
+	fprintf(stderr, "usage: smtpproxy [-dnVv] [-f file] [-t message]\n");
 	exit(1);
 }
 
@@ -63,6 +68,87 @@ print_version(void)
 	printf("libevent %s\n", event_get_version());
 	printf("OpenSSL %s\n", OpenSSL_version(OPENSSL_VERSION_STRING));
 	printf("libclamav %s\n", scan_version());
+}
+
+/*
+ * The engine content inspection needs for this configuration: file
+ * typing without signatures. NULL when file types are off, or on error
+ * (reported in err).
+ */
+static struct scan_engine *
+load_engine(const struct config *c, char *err, size_t errsz)
+{
+	err[0] = '\0';
+	if (!c->inspect || !c->filetypes_enabled)
+		return NULL;
+	return scan_engine_new(NULL, err, errsz);
+}
+
+static void
+print_finding(void *arg, int alarm, enum alarm_action act,
+    const char *detail)
+{
+	(void)arg;
+	if (alarm == INSPECT_FILETYPE)
+		printf("%s %s\n", act == ALARM_PASS ? "error" :
+		    "attachment-refused", detail);
+	else
+		printf("alarm=%s name=%s action=%s %s\n",
+		    alarm_table[alarm].ident, alarm_table[alarm].name,
+		    alarm_action_name(act), detail);
+}
+
+/*
+ * -t: the content inspection of live traffic, on a message file. Exit
+ * 0 accept, 1 reject, 2 error.
+ */
+static int
+test_message(struct config *c, const char *path)
+{
+	struct scan_engine	*e;
+	struct inspect		*ins;
+	enum inspect_verdict	 v;
+	char			 buf[65536], err[256], reply[300];
+	size_t			 n;
+	FILE			*fp;
+
+	if ((fp = fopen(path, "rb")) == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return 2;
+	}
+	e = load_engine(c, err, sizeof(err));
+	if (e == NULL && err[0] != '\0') {
+		fprintf(stderr, "file types: %s\n", err);
+		fclose(fp);
+		return 2;
+	}
+	if ((ins = inspect_new(c, e)) == NULL) {
+		fclose(fp);
+		return 2;
+	}
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		inspect_data(ins, buf, n);
+	if (ferror(fp)) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		fclose(fp);
+		inspect_free(ins);
+		return 2;
+	}
+	fclose(fp);
+	inspect_end(ins);
+	if (inspect_needs_scan(ins))
+		inspect_scan(ins);
+	v = inspect_verdict(ins, print_finding, NULL, reply, sizeof(reply));
+	inspect_free(ins);
+	if (e != NULL)
+		scan_engine_unref(e);
+	if (v == INSPECT_ACCEPT) {
+		printf("verdict: accept\n");
+		return 0;
+	}
+	printf("verdict: %s %s\n", v == INSPECT_TEMPFAIL ? "tempfail" :
+	    "reject", reply);
+	return v == INSPECT_TEMPFAIL ? 2 : 1;
 }
 
 /* Relay mode: resolve upstream once, at start and on reload. */
@@ -123,7 +209,9 @@ write_pidfile(const char *path)
 static void
 on_hup(evutil_socket_t sig, short ev, void *arg)
 {
-	struct config	*nconf;
+	struct config		*nconf;
+	struct scan_engine	*ne;
+	char			 err[256];
 
 	(void)sig;
 	(void)ev;
@@ -140,7 +228,19 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 		    "configuration");
 		return;
 	}
+	ne = load_engine(nconf, err, sizeof(err));
+	if (ne == NULL && err[0] != '\0') {
+		log_error("file types: %s", err);
+		config_unref(nconf);
+		log_error("event=reload-failed: keeping the running "
+		    "configuration");
+		return;
+	}
 	/* New sessions use it; open ones keep the one they started with. */
+	if (engine != NULL)
+		scan_engine_unref(engine);
+	engine = ne;
+	session_set_scanning(workers, engine);
 	config_unref(conf);
 	conf = nconf;
 	listener_set_config(conf);
@@ -221,9 +321,11 @@ main(int argc, char *argv[])
 {
 	struct event_base	*base;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_usr1;
+	const char		*testfile = NULL;
+	char			 err[256];
 	int			 ch, foreground = 0, check = 0;
 
-	while ((ch = getopt(argc, argv, "df:nVv")) != -1) {
+	while ((ch = getopt(argc, argv, "df:nt:Vv")) != -1) {
 		switch (ch) {
 		case 'd':
 			foreground = 1;
@@ -233,6 +335,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			check = 1;
+			break;
+		case 't':
+			testfile = optarg;
 			break;
 		case 'V':
 			print_version();
@@ -248,7 +353,14 @@ main(int argc, char *argv[])
 		usage();
 
 	if ((conf = config_load(conf_path, print_error)) == NULL)
-		return 1;
+		return testfile != NULL ? 2 : 1;
+	if (testfile != NULL) {
+		log_init(1, 0);
+		log_setlevel(LOG_LEVEL_ERROR);
+		ch = test_message(conf, testfile);
+		config_unref(conf);
+		return ch;
+	}
 	if (check) {
 		printf("configuration OK\n");
 		config_unref(conf);
@@ -261,8 +373,18 @@ main(int argc, char *argv[])
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 
+	/* Worker threads hand results back with event_active(). */
+	if (evthread_use_pthreads() == -1)
+		fatalx("libevent has no thread support");
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
+	engine = load_engine(conf, err, sizeof(err));
+	if (engine == NULL && err[0] != '\0')
+		fatalx("file types: %s", err);
+	/* Scans never run on the event loop. */
+	if ((workers = worker_pool_new(base, 2)) == NULL)
+		fatalx("cannot start the worker threads");
+	session_set_scanning(workers, engine);
 	if (resolve_upstream(conf) == -1)
 		return 1;
 	if (listener_bind(base, conf) == -1)
@@ -295,6 +417,10 @@ main(int argc, char *argv[])
 	if (ev_poll != NULL)
 		event_free(ev_poll);
 	listener_close_all();
+	session_set_scanning(NULL, NULL);
+	worker_pool_free(workers);
+	if (engine != NULL)
+		scan_engine_unref(engine);
 	config_unref(conf);
 	event_base_free(base);
 	return 0;

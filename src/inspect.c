@@ -1,0 +1,470 @@
+/*
+ * Content inspection of one message.
+ *
+ * The MIME parser runs as the text streams (cheap, on the event loop).
+ * Each leaf part that could be a file - one with a name, or of a type
+ * other than text - is spooled as it is decoded: in memory up to
+ * INSPECT_MEM bytes per message, then to an unlinked file in spool_dir
+ * (mode 0600), so memory stays bounded whatever the message size. At the
+ * end of data the spooled parts are typed by libclamav on a worker
+ * thread; the verdict is made back on the loop.
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alarm.h"
+#include "config.h"
+#include "filetype.h"
+#include "inspect.h"
+#include "mime.h"
+#include "scan.h"
+
+#define INSPECT_MEM		(4 * 1024 * 1024)	/* per message */
+#define INSPECT_MAXFIND		32
+
+/* One spooled part: an attachment or a part that may be one. */
+struct inspect_part {
+	TAILQ_ENTRY(inspect_part) entry;
+	char			 name[256];	/* "" if it has none */
+	char			 type[128];	/* declared MIME type */
+	unsigned char		*mem;		/* in memory, or */
+	size_t			 len, cap;
+	int			 fd;		/* in an unlinked file, or -1 */
+	uint64_t		 size;
+	struct scan_result	*result;	/* after inspect_scan() */
+};
+TAILQ_HEAD(inspect_parts, inspect_part);
+
+struct inspect_find {
+	int			 alarm;		/* alarm_id or INSPECT_FILETYPE */
+	char			 detail[256];
+	char			 reply[256];	/* INSPECT_FILETYPE only */
+};
+
+struct inspect {
+	const struct config	*conf;
+	struct scan_engine	*engine;
+	struct mime		*mime;
+	struct inspect_parts	 parts;
+	struct inspect_part	*cur;		/* being spooled */
+	size_t			 memused;
+	int			 error;		/* spooling failed */
+	char			 errstr[128];
+	int			 scan_error;
+	char			 scan_errstr[400];
+	struct inspect_find	 finds[INSPECT_MAXFIND];
+	int			 nfinds;
+};
+
+/* The alarms the MIME parser's flags stand for. */
+static const struct {
+	int		 flag;
+	enum alarm_id	 alarm;
+} inspect_flags[] = {
+	{ MIME_F_HEADER_CHAR, ALARM_HEADER_INVALID_CHAR },
+	{ MIME_F_SUBJECT_8BIT, ALARM_SUBJECT_8BIT },
+	{ MIME_F_HEADER_LONG, ALARM_PROTOCOL_OVERFLOW },
+	{ MIME_F_BODY_LONG, ALARM_PROTOCOL_OVERFLOW },
+	{ MIME_F_LIMITS, ALARM_MIME_LIMITS },
+	{ MIME_F_PARTIAL, ALARM_FRAGMENTED_MESSAGE },
+};
+
+int
+inspect_wanted(const struct config *conf)
+{
+	size_t	 i;
+
+	if (!conf->inspect)
+		return 0;
+	if (conf->filetypes_enabled)
+		return 1;
+	for (i = 0; i < sizeof(inspect_flags) / sizeof(inspect_flags[0]); i++)
+		if (conf->alarm_action[inspect_flags[i].alarm] != ALARM_PASS)
+			return 1;
+	return 0;
+}
+
+static void
+inspect_find(struct inspect *ins, int alarm, const char *detail,
+    const char *reply)
+{
+	struct inspect_find	*f;
+	int			 i;
+
+	/* One finding per alarm is enough for the verdict and the log. */
+	for (i = 0; i < ins->nfinds && alarm != INSPECT_FILETYPE; i++)
+		if (ins->finds[i].alarm == alarm)
+			return;
+	if (ins->nfinds == INSPECT_MAXFIND)
+		return;
+	f = &ins->finds[ins->nfinds++];
+	f->alarm = alarm;
+	snprintf(f->detail, sizeof(f->detail), "%s", detail);
+	snprintf(f->reply, sizeof(f->reply), "%s", reply ? reply : "");
+}
+
+/*
+ * The refusal text of the file type rules: the configured reply with %n
+ * (attachment name) and %t (type) replaced, or SPEC's default.
+ */
+static void
+inspect_filetype(struct inspect *ins, const char *name, const char *type)
+{
+	const char	*fmt = ins->conf->filetypes_reply;
+	char		 text[200], detail[256], reply[256], safe[128];
+	size_t		 o = 0, i;
+
+	/* Peer-supplied names go into a reply: printable ASCII only. */
+	for (i = 0; name[i] != '\0' && i + 1 < sizeof(safe); i++)
+		safe[i] = name[i] >= 0x20 && name[i] < 0x7f && name[i] != '"' ?
+		    name[i] : '?';
+	safe[i] = '\0';
+	if (fmt == NULL || *fmt == '\0')
+		snprintf(text, sizeof(text), "Attachment \"%s\" (%s) not "
+		    "allowed", safe, type);
+	else {
+		for (i = 0; fmt[i] != '\0' && o + 1 < sizeof(text); i++) {
+			const char *sub = NULL;
+
+			if (fmt[i] == '%' && fmt[i + 1] == 'n')
+				sub = safe;
+			else if (fmt[i] == '%' && fmt[i + 1] == 't')
+				sub = type;
+			if (sub != NULL) {
+				o += (size_t)snprintf(text + o,
+				    sizeof(text) - o, "%s", sub);
+				if (o >= sizeof(text))
+					o = sizeof(text) - 1;
+				i++;
+			} else
+				text[o++] = fmt[i];
+		}
+		text[o] = '\0';
+	}
+	snprintf(reply, sizeof(reply), "554 5.7.1 %s", text);
+	snprintf(detail, sizeof(detail), "attachment=\"%s\" type=%s", safe,
+	    type);
+	inspect_find(ins, INSPECT_FILETYPE, detail, reply);
+}
+
+static int
+inspect_spool_file(struct inspect *ins, struct inspect_part *p)
+{
+	char	 path[1024];
+	int	 fd;
+
+	if (snprintf(path, sizeof(path), "%s/smtpproxy.XXXXXX",
+	    ins->conf->spool_dir) >= (int)sizeof(path))
+		return -1;
+	/* mkstemp creates it 0600; unlinked at once, gone with the fd. */
+	if ((fd = mkstemp(path)) == -1)
+		return -1;
+	unlink(path);
+	if (p->len > 0 && write(fd, p->mem, p->len) != (ssize_t)p->len) {
+		close(fd);
+		return -1;
+	}
+	ins->memused -= p->cap;
+	free(p->mem);
+	p->mem = NULL;
+	p->len = p->cap = 0;
+	p->fd = fd;
+	return 0;
+}
+
+static void
+inspect_part_begin(void *arg, const struct mime_part *mp)
+{
+	struct inspect		*ins = arg;
+	const struct config	*conf = ins->conf;
+	struct inspect_part	*p;
+	const char		*ext;
+
+	if (!conf->filetypes_enabled)
+		return;
+	if (mp->filename[0] != '\0' && conf->nblock_extensions > 0 &&
+	    (ext = filetype_ext_match(mp->filename,
+	    (const char *const *)conf->block_extensions,
+	    conf->nblock_extensions)) != NULL)
+		inspect_filetype(ins, mp->filename, ext);
+	/* Text without a name is a message body, not a file. */
+	if (mp->filename[0] == '\0' && strncmp(mp->type, "text/", 5) == 0)
+		return;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		ins->error = 1;
+		return;
+	}
+	p->fd = -1;
+	snprintf(p->name, sizeof(p->name), "%s", mp->filename[0] != '\0' ?
+	    mp->filename : "(unnamed)");
+	snprintf(p->type, sizeof(p->type), "%s", mp->type);
+	TAILQ_INSERT_TAIL(&ins->parts, p, entry);
+	ins->cur = p;
+}
+
+static void
+inspect_part_data(void *arg, const struct mime_part *mp,
+    const unsigned char *data, size_t len)
+{
+	struct inspect		*ins = arg;
+	struct inspect_part	*p = ins->cur;
+	unsigned char		*n;
+	size_t			 cap;
+
+	(void)mp;
+	if (p == NULL || ins->error)
+		return;
+	p->size += len;
+	if (p->fd == -1 && ins->memused + len > INSPECT_MEM &&
+	    inspect_spool_file(ins, p) == -1) {
+		snprintf(ins->errstr, sizeof(ins->errstr), "spool %s: %s",
+		    ins->conf->spool_dir, strerror(errno));
+		ins->error = 1;
+		return;
+	}
+	if (p->fd != -1) {
+		if (write(p->fd, data, len) != (ssize_t)len) {
+			snprintf(ins->errstr, sizeof(ins->errstr),
+			    "spool write: %s", strerror(errno));
+			ins->error = 1;
+		}
+		return;
+	}
+	if (p->len + len > p->cap) {
+		cap = p->cap ? p->cap : 4096;
+		while (cap < p->len + len)
+			cap *= 2;
+		if ((n = realloc(p->mem, cap)) == NULL) {
+			ins->error = 1;
+			return;
+		}
+		ins->memused += cap - p->cap;
+		p->mem = n;
+		p->cap = cap;
+	}
+	memcpy(p->mem + p->len, data, len);
+	p->len += len;
+}
+
+static void
+inspect_part_end(void *arg, const struct mime_part *mp)
+{
+	struct inspect	*ins = arg;
+
+	(void)mp;
+	ins->cur = NULL;
+}
+
+static const struct mime_callbacks inspect_callbacks = {
+	inspect_part_begin, inspect_part_data, inspect_part_end
+};
+
+struct inspect *
+inspect_new(const struct config *conf, struct scan_engine *engine)
+{
+	struct inspect		*ins;
+	struct mime_limits	 lim;
+
+	if ((ins = calloc(1, sizeof(*ins))) == NULL)
+		return NULL;
+	ins->conf = conf;
+	TAILQ_INIT(&ins->parts);
+	lim.header_line = conf->limits.header_line;
+	lim.text_line = conf->limits.text_line;
+	lim.depth = conf->limits.mime_depth;
+	lim.parts = conf->limits.mime_parts;
+	if ((ins->mime = mime_new(&lim, &inspect_callbacks, ins)) == NULL) {
+		free(ins);
+		return NULL;
+	}
+	if (engine != NULL && conf->filetypes_enabled)
+		ins->engine = scan_engine_ref(engine);
+	return ins;
+}
+
+int
+inspect_data(struct inspect *ins, const char *text, size_t len)
+{
+	if (mime_parse(ins->mime, text, len) == -1)
+		ins->error = 1;
+	return ins->error ? -1 : 0;
+}
+
+void
+inspect_end(struct inspect *ins)
+{
+	size_t	 i;
+	int	 flags;
+	char	 detail[160];
+
+	if (mime_finish(ins->mime) == -1)
+		ins->error = 1;
+	flags = mime_flags(ins->mime);
+	for (i = 0; i < sizeof(inspect_flags) / sizeof(inspect_flags[0]); i++)
+		if (flags & inspect_flags[i].flag) {
+			snprintf(detail, sizeof(detail), "detail=\"%s\"",
+			    mime_detail(ins->mime, inspect_flags[i].flag));
+			inspect_find(ins, (int)inspect_flags[i].alarm, detail,
+			    NULL);
+		}
+}
+
+int
+inspect_needs_scan(const struct inspect *ins)
+{
+	return ins->engine != NULL && !ins->error &&
+	    !TAILQ_EMPTY(&ins->parts);
+}
+
+void
+inspect_scan(struct inspect *ins)
+{
+	struct inspect_part	*p;
+	int			 flags = 0;
+
+	if (ins->conf->block_encrypted_archives)
+		flags |= SCAN_F_ENCRYPTED;
+	if (ins->conf->block_office_macros)
+		flags |= SCAN_F_MACROS;
+	TAILQ_FOREACH(p, &ins->parts, entry) {
+		if ((p->result = calloc(1, sizeof(*p->result))) == NULL) {
+			ins->scan_error = 1;
+			return;
+		}
+		if (p->fd != -1)
+			scan_fd(ins->engine, p->fd, p->name, flags, p->result);
+		else
+			scan_memory(ins->engine, p->mem, p->len, p->name,
+			    flags, p->result);
+		if (p->result->status == SCAN_ERROR) {
+			ins->scan_error = 1;
+			snprintf(ins->scan_errstr, sizeof(ins->scan_errstr),
+			    "%s: %s", p->name, p->result->error);
+			return;
+		}
+	}
+}
+
+/* What libclamav found in one spooled part, against the type rules. */
+static void
+inspect_typed(struct inspect *ins, struct inspect_part *p)
+{
+	const struct config	*conf = ins->conf;
+	const struct scan_result *r = p->result;
+	const struct scan_file	*f;
+	filetype_mask		 m;
+	char			 name[300];
+	int			 i;
+
+	for (i = 0; i < r->nfiles; i++) {
+		f = &r->files[i];
+		m = filetype_of(f->type) & conf->block_types;
+		if (m == 0 && !(conf->block_packed_executables && f->packed))
+			continue;
+		if (f->depth > 0 && f->name[0] != '\0')
+			snprintf(name, sizeof(name), "%s/%s", p->name,
+			    f->name);
+		else
+			snprintf(name, sizeof(name), "%s", p->name);
+		inspect_filetype(ins, name, m != 0 ? filetype_name(m) :
+		    "packed-executable");
+		return;
+	}
+	if (r->status != SCAN_VIRUS)
+		return;
+	/* The heuristics asked for are the only way to a match here. */
+	if (strstr(r->virus, "Encrypted") != NULL)
+		inspect_filetype(ins, p->name, "encrypted-archive");
+	else if (strstr(r->virus, "Macro") != NULL)
+		inspect_filetype(ins, p->name, "office-macro");
+	else
+		inspect_filetype(ins, p->name, r->virus);
+}
+
+enum inspect_verdict
+inspect_verdict(struct inspect *ins, inspect_report_fn report, void *arg,
+    char *reply, size_t replysz)
+{
+	struct inspect_part	*p;
+	struct inspect_find	*f;
+	enum inspect_verdict	 v = INSPECT_ACCEPT;
+	enum alarm_action	 act;
+	int			 i;
+
+	if (ins->error || ins->scan_error) {
+		/* Nothing unscanned passes; nothing is lost: try again. */
+		snprintf(reply, replysz, "451 4.3.0 Message could not be "
+		    "inspected, try again later");
+		report(arg, INSPECT_FILETYPE, ALARM_PASS, ins->error ?
+		    ins->errstr : ins->scan_errstr);
+		return INSPECT_TEMPFAIL;
+	}
+	TAILQ_FOREACH(p, &ins->parts, entry)
+		if (p->result != NULL)
+			inspect_typed(ins, p);
+	for (i = 0; i < ins->nfinds; i++) {
+		f = &ins->finds[i];
+		if (f->alarm == INSPECT_FILETYPE) {
+			report(arg, INSPECT_FILETYPE, ALARM_BLOCK, f->detail);
+			if (v == INSPECT_ACCEPT) {
+				v = INSPECT_REJECT;
+				snprintf(reply, replysz, "%s", f->reply);
+			}
+			continue;
+		}
+		act = ins->conf->alarm_action[f->alarm];
+		/*
+		 * Long header and body lines are common in real mail: log
+		 * unless smtp:217 was configured (its default blocks long
+		 * commands and replies).
+		 */
+		if (f->alarm == ALARM_PROTOCOL_OVERFLOW &&
+		    !ins->conf->alarm_set[f->alarm])
+			act = ALARM_LOG;
+		report(arg, f->alarm, act, f->detail);
+		if (act == ALARM_CLOSE && v != INSPECT_CLOSE) {
+			v = INSPECT_CLOSE;
+			snprintf(reply, replysz, "421 4.7.0 %s (%s)",
+			    alarm_table[f->alarm].text,
+			    alarm_table[f->alarm].ident);
+		} else if (act == ALARM_BLOCK && v == INSPECT_ACCEPT) {
+			v = INSPECT_REJECT;
+			/* smtp:217 refuses a message with 554 5.6.0. */
+			snprintf(reply, replysz, "554 5.6.0 %s (%s)",
+			    alarm_table[f->alarm].text,
+			    alarm_table[f->alarm].ident);
+		}
+	}
+	return v;
+}
+
+void
+inspect_free(struct inspect *ins)
+{
+	struct inspect_part	*p;
+
+	if (ins == NULL)
+		return;
+	while ((p = TAILQ_FIRST(&ins->parts)) != NULL) {
+		TAILQ_REMOVE(&ins->parts, p, entry);
+		if (p->fd != -1)
+			close(p->fd);
+		free(p->mem);
+		free(p->result);
+		free(p);
+	}
+	mime_free(ins->mime);
+	if (ins->engine != NULL)
+		scan_engine_unref(ins->engine);
+	free(ins);
+}

@@ -1,0 +1,73 @@
+/*
+ * Content inspection of one message (SPEC §3, §4.4, §4.5): the header
+ * and MIME alarms of the streaming MIME parser, attachment names, and
+ * true file types (also inside archives) from libclamav. The same code
+ * serves live traffic and "smtpproxy -t".
+ *
+ * Life of a message: inspect_new() at DATA; inspect_data() with the
+ * message text as it streams (on the event loop: parsing only, cheap);
+ * inspect_end() at the end of data; inspect_scan() on a worker thread
+ * when inspect_needs_scan() says so; inspect_verdict() back on the loop.
+ */
+#ifndef SMTPPROXY_INSPECT_H
+#define SMTPPROXY_INSPECT_H
+
+#include <stddef.h>
+
+#include "alarm.h"
+
+struct config;
+struct inspect;
+struct scan_engine;
+
+/* A refusal that is not an alarm: a file type or extension rule. */
+#define INSPECT_FILETYPE	(-1)
+
+enum inspect_verdict {
+	INSPECT_ACCEPT,
+	INSPECT_REJECT,		/* reply is a 5xx */
+	INSPECT_TEMPFAIL,	/* reply is a 4xx: could not inspect */
+	INSPECT_CLOSE		/* reply is a 421: an alarm says close */
+};
+
+/*
+ * Does this configuration inspect content at all? False when every
+ * content alarm is "pass" and file types are off: then no parser runs.
+ */
+int	inspect_wanted(const struct config *);
+/*
+ * Start inspecting a message. engine (may be NULL when file types are
+ * off) is referenced for the life of the inspection. NULL if out of
+ * memory.
+ */
+struct inspect	*inspect_new(const struct config *, struct scan_engine *);
+/* Message text (unstuffed, CRLF lines), in pieces. 0, or -1 (memory or
+ * spool error: the verdict becomes a tempfail). */
+int	inspect_data(struct inspect *, const char *text, size_t len);
+/* The end of the message. */
+void	inspect_end(struct inspect *);
+/* Is there work for a worker thread (attachments to type)? */
+int	inspect_needs_scan(const struct inspect *);
+/* The blocking part; worker threads only. */
+void	inspect_scan(struct inspect *);
+
+/*
+ * Called once per finding so the caller can log and count it: alarm is
+ * an alarm_id with the action the verdict applies, or INSPECT_FILETYPE
+ * for an attachment refused by the file type rules (or, with action
+ * ALARM_PASS, for the reason of a tempfail).
+ */
+typedef void	(*inspect_report_fn)(void *arg, int alarm,
+		    enum alarm_action, const char *detail);
+
+/*
+ * The verdict, after inspect_end() (and inspect_scan() if needed).
+ * Reports every finding, then writes the reply for the client into
+ * reply ("554 5.7.1 ...", without CRLF) unless the verdict is
+ * INSPECT_ACCEPT.
+ */
+enum inspect_verdict inspect_verdict(struct inspect *, inspect_report_fn,
+	    void *arg, char *reply, size_t replysz);
+void	inspect_free(struct inspect *);
+
+#endif
