@@ -17,8 +17,12 @@
 
 #include <stddef.h>
 
-/* Output room b64_decode() needs for inlen input bytes. */
-#define B64_DECODE_MAX(inlen)	(((inlen) + 3) / 4 * 3)
+/*
+ * Output room b64_decode() needs for inlen input bytes: with up to 3
+ * characters held from the call before, no more than 3 bytes come out
+ * of every 4 characters.
+ */
+#define B64_DECODE_MAX(inlen)	(3 * ((inlen) + 3) / 4)
 /* Output room b64_final() needs. */
 #define B64_FINAL_MAX		3
 

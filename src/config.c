@@ -1530,21 +1530,41 @@ config_build_filetypes(cfg_t *root, struct config *conf)
 		v[conf->nblock_extensions++] = e;
 	}
 
-	/* Bad entries were reported: the list is not empty. */
+	/* A list of bad entries only was reported already. */
 	enabled_line = config_line(sec, "enabled", NULL);
 	if (conf->filetypes_enabled && cfg_size(sec, "block_extensions") == 0 &&
 	    cfg_size(sec, "block_types") == 0 &&
 	    !conf->block_encrypted_archives && !conf->block_office_macros &&
 	    !conf->block_packed_executables)
 		config_error(enabled_line, "filetypes: enabled, but blocks "
-		    "nothing (set block_extensions, block_types or a block_ "
-		    "switch)");
+		    "nothing (set block_extensions, block_types or a "
+		    "block_* switch)");
 }
 
 /*
- * May the daemon create files in dir? It runs as user (NULL: as now)
- * when started as root, so then user's permission bits decide, the
- * way the kernel would decide them (access control lists aside).
+ * Does pw, a member of groups, have the permissions want (as S_I?OTH
+ * bits) on st? The kernel's rule: the owner's bits, else the group's,
+ * else the others'.
+ */
+static int
+config_may(const struct stat *st, const struct passwd *pw,
+    const gid_t *groups, int ngroups, mode_t want)
+{
+	int	 i;
+
+	if (st->st_uid == pw->pw_uid)
+		return (st->st_mode & (want << 6)) == (want << 6);
+	for (i = 0; i < ngroups; i++)
+		if (groups[i] == st->st_gid)
+			return (st->st_mode & (want << 3)) == (want << 3);
+	return (st->st_mode & want) == want;
+}
+
+/*
+ * May the daemon create files in dir, an absolute path? Started as
+ * root, it runs as user (if not NULL), so then user's permissions
+ * decide: search on every directory of the path, write and search on
+ * dir, the way the kernel decides them (access control lists aside).
  * Returns 0, or -1 with the reason in why.
  */
 static int
@@ -1553,9 +1573,10 @@ config_dir_usable(const char *dir, const char *user, char *why, size_t len)
 	struct stat	 st;
 	struct statvfs	 sv;
 	struct passwd	*pw;
-	gid_t		*groups;
-	mode_t		 need;
-	int		 i, ngroups = 64, ingroup = 0, n;
+	gid_t		*groups = NULL;
+	char		 path[CONFIG_SPOOL_DIR_MAX + 1];
+	size_t		 i, dlen;
+	int		 ngroups = 64, n;
 
 	if (stat(dir, &st) == -1) {
 		n = snprintf(why, len, "%s", strerror(errno));
@@ -1578,29 +1599,45 @@ config_dir_usable(const char *dir, const char *user, char *why, size_t len)
 		n = snprintf(why, len, "%s", strerror(EROFS));
 		goto fail;
 	}
-	if (st.st_uid == pw->pw_uid)
-		need = S_IWUSR | S_IXUSR;
-	else {
-		/* A first call with too small an array says how many. */
-		groups = NULL;
-		do {
-			free(groups);
-			groups = reallocarray(NULL, (size_t)ngroups,
-			    sizeof(*groups));
-			if (groups == NULL)
-				fatal("config");
-		} while (getgrouplist(pw->pw_name, pw->pw_gid, groups,
-		    &ngroups) == -1);
-		ingroup = pw->pw_gid == st.st_gid;
-		for (i = 0; i < ngroups && !ingroup; i++)
-			ingroup = groups[i] == st.st_gid;
+	/* A first call with too small an array says how many. */
+	do {
 		free(groups);
-		need = ingroup ? S_IWGRP | S_IXGRP : S_IWOTH | S_IXOTH;
+		if ((groups = reallocarray(NULL, (size_t)ngroups,
+		    sizeof(*groups))) == NULL)
+			fatal("config");
+	} while (getgrouplist(pw->pw_name, pw->pw_gid, groups,
+	    &ngroups) == -1);
+
+	if (stat("/", &st) == -1 ||
+	    !config_may(&st, pw, groups, ngroups, S_IXOTH)) {
+		n = snprintf(why, len, "user \"%s\" may not search \"/\"",
+		    user);
+		goto fail;
 	}
-	if ((st.st_mode & need) == need)
-		return 0;
-	n = snprintf(why, len, "not writable by user \"%s\"", user);
+	if ((dlen = strlen(dir)) >= sizeof(path))
+		fatal("config: spool_dir too long");
+	for (i = 1; i < dlen; i++) {
+		if (dir[i] != '/')
+			continue;
+		memcpy(path, dir, i);
+		path[i] = '\0';
+		if (stat(path, &st) == -1 ||
+		    !config_may(&st, pw, groups, ngroups, S_IXOTH)) {
+			n = snprintf(why, len, "user \"%s\" may not search "
+			    "\"%s\"", user, path);
+			goto fail;
+		}
+	}
+	if (stat(dir, &st) == -1 ||
+	    !config_may(&st, pw, groups, ngroups, S_IWOTH | S_IXOTH)) {
+		n = snprintf(why, len, "not writable by user \"%s\"", user);
+		goto fail;
+	}
+	free(groups);
+	return 0;
+
  fail:
+	free(groups);
 	if (n < 0 || (size_t)n >= len)
 		(void)snprintf(why, len, "unusable");
 	return -1;
@@ -1615,7 +1652,7 @@ config_dir_usable(const char *dir, const char *user, char *why, size_t len)
 static void
 config_build_spool(cfg_t *root, struct config *conf)
 {
-	char	*dir, why[256];
+	char	*dir, why[CONFIG_SPOOL_DIR_MAX + 64];
 	size_t	 len;
 	int	 line, bad;
 
@@ -1624,7 +1661,7 @@ config_build_spool(cfg_t *root, struct config *conf)
 	for (len = strlen(dir); len > 1 && dir[len - 1] == '/'; len--)
 		dir[len - 1] = '\0';
 	conf->spool_dir = dir;
-	/* To come: antivirus spools there too. */
+	/* Every inspection that spools is tested here. */
 	if (bad || !conf->filetypes_enabled)
 		return;
 	if (line == 0)

@@ -47,8 +47,8 @@ TAILQ_HEAD(inspect_parts, inspect_part);
 
 struct inspect_find {
 	int			 alarm;		/* alarm_id or INSPECT_FILETYPE */
-	char			 detail[256];
-	char			 reply[256];	/* INSPECT_FILETYPE only */
+	char			 detail[400];
+	char			 reply[512];	/* INSPECT_FILETYPE only */
 };
 
 struct inspect {
@@ -115,13 +115,13 @@ inspect_find(struct inspect *ins, int alarm, const char *detail,
 
 /*
  * The refusal text of the file type rules: the configured reply with %n
- * (attachment name) and %t (type) replaced, or SPEC's default.
+ * (attachment name), %t (type) and %% replaced, or SPEC's default.
  */
 static void
 inspect_filetype(struct inspect *ins, const char *name, const char *type)
 {
 	const char	*fmt = ins->conf->filetypes_reply;
-	char		 text[200], detail[256], reply[256], safe[128];
+	char		 text[500], detail[400], reply[512], safe[128];
 	size_t		 o = 0, i;
 
 	/* Peer-supplied names go into a reply: printable ASCII only. */
@@ -140,6 +140,8 @@ inspect_filetype(struct inspect *ins, const char *name, const char *type)
 				sub = safe;
 			else if (fmt[i] == '%' && fmt[i + 1] == 't')
 				sub = type;
+			else if (fmt[i] == '%' && fmt[i + 1] == '%')
+				sub = "%";
 			if (sub != NULL) {
 				o += (size_t)snprintf(text + o,
 				    sizeof(text) - o, "%s", sub);
@@ -334,7 +336,8 @@ inspect_scan(struct inspect *ins)
 
 	if (ins->conf->block_encrypted_archives)
 		flags |= SCAN_F_ENCRYPTED;
-	if (ins->conf->block_office_macros)
+	if (ins->conf->block_office_macros ||
+	    ins->conf->block_types & filetype_parse("office-macro"))
 		flags |= SCAN_F_MACROS;
 	TAILQ_FOREACH(p, &ins->parts, entry) {
 		if ((p->result = calloc(1, sizeof(*p->result))) == NULL) {
@@ -366,9 +369,15 @@ inspect_typed(struct inspect *ins, struct inspect_part *p)
 	char			 name[300];
 	int			 i;
 
+	/* What libclamav types only as text is known by its name. */
+	if ((m = filetype_of_ext(p->name) & conf->block_types) != 0) {
+		inspect_filetype(ins, p->name, filetype_name(m));
+		return;
+	}
 	for (i = 0; i < r->nfiles; i++) {
 		f = &r->files[i];
-		m = filetype_of(f->type) & conf->block_types;
+		m = (filetype_of(f->type) | (f->depth > 0 && f->name[0] != '\0' ?
+		    filetype_of_ext(f->name) : 0)) & conf->block_types;
 		if (m == 0 && !(conf->block_packed_executables && f->packed))
 			continue;
 		if (f->depth > 0 && f->name[0] != '\0')

@@ -39,6 +39,9 @@
  *   second copy of a ZIP would show no executable inside, and a file
  *   first scanned without a heuristic would be clean when it is asked
  *   for. The cache is disabled.
+ * - LAYER_ATTRIBUTES_DECRYPTED (struct scan_file's decrypted) is not
+ *   set on the objects of a PDF that libclamav decrypts with the empty
+ *   user password (RC4 and AES alike); expect 0.
  * - An unpacked executable (UPX, ...) is scanned as an unnamed
  *   CL_TYPE_MSEXE one level below the packed one, with no layer
  *   attribute to say so (LAYER_ATTRIBUTES_NORMALIZED is for text
@@ -81,7 +84,7 @@
 	CL_SCAN_PARSE_PE | CL_SCAN_PARSE_ONENOTE |			\
 	CL_SCAN_PARSE_IMAGE | CL_SCAN_PARSE_IMAGE_FUZZY_HASH)
 
-#define HEUR_LIMITS	"Heuristics.Limits.Exceeded."
+#define HEUR_LIMITS	"Heuristics.Limits.Exceeded"
 #define HEUR_ENCRYPTED	"Heuristics.Encrypted."
 #define HEUR_MACROS	"Heuristics.OLE2.ContainsMacros"
 
@@ -101,13 +104,19 @@ struct scan_ctx {
 
 static pthread_once_t	 scan_once = PTHREAD_ONCE_INIT;
 static cl_error_t	 scan_init_error = CL_SUCCESS;
-/* The last libclamav error message of this thread, for scan_engine_new. */
-static __thread char	 scan_last_error[160];
+/*
+ * The first and the last libclamav error of this thread since
+ * scan_engine_new() cleared them: for a broken database, the first says
+ * what ("Problem parsing database at line 1"), the last which file.
+ */
+static _Thread_local char scan_first_error[128];
+static _Thread_local char scan_last_error[128];
 
 /*
  * libclamav's messages: errors are kept for scan_engine_new()'s message;
  * all are logged at debug level only, since a crafted attachment makes
  * libclamav complain and a peer must not be able to fill the log.
+ * context is the scan's struct scan_ctx during a scan, else NULL.
  */
 static void
 scan_cb_msg(enum cl_msg severity, const char *fullmsg, const char *msg,
@@ -123,9 +132,13 @@ scan_cb_msg(enum cl_msg severity, const char *fullmsg, const char *msg,
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		n--;
-	if (severity == CL_MSG_ERROR)
+	if (severity == CL_MSG_ERROR) {
+		if (scan_first_error[0] == '\0')
+			snprintf(scan_first_error, sizeof(scan_first_error),
+			    "%.*s", (int)n, msg);
 		snprintf(scan_last_error, sizeof(scan_last_error), "%.*s",
 		    (int)n, msg);
+	}
 	if (log_getlevel() >= LOG_LEVEL_DEBUG)
 		log_debug("libclamav: %s",
 		    log_escape(esc, sizeof(esc), msg, n));
@@ -157,7 +170,10 @@ scan_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Executables libclamav unpacks (its unpackers are for PE; ELF kept). */
+/*
+ * Executables that can hold an unpacked image: PE, which libclamav 1.4
+ * unpacks, and ELF, should a later one unpack it.
+ */
 static int
 scan_is_exec(const char *type)
 {
@@ -187,9 +203,9 @@ scan_is_msi(const unsigned char *b, size_t len)
 	static const unsigned char magic[8] = {
 		0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1
 	};
-	static const unsigned char tail[13] = {
+	static const unsigned char tail[14] = {
 		0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0xc0, 0x00,
-		0x00, 0x00, 0x00, 0x00, 0x46
+		0x00, 0x00, 0x00, 0x00, 0x00, 0x46
 	};
 	const unsigned char	*clsid;
 	unsigned		 shift;
@@ -208,7 +224,7 @@ scan_is_msi(const unsigned char *b, size_t len)
 	if (off > len || len - off < 128 || b[off + 0x42] != 5)
 		return 0;
 	clsid = b + off + 0x50;
-	if (clsid[1] != 0x10 || memcmp(clsid + 3, tail, sizeof(tail)) != 0)
+	if (clsid[1] != 0x10 || memcmp(clsid + 2, tail, sizeof(tail)) != 0)
 		return 0;
 	return clsid[0] == 0x84 || clsid[0] == 0x86 || clsid[0] == 0x82;
 }
@@ -233,7 +249,8 @@ scan_refine(const char *type, const char *buf, size_t len)
  * A new file at depth: mark the executable it was unpacked from, if it
  * is an unnamed executable and the closest earlier file less deep is
  * an executable exactly one level up (files are recorded in the order
- * libclamav reaches them, so that file is its container).
+ * libclamav reaches them, so that file is its container). Once a file
+ * went unrecorded the container may be missing: nothing is marked.
  */
 static void
 scan_mark_packed(struct scan_result *r, const char *type, const char *name,
@@ -241,7 +258,7 @@ scan_mark_packed(struct scan_result *r, const char *type, const char *name,
 {
 	int	 i;
 
-	if (depth == 0 || (name != NULL && *name != '\0') ||
+	if (r->truncated || depth == 0 || (name != NULL && *name != '\0') ||
 	    !scan_is_exec(type))
 		return;
 	for (i = r->nfiles - 1; i >= 0; i--) {
@@ -287,32 +304,34 @@ scan_cb_file(int fd, const char *type, const char **ancestors,
 	return CL_CLEAN;
 }
 
-/* Sort one alert; the first of each kind is kept. */
+/*
+ * Sort one alert: a limit hit, a heuristic (kept if asked for), or
+ * else a signature. The first of each kind is kept.
+ */
 static void
 scan_alert(struct scan_ctx *c, const char *virname)
 {
+	int	 asked;
+
 	if (virname == NULL || *virname == '\0')
 		return;
 	if (scan_prefix(virname, HEUR_LIMITS)) {
 		c->r->limits_exceeded = 1;
 		return;
 	}
-	if (scan_prefix(virname, HEUR_ENCRYPTED) ||
-	    scan_prefix(virname, HEUR_MACROS)) {
-		if (scan_prefix(virname, HEUR_ENCRYPTED) &&
-		    !(c->flags & SCAN_F_ENCRYPTED))
-			return;
-		if (scan_prefix(virname, HEUR_MACROS) &&
-		    !(c->flags & SCAN_F_MACROS))
-			return;
-		if (c->heuristic[0] == '\0')
-			scan_copy(c->heuristic, sizeof(c->heuristic), virname);
+	if (scan_prefix(virname, HEUR_ENCRYPTED))
+		asked = c->flags & SCAN_F_ENCRYPTED;
+	else if (scan_prefix(virname, HEUR_MACROS))
+		asked = c->flags & SCAN_F_MACROS;
+	else {
+		if (!c->signature) {
+			scan_copy(c->r->virus, sizeof(c->r->virus), virname);
+			c->signature = 1;
+		}
 		return;
 	}
-	if (!c->signature) {
-		scan_copy(c->r->virus, sizeof(c->r->virus), virname);
-		c->signature = 1;
-	}
+	if (asked && c->heuristic[0] == '\0')
+		scan_copy(c->heuristic, sizeof(c->heuristic), virname);
 }
 
 static void
@@ -321,6 +340,21 @@ scan_cb_virus(int fd, const char *virname, void *arg)
 	(void)fd;
 	if (arg != NULL)
 		scan_alert(arg, virname);
+}
+
+/* "DATABASE: what (first error; last error)" */
+static void
+scan_load_error(char *err, size_t errsz, const char *database,
+    cl_error_t rc)
+{
+	if (scan_first_error[0] == '\0')
+		snprintf(err, errsz, "%s: %s", database, cl_strerror(rc));
+	else if (strcmp(scan_first_error, scan_last_error) == 0)
+		snprintf(err, errsz, "%s: %s (%s)", database, cl_strerror(rc),
+		    scan_first_error);
+	else
+		snprintf(err, errsz, "%s: %s (%s; %s)", database,
+		    cl_strerror(rc), scan_first_error, scan_last_error);
 }
 
 struct scan_engine *
@@ -365,15 +399,10 @@ scan_engine_new(const char *database, char *err, size_t errsz)
 		goto fail;
 	}
 	if (database != NULL) {
-		scan_last_error[0] = '\0';
+		scan_first_error[0] = scan_last_error[0] = '\0';
 		rc = cl_load(database, e->cl, &e->sigs, CL_DB_STDOPT);
 		if (rc != CL_SUCCESS) {
-			if (scan_last_error[0] != '\0')
-				snprintf(err, errsz, "%s: %s (%s)", database,
-				    cl_strerror(rc), scan_last_error);
-			else
-				snprintf(err, errsz, "%s: %s", database,
-				    cl_strerror(rc));
+			scan_load_error(err, errsz, database, rc);
 			goto fail;
 		}
 		if (e->sigs == 0) {
@@ -450,6 +479,7 @@ scan_end(struct scan_ctx *c, cl_error_t rc, const char *virname)
 
 	switch (rc) {
 	case CL_CLEAN:
+	case CL_VERIFIED:	/* trusted by a signature database */
 		break;
 	case CL_VIRUS:
 		/* Normally already seen by scan_cb_virus(). */

@@ -688,14 +688,8 @@ session_reply_effect(struct session *s, struct pending *p)
 		}
 		return;
 	}
-	if (p->flags & PENDING_EOD) {
-		s->messages++;
-		if (ok)
-			session_stats.messages_accepted++;
-		else
-			session_stats.messages_rejected++;
-		return;
-	}
+	if (p->flags & PENDING_EOD)
+		return;		/* counted when the reply goes out */
 	switch (p->verb) {
 	case SMTP_CMD_HELO:
 	case SMTP_CMD_EHLO:
@@ -796,6 +790,11 @@ session_log_message(struct session *s, struct pending *p)
 	size_t		 len;
 	unsigned char	*r;
 
+	s->messages++;
+	if (p->code >= 200 && p->code < 300)
+		session_stats.messages_accepted++;
+	else
+		session_stats.messages_rejected++;
 	len = evbuffer_get_length(p->reply);
 	r = evbuffer_pullup(p->reply, (ev_ssize_t)len);
 	while (len > 0 && (r[len - 1] == '\r' || r[len - 1] == '\n'))

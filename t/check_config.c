@@ -12,7 +12,10 @@
 #include <arpa/inet.h>
 
 #include <check.h>
+#include <ctype.h>
+#include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include "access.h"
 #include "alarm.h"
 #include "config.h"
+#include "filetype.h"
 #include "log.h"
 #include "policy.h"
 
@@ -416,6 +420,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(conf->hostname, host);
 	ck_assert_ptr_null(conf->user);
 	ck_assert_ptr_null(conf->pidfile);
+	ck_assert_str_eq(conf->spool_dir, "/var/spool/smtpproxy");
 	ck_assert_int_eq(conf->max_sessions, 10000);
 	ck_assert_int_eq(conf->max_sessions_per_client, 100);
 	ck_assert_int_eq(conf->max_bad_commands, 20);
@@ -469,6 +474,15 @@ START_TEST(test_defaults)
 
 		check_access(conf, c, NITEMS(c));
 	}
+	ck_assert_int_eq(conf->filetypes_enabled, 0);
+	ck_assert_uint_eq(conf->nblock_extensions, 0);
+	ck_assert_ptr_nonnull(conf->block_extensions);
+	ck_assert_ptr_null(conf->block_extensions[0]);
+	ck_assert_uint_eq(conf->block_types, 0);
+	ck_assert_int_eq(conf->block_encrypted_archives, 0);
+	ck_assert_int_eq(conf->block_office_macros, 0);
+	ck_assert_int_eq(conf->block_packed_executables, 0);
+	ck_assert_str_eq(conf->filetypes_reply, "");
 	config_unref(conf);
 }
 END_TEST
@@ -482,6 +496,7 @@ static const char every_key[] =
 	"hostname = \"gw.example.lan\"\n"
 	"user = \"root\"\n"
 	"pidfile = \"/run/smtpproxy.pid\"\n"
+	"spool_dir = \"/var/spool/gw//\"\n"
 	"max_sessions = 500\n"
 	"max_sessions_per_client = \"7\"\n"
 	"max_bad_commands = 3\n"
@@ -540,6 +555,16 @@ static const char every_key[] =
 	"\t\tdestination = { \"any\" }\n"
 	"\t\treply = \"unused\"\n"
 	"\t}\n"
+	"}\n"
+	"filetypes {\n"
+	"\tenabled = false\n"
+	"\tblock_extensions = { \"exe\", \".SCR\", \"Tar.GZ\", \".exe\",\n"
+	"\t\t\"\xc3\xa9t\xc3\xa9\" }\n"
+	"\tblock_types = { \"executable\", \"Script\", \"office-macro\" }\n"
+	"\tblock_encrypted_archives = true\n"
+	"\tblock_office_macros = yes\n"
+	"\tblock_packed_executables = on\n"
+	"\treply = \"%n is a %t: refused (100%% sure)\"\n"
 	"}\n";
 
 START_TEST(test_every_key)
@@ -562,6 +587,7 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(conf->hostname, "gw.example.lan");
 	ck_assert_str_eq(conf->user, "root");
 	ck_assert_str_eq(conf->pidfile, "/run/smtpproxy.pid");
+	ck_assert_str_eq(conf->spool_dir, "/var/spool/gw");
 	ck_assert_int_eq(conf->max_sessions, 500);
 	ck_assert_int_eq(conf->max_sessions_per_client, 7);
 	ck_assert_int_eq(conf->max_bad_commands, 3);
@@ -632,6 +658,23 @@ START_TEST(test_every_key)
 
 		check_access(conf, c, NITEMS(c));
 	}
+
+	/* Lower case, without the dot, each once; non-ASCII kept. */
+	ck_assert_int_eq(conf->filetypes_enabled, 0);
+	ck_assert_uint_eq(conf->nblock_extensions, 4);
+	ck_assert_str_eq(conf->block_extensions[0], "exe");
+	ck_assert_str_eq(conf->block_extensions[1], "scr");
+	ck_assert_str_eq(conf->block_extensions[2], "tar.gz");
+	ck_assert_str_eq(conf->block_extensions[3], "\xc3\xa9t\xc3\xa9");
+	ck_assert_ptr_null(conf->block_extensions[4]);
+	ck_assert_uint_eq(conf->block_types, filetype_parse("executable") |
+	    filetype_parse("script") | filetype_parse("office-macro"));
+	ck_assert_uint_ne(conf->block_types, 0);
+	ck_assert_int_eq(conf->block_encrypted_archives, 1);
+	ck_assert_int_eq(conf->block_office_macros, 1);
+	ck_assert_int_eq(conf->block_packed_executables, 1);
+	ck_assert_str_eq(conf->filetypes_reply,
+	    "%n is a %t: refused (100%% sure)");
 	config_unref(conf);
 }
 END_TEST
@@ -704,6 +747,36 @@ static const struct {
 	{ "inspect = false\n", offsetof(struct config, commands_enabled),
 	    1 },
 	{ "inspect = false\n", offsetof(struct config, access_enabled), 1 },
+	/* Off, the file types need no spool directory. */
+	{ "spool_dir = \"/nonexistent/smtpproxy\"\n"
+	  "filetypes { block_types = { archive } }\n",
+	    offsetof(struct config, filetypes_enabled), 0 },
+	{ "filetypes { enabled = false block_office_macros = true }\n",
+	    offsetof(struct config, block_office_macros), 1 },
+	{ "filetypes { block_encrypted_archives = yes }\n",
+	    offsetof(struct config, block_encrypted_archives), 1 },
+	{ "filetypes { block_packed_executables = on }\n",
+	    offsetof(struct config, block_packed_executables), 1 },
+	/* Any one block_ directive is something to block. */
+	{ "spool_dir = \"/tmp\"\n"
+	  "filetypes { enabled = true block_types = { ARCHIVE } }\n",
+	    offsetof(struct config, filetypes_enabled), 1 },
+	{ "spool_dir = \"/tmp/\"\n"
+	  "filetypes { enabled = true block_extensions = { exe } }\n",
+	    offsetof(struct config, filetypes_enabled), 1 },
+	{ "spool_dir = \"/tmp\"\n"
+	  "filetypes { enabled = true block_encrypted_archives = true }\n",
+	    offsetof(struct config, filetypes_enabled), 1 },
+	{ "spool_dir = \"/tmp\"\n"
+	  "filetypes { enabled = true block_office_macros = true }\n",
+	    offsetof(struct config, filetypes_enabled), 1 },
+	{ "spool_dir = \"/tmp\"\n"
+	  "filetypes { enabled = true block_packed_executables = true }\n",
+	    offsetof(struct config, filetypes_enabled), 1 },
+	/* inspect = false leaves the section as written. */
+	{ "inspect = false\nspool_dir = \"/tmp\"\n"
+	  "filetypes { enabled = true block_types = { msi } }\n",
+	    offsetof(struct config, filetypes_enabled), 1 },
 };
 
 START_TEST(test_ok)
@@ -1368,6 +1441,104 @@ static const struct {
 	      ":2: access: rule \"a\" source: unknown object \"x1\"",
 	      ":3: access: rule \"b\" source: unknown object \"x2\"" } },
 
+	/* Spool directory. */
+	{ "spool_dir = \"var/spool/smtpproxy\"\n",
+	    { ":1: spool_dir: \"var/spool/smtpproxy\" is not an absolute "
+	      "path" } },
+	{ "spool_dir = \"\"\n",
+	    { ":1: spool_dir: \"\" is not an absolute path" } },
+	{ "spool_dir = \"/nonexistent/smtpproxy//\"\n"
+	  "filetypes {\n\tenabled = true\n\tblock_types = { executable }\n}\n",
+	    { ":1: spool_dir: cannot use \"/nonexistent/smtpproxy\": No such "
+	      "file or directory (needed by filetypes)" } },
+	{ "filetypes {\n\tenabled = true\n\tblock_types = { executable }\n"
+	  "}\nspool_dir = \"/dev/null\"\n",
+	    { ":5: spool_dir: cannot use \"/dev/null\": Not a directory "
+	      "(needed by filetypes)" } },
+	/* A bad spool_dir is reported once. */
+	{ "spool_dir = \"spool\"\n"
+	  "filetypes { enabled = true block_types = { executable } }\n",
+	    { ":1: spool_dir: \"spool\" is not an absolute path" } },
+
+	/* File types. */
+	{ "spool_dir = \"/tmp\"\nfiletypes {\n\tenabled = true\n}\n",
+	    { ":3: filetypes: enabled, but blocks nothing (set "
+	      "block_extensions, block_types or a block_* switch)" } },
+	{ "spool_dir = \"/tmp\"\nfiletypes {\n\tenabled = true\n"
+	  "\tblock_extensions = { }\n\tblock_types = { }\n"
+	  "\tblock_office_macros = false\n}\n",
+	    { ":3: filetypes: enabled, but blocks nothing (set "
+	      "block_extensions, block_types or a block_* switch)" } },
+	{ "filetypes { enabled = sometimes }\n",
+	    { ":1: filetypes.enabled: invalid boolean \"sometimes\" (true or "
+	      "false)" } },
+	{ "filetypes {\n\tblock_encrypted_archives = 1\n"
+	  "\tblock_office_macros = maybe\n"
+	  "\tblock_packed_executables = \"\"\n}\n",
+	    { ":2: filetypes.block_encrypted_archives: invalid boolean \"1\" "
+	      "(true or false)",
+	      ":3: filetypes.block_office_macros: invalid boolean \"maybe\" "
+	      "(true or false)",
+	      ":4: filetypes.block_packed_executables: invalid boolean \"\" "
+	      "(true or false)" } },
+	{ "filetypes { block_mime = { } }\n",
+	    { ":1: no such option 'block_mime'" } },
+	{ "filetypes {\n\tblock_extensions = { \"exe\",\n\t\t\"\" }\n}\n",
+	    { ":3: filetypes.block_extensions: empty extension" } },
+	{ "filetypes { block_extensions = { \".\" } }\n",
+	    { ":1: filetypes.block_extensions: empty extension" } },
+	{ "filetypes { block_extensions = { \"..\" } }\n",
+	    { ":1: filetypes.block_extensions: invalid extension \"..\": "
+	      "empty part between dots" } },
+	{ "filetypes { block_extensions = { \"..exe\" } }\n",
+	    { ":1: filetypes.block_extensions: invalid extension \"..exe\": "
+	      "empty part between dots" } },
+	{ "filetypes { block_extensions = { \"tar..gz\" } }\n",
+	    { ":1: filetypes.block_extensions: invalid extension \"tar..gz\": "
+	      "empty part between dots" } },
+	{ "filetypes { block_extensions = { \"exe.\" } }\n",
+	    { ":1: filetypes.block_extensions: invalid extension \"exe.\": "
+	      "ends with a dot" } },
+	{ "filetypes { block_extensions = { \".exe \" } }\n",
+	    { ":1: filetypes.block_extensions: invalid extension \".exe \": "
+	      "ends with a space" } },
+	{ "filetypes { block_extensions = { \"bin/exe\" } }\n",
+	    { ":1: filetypes.block_extensions: invalid extension \"bin/exe\": "
+	      "contains \"/\"" } },
+	{ "filetypes { block_extensions = { \".a\\\\b\" } }\n",
+	    { ":1: filetypes.block_extensions: invalid extension \".a\\b\": "
+	      "contains \"\\\"" } },
+	{ "filetypes { block_extensions = { \"e\\txe\" } }\n",
+	    { ":1: filetypes.block_extensions: invalid extension: control "
+	      "character 0x09" } },
+	/* Every bad entry of a list, each at its line. */
+	{ "filetypes {\n\tblock_extensions = { \"\",\n\t\t\"/\" }\n}\n",
+	    { ":2: filetypes.block_extensions: empty extension",
+	      ":3: filetypes.block_extensions: invalid extension \"/\": "
+	      "contains \"/\"" } },
+	/* Bad entries are not also "blocks nothing". */
+	{ "spool_dir = \"/tmp\"\n"
+	  "filetypes { enabled = true block_extensions = { \"\" } }\n",
+	    { ":2: filetypes.block_extensions: empty extension" } },
+	{ "filetypes {\n\treply = \"no %x\"\n}\n",
+	    { ":2: filetypes.reply: unknown placeholder \"%x\" (%n is the "
+	      "attachment's name, %t its type, %% a percent sign)" } },
+	{ "filetypes { reply = \"%N (%T)\" }\n",
+	    { ":1: filetypes.reply: unknown placeholder \"%N\" (%n is the "
+	      "attachment's name, %t its type, %% a percent sign)" } },
+	{ "filetypes { reply = \"100%\" }\n",
+	    { ":1: filetypes.reply: unknown placeholder \"%\" (%n is the "
+	      "attachment's name, %t its type, %% a percent sign)" } },
+	{ "filetypes { reply = \"%%%\" }\n",
+	    { ":1: filetypes.reply: unknown placeholder \"%\" (%n is the "
+	      "attachment's name, %t its type, %% a percent sign)" } },
+	{ "filetypes { reply = \"%n\\r\\n250 OK\" }\n",
+	    { ":1: filetypes.reply: control character 0x0d (only printable "
+	      "ASCII goes into a reply)" } },
+	{ "filetypes { reply = \"%n refus\xc3\xa9\" }\n",
+	    { ":1: filetypes.reply: non-ASCII byte 0xc3 (only printable "
+	      "ASCII goes into a reply)" } },
+
 	/* Errors before a stopping one are reported too. */
 	{ "mode = \"bridge\"\nlimits { address = 1 }\nfoo = 1\n",
 	    { ":1: mode: invalid value \"bridge\" (transparent or relay)",
@@ -1472,6 +1643,229 @@ START_TEST(test_text_too_long)
 	    "\taction = deny\n\treply = \"%0500d\"\n} }\n", 0);
 	ck_assert(n > 0 && (size_t)n < sizeof(text));
 	config_unref(load_ok(text));
+
+	/* The file type reply, before its placeholders are replaced. */
+	n = snprintf(text, sizeof(text), "filetypes {\n"
+	    "\treply = \"%%n%0499d\"\n}\n", 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	ck_assert_ptr_null(load(text));
+	ck_assert_int_eq(nerrs, 1);
+	n = snprintf(want, sizeof(want), "%s:2: filetypes.reply: 501 "
+	    "characters, more than the 500 a reply line has room for (RFC "
+	    "5321 section 4.5.3.1.5)", confpath);
+	ck_assert(n > 0 && (size_t)n < sizeof(want));
+	ck_assert_str_eq(errs[0], want);
+	n = snprintf(text, sizeof(text), "filetypes {\n"
+	    "\treply = \"%%n%0498d\"\n}\n", 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	config_unref(load_ok(text));
+}
+END_TEST
+
+/*
+ * block_types: every name of the file type table, in any case, and an
+ * unknown name answered with the list of them all.
+ */
+START_TEST(test_block_types)
+{
+	struct config	*conf;
+	const char	*name;
+	char		 text[2048], list[512], want[PATH_MAX + 1024];
+	size_t		 i, n, off = 0, loff = 0;
+	filetype_mask	 all = 0;
+	int		 w;
+
+	n = filetype_count();
+	ck_assert_uint_gt(n, 0);
+	w = snprintf(text, sizeof(text), "filetypes {\n\tblock_types = {");
+	ck_assert(w > 0);
+	off = (size_t)w;
+	for (i = 0; i < n; i++) {
+		ck_assert_ptr_nonnull(name = filetype_row(i, NULL, NULL));
+		all |= filetype_parse(name);
+		/* Odd rows in upper case. */
+		w = snprintf(text + off, sizeof(text) - off, "%s \"%s\"",
+		    i > 0 ? "," : "", name);
+		ck_assert(w > 0 && (size_t)w < sizeof(text) - off);
+		if (i % 2 == 1)
+			for (w = 0; text[off + (size_t)w] != '\0'; w++)
+				text[off + (size_t)w] = (char)toupper(
+				    (unsigned char)text[off + (size_t)w]);
+		off += strlen(text + off);
+		w = snprintf(list + loff, sizeof(list) - loff, "%s%s",
+		    i == 0 ? "" : i + 1 == n ? " or " : ", ", name);
+		ck_assert(w > 0 && (size_t)w < sizeof(list) - loff);
+		loff += (size_t)w;
+	}
+	w = snprintf(text + off, sizeof(text) - off, " }\n}\n");
+	ck_assert(w > 0 && (size_t)w < sizeof(text) - off);
+	conf = load_ok(text);
+	ck_assert_uint_eq(conf->block_types, all);
+	ck_assert_uint_eq(all, (filetype_mask)((1ULL << n) - 1));
+	config_unref(conf);
+
+	ck_assert_ptr_null(load("filetypes {\n\tblock_types = { \"archive\","
+	    "\n\t\t\"exe\", \"\" }\n}\n"));
+	ck_assert_int_eq(nerrs, 2);
+	w = snprintf(want, sizeof(want), "%s:3: filetypes.block_types: "
+	    "unknown type \"exe\" (%s)", confpath, list);
+	ck_assert(w > 0 && (size_t)w < sizeof(want));
+	ck_assert_str_eq(errs[0], want);
+	w = snprintf(want, sizeof(want), "%s:3: filetypes.block_types: "
+	    "unknown type \"\" (%s)", confpath, list);
+	ck_assert(w > 0 && (size_t)w < sizeof(want));
+	ck_assert_str_eq(errs[1], want);
+}
+END_TEST
+
+/* Load text, which must fail with the one error FILE:line: msg. */
+static void
+load_fails(const char *text, int line, const char *msg)
+{
+	char	 want[PATH_MAX * 2];
+	int	 n;
+
+	ck_assert_ptr_null(load(text));
+	n = snprintf(want, sizeof(want), "%s:%d: %s", confpath, line, msg);
+	ck_assert(n > 0 && (size_t)n < sizeof(want));
+	ck_assert_msg(nerrs == 1, "%d errors, first \"%s\", want \"%s\"",
+	    nerrs, nerrs > 0 ? errs[0] : "", want);
+	ck_assert_str_eq(errs[0], want);
+}
+
+/*
+ * The spool directory is checked only when file types are enabled, as
+ * the user the daemon will run as: a root daemon with user set drops
+ * to that user, any other stays who it is.
+ */
+START_TEST(test_spool_dir)
+{
+	struct config	*conf;
+	struct passwd	*pw;
+	char		 spool[PATH_MAX], text[PATH_MAX * 2];
+	char		 msg[PATH_MAX * 2];
+	int		 n;
+
+	n = snprintf(spool, sizeof(spool), "%s/spool", tmpdir);
+	ck_assert(n > 0 && (size_t)n < sizeof(spool));
+
+	/* Missing. */
+	n = snprintf(text, sizeof(text), "filetypes {\n\tenabled = true\n"
+	    "\tblock_extensions = { exe }\n}\nspool_dir = \"%s/\"\n", spool);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(msg, sizeof(msg), "spool_dir: cannot use \"%s\": No "
+	    "such file or directory (needed by filetypes)", spool);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	load_fails(text, 5, msg);
+
+	/* There and ours. */
+	ck_assert_int_eq(mkdir(spool, 0700), 0);
+	conf = load_ok(text);
+	ck_assert_str_eq(conf->spool_dir, spool);
+	ck_assert_int_eq(conf->filetypes_enabled, 1);
+	ck_assert_uint_eq(conf->nblock_extensions, 1);
+	config_unref(conf);
+
+	/* Not writable. */
+	ck_assert_int_eq(chmod(spool, 0500), 0);
+	if (geteuid() != 0) {
+		n = snprintf(msg, sizeof(msg), "spool_dir: cannot use \"%s\": "
+		    "Permission denied (needed by filetypes)", spool);
+		ck_assert(n > 0 && (size_t)n < sizeof(msg));
+		load_fails(text, 5, msg);
+	} else {
+		/* Root writes anywhere: root without user stays root. */
+		config_unref(load_ok(text));
+
+		/* With user, that user's permissions decide. */
+		ck_assert_ptr_nonnull(pw = getpwnam("nobody"));
+		ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+		n = snprintf(text, sizeof(text), "user = nobody\n"
+		    "spool_dir = \"%s\"\nfiletypes { enabled = true\n"
+		    "block_types = { executable } }\n", spool);
+		ck_assert(n > 0 && (size_t)n < sizeof(text));
+		n = snprintf(msg, sizeof(msg), "spool_dir: cannot use \"%s\": "
+		    "user \"nobody\" may not search \"%s\" (needed by "
+		    "filetypes)", spool, tmpdir);
+		ck_assert(n > 0 && (size_t)n < sizeof(msg));
+		load_fails(text, 2, msg);
+
+		ck_assert_int_eq(chmod(tmpdir, 0711), 0);
+		n = snprintf(msg, sizeof(msg), "spool_dir: cannot use \"%s\": "
+		    "not writable by user \"nobody\" (needed by filetypes)",
+		    spool);
+		ck_assert(n > 0 && (size_t)n < sizeof(msg));
+		load_fails(text, 2, msg);
+		ck_assert_int_eq(chmod(spool, 0777), 0);
+		config_unref(load_ok(text));
+		ck_assert_int_eq(chmod(spool, 0700), 0);
+		load_fails(text, 2, msg);
+		/* The owner's bits. */
+		ck_assert_int_eq(chown(spool, pw->pw_uid, (gid_t)-1), 0);
+		config_unref(load_ok(text));
+		ck_assert_int_eq(chmod(spool, 0070), 0);
+		load_fails(text, 2, msg);
+		/* The group's bits. */
+		ck_assert_int_eq(chown(spool, 0, pw->pw_gid), 0);
+		config_unref(load_ok(text));
+		ck_assert_int_eq(chmod(spool, 0707), 0);
+		load_fails(text, 2, msg);
+		ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+	}
+
+	/* A file, and a directory in a file. */
+	ck_assert_int_eq(chmod(spool, 0700), 0);
+	ck_assert_int_eq(rmdir(spool), 0);
+	write_conf("");
+	n = snprintf(text, sizeof(text), "spool_dir = \"%s\"\n"
+	    "filetypes { enabled = true block_office_macros = true }\n",
+	    confpath);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(msg, sizeof(msg), "spool_dir: cannot use \"%s\": Not "
+	    "a directory (needed by filetypes)", confpath);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	load_fails(text, 1, msg);
+	n = snprintf(text, sizeof(text), "spool_dir = \"%s/x\"\n"
+	    "filetypes { enabled = true block_office_macros = true }\n",
+	    confpath);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(msg, sizeof(msg), "spool_dir: cannot use \"%s/x\": Not "
+	    "a directory (needed by filetypes)", confpath);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	load_fails(text, 1, msg);
+}
+END_TEST
+
+/* Unset, spool_dir is reported at the line of what needs it. */
+START_TEST(test_spool_dir_default)
+{
+	struct stat	 st;
+
+	if (stat("/var/spool/smtpproxy", &st) == 0 || errno != ENOENT)
+		return;		/* the default exists here */
+	load_fails("# file types\nfiletypes {\n\tblock_types = { pdf }\n"
+	    "\tenabled = true\n}\n", 4, "spool_dir: cannot use "
+	    "\"/var/spool/smtpproxy\": No such file or directory (needed by "
+	    "filetypes)");
+}
+END_TEST
+
+START_TEST(test_spool_dir_long)
+{
+	char	 text[2 * CONFIG_SPOOL_DIR_MAX], msg[128];
+	int	 n;
+
+	n = snprintf(text, sizeof(text), "spool_dir = \"/%0*d\"\n",
+	    CONFIG_SPOOL_DIR_MAX - 1, 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	config_unref(load_ok(text));
+	n = snprintf(text, sizeof(text), "spool_dir = \"/%0*d\"\n",
+	    CONFIG_SPOOL_DIR_MAX, 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(msg, sizeof(msg), "spool_dir: %d characters, more than "
+	    "the %d allowed", CONFIG_SPOOL_DIR_MAX + 1, CONFIG_SPOOL_DIR_MAX);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	load_fails(text, 1, msg);
 }
 END_TEST
 
@@ -1548,7 +1942,10 @@ static const char *const directives[] = {
 	"header_line", "text_line", "recipients", "message_size", "address",
 	"mime_depth", "mime_parts", "alarm", "action", "commands", "enabled",
 	"profile", "allow", "extensions", "banner", "text", "ehlo", "access",
-	"default", "object", "rule", "source", "destination",
+	"default", "object", "rule", "source", "destination", "spool_dir",
+	"filetypes", "block_extensions", "block_types",
+	"block_encrypted_archives", "block_office_macros",
+	"block_packed_executables",
 };
 
 /*
@@ -1569,6 +1966,12 @@ static const struct {
 	{ "access", "object" }, { "access", "address" },
 	{ "access", "rule" }, { "access", "action" }, { "access", "source" },
 	{ "access", "destination" }, { "access", "reply" },
+	{ "filetypes", "enabled" }, { "filetypes", "block_extensions" },
+	{ "filetypes", "block_types" },
+	{ "filetypes", "block_encrypted_archives" },
+	{ "filetypes", "block_office_macros" },
+	{ "filetypes", "block_packed_executables" },
+	{ "filetypes", "reply" },
 };
 
 static char *
@@ -1608,6 +2011,9 @@ START_TEST(test_shipped_conf)
 	ck_assert_int_eq(conf->nlisten, 1);
 	ck_assert_str_eq(conf->listen[0].text, "127.0.0.1:10025");
 	ck_assert_int_eq(conf->inspect, 1);
+	ck_assert_str_eq(conf->spool_dir, "/var/spool/smtpproxy");
+	ck_assert_int_eq(conf->filetypes_enabled, 0);
+	ck_assert_str_eq(conf->filetypes_reply, "");
 	config_unref(conf);
 	free(text);
 }
@@ -1729,6 +2135,19 @@ START_TEST(test_documented)
 		    "smtpproxy.conf.5 lacks %s in %s", man_nested[i].key,
 		    man_nested[i].section);
 	}
+	/* Every file type, with what it matches. */
+	for (i = 0; i < filetype_count(); i++) {
+		const char	*name = filetype_row(i, NULL, NULL);
+
+		n = snprintf(want, sizeof(want), "\n.It Cm %s\n", name);
+		ck_assert(n > 0 && (size_t)n < sizeof(want));
+		ck_assert_msg(strstr(man, want) != NULL,
+		    "smtpproxy.conf.5 lacks file type %s", name);
+		n = snprintf(want, sizeof(want), "#   %s ", name);
+		ck_assert(n > 0 && (size_t)n < sizeof(want));
+		ck_assert_msg(strstr(conf, want) != NULL,
+		    "smtpproxy.conf lacks file type %s", name);
+	}
 	for (i = 0; i < ALARM_COUNT; i++) {
 		ck_assert_msg(strstr(man, alarm_table[i].name) != NULL,
 		    "smtpproxy.conf.5 lacks %s", alarm_table[i].name);
@@ -1779,6 +2198,10 @@ config_suite(void)
 	tcase_add_loop_test(tc, test_errors, 0, NITEMS(err_tests));
 	tcase_add_test(tc, test_all_errors_reported);
 	tcase_add_test(tc, test_text_too_long);
+	tcase_add_test(tc, test_block_types);
+	tcase_add_test(tc, test_spool_dir);
+	tcase_add_test(tc, test_spool_dir_default);
+	tcase_add_test(tc, test_spool_dir_long);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);
 
