@@ -21,7 +21,7 @@ set -euo pipefail
 usage() {
 	cat <<EOF
 usage: ${0##*/} [-s sessions] [-m messages] [-l size] [-r repeat] [-p port]
-                [-k] [-x extra.conf] [-K]
+                [-k] [-x extra.conf] [-F message.eml] [-K]
 
   -s N     parallel SMTP sessions (smtp-source -s)          [\$SESSIONS, 50]
   -m N     messages per run (smtp-source -m)                [\$MESSAGES, 5000]
@@ -32,6 +32,8 @@ usage: ${0##*/} [-s sessions] [-m messages] [-l size] [-r repeat] [-p port]
            connection (smtp-source -d); default is one connection a message
   -x FILE  extra smtpproxy configuration appended to the generated one
            (e.g. to measure with antivirus or filetypes enabled)
+  -F FILE  send this message (header and body, e.g. with attachments made
+           by contrib/bench/mkmsg.py) instead of -l bytes of filler
   -K       keep the temporary directory (configurations and logs)
 
 environment:
@@ -52,9 +54,10 @@ BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 KEEPALIVE=no
 EXTRA_CONF=""
 KEEP_TMP=no
+MESSAGE_FILE=""
 HOST=127.0.0.1 # loopback only, on purpose
 
-while getopts "s:m:l:r:p:kx:Kh" opt; do
+while getopts "s:m:l:r:p:kx:F:Kh" opt; do
 	case $opt in
 	s) SESSIONS=$OPTARG ;;
 	m) MESSAGES=$OPTARG ;;
@@ -63,6 +66,7 @@ while getopts "s:m:l:r:p:kx:Kh" opt; do
 	p) BENCH_PORT=$OPTARG ;;
 	k) KEEPALIVE=yes ;;
 	x) EXTRA_CONF=$OPTARG ;;
+	F) MESSAGE_FILE=$OPTARG ;;
 	K) KEEP_TMP=yes ;;
 	h)
 		usage
@@ -109,6 +113,11 @@ if ! is_uint "$BENCH_PORT" || [ "$BENCH_PORT" -gt 65533 ]; then
 fi
 is_uint "$BENCH_TIMEOUT" || die "bad timeout: $BENCH_TIMEOUT"
 SIZE_BYTES=$(parse_size "$SIZE") || die "bad size: $SIZE"
+if [ -n "$MESSAGE_FILE" ]; then
+	[ -r "$MESSAGE_FILE" ] || die "cannot read $MESSAGE_FILE"
+	MESSAGE_FILE=$(cd "$(dirname "$MESSAGE_FILE")" && pwd)/$(basename "$MESSAGE_FILE")
+	SIZE_BYTES=$(wc -c <"$MESSAGE_FILE")
+fi
 if [ -n "$EXTRA_CONF" ] && [ ! -r "$EXTRA_CONF" ]; then
 	die "cannot read $EXTRA_CONF"
 fi
@@ -317,7 +326,12 @@ CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 now() { date +%s.%N; }
 
-source_args=(-s "$SESSIONS" -l "$SIZE_BYTES" -f bench-from@example.com -t bench-to@example.com)
+source_args=(-s "$SESSIONS" -f bench-from@example.com -t bench-to@example.com)
+if [ -n "$MESSAGE_FILE" ]; then
+	source_args+=(-F "$MESSAGE_FILE")
+else
+	source_args+=(-l "$SIZE_BYTES")
+fi
 if [ "$KEEPALIVE" = yes ]; then
 	source_args+=(-d)
 fi
