@@ -22,7 +22,7 @@ PACKAGES="
 	libevent-dev libssl-dev libconfuse-dev libclamav-dev check
 	swaks postfix haproxy
 	iptables iproute2 util-linux procps
-	python3 openssl zip unzip mandoc
+	python3 openssl zip unzip mandoc clamav-testfiles
 	clang libclang-rt-dev
 "
 

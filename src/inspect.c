@@ -369,6 +369,15 @@ inspect_typed(struct inspect *ins, struct inspect_part *p)
 	char			 name[300];
 	int			 i;
 
+	if (r->limits_exceeded || r->truncated) {
+		char	 detail[400];
+
+		/* SPEC §4.4: never silent; the action is smtp:252's. */
+		snprintf(detail, sizeof(detail), "attachment=\"%s\" "
+		    "reason=\"%s\"", p->name, r->truncated ?
+		    "more files than recorded" : "scan limits exceeded");
+		inspect_find(ins, ALARM_UNSCANNED, detail, NULL);
+	}
 	/* What libclamav types only as text is known by its name. */
 	if ((m = filetype_of_ext(p->name) & conf->block_types) != 0) {
 		inspect_filetype(ins, p->name, filetype_name(m));

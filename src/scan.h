@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCAN_MAXFILES		64	/* files recorded per scan */
+#define SCAN_MAXFILES		256	/* files recorded per scan */
 
 /* What to ask of a scan. */
 #define SCAN_F_ENCRYPTED	0x01	/* heuristic: encrypted archives */
