@@ -23,12 +23,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/un.h>
 
 #include <confuse.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -129,6 +131,11 @@ static const struct config_num config_nums[] = {
 	    NUM_SIZE(limits.mime_depth) },
 	{ "limits", "mime_parts", CONFIG_PARSE_COUNT, 1, 1000000, NULL,
 	    NUM_SIZE(limits.mime_parts) },
+
+	{ "antivirus", "max_size", CONFIG_PARSE_SIZE, 1, 1024 * GIB, NULL,
+	    NUM_U64(av_max_size) },
+	{ "antivirus", "threads", CONFIG_PARSE_COUNT, 1, 64, NULL,
+	    NUM_INT(av_threads) },
 };
 
 /* String keys that name one of a fixed set of values. */
@@ -142,6 +149,8 @@ struct config_enum {
 static int	config_mode_parse(const char *);
 static int	config_banner_parse(const char *);
 static int	config_access_parse(const char *);
+static int	config_av_backend_parse(const char *);
+static int	config_av_on_error_parse(const char *);
 
 static const struct config_enum config_enums[] = {
 	{ CONFIG_ROOT, "mode", config_mode_parse, "transparent or relay" },
@@ -155,6 +164,10 @@ static const struct config_enum config_enums[] = {
 	{ "banner", "mode", config_banner_parse, "pass, mask or replace" },
 	{ "access", "default", config_access_parse, "accept or deny" },
 	{ "rule", "action", config_access_parse, "accept or deny" },
+	{ "antivirus", "backend", config_av_backend_parse,
+	    "libclamav or clamd" },
+	{ "antivirus", "on_error", config_av_on_error_parse,
+	    "tempfail, reject or pass" },
 };
 
 /* Sections that live in another section, for the names in messages. */
@@ -215,6 +228,10 @@ struct config_ld {
 	size_t			 nsecdone;
 	struct config_secline	*seclines;
 	size_t			 nseclines;
+
+	/* The line of each antivirus.local_servers entry, by index. */
+	int			*local_lines;
+	size_t			 nlocal_lines;
 };
 
 static struct config_ld	*config_ld;
@@ -253,6 +270,28 @@ config_access_parse(const char *s)
 		return ACCESS_ACCEPT;
 	if (strcasecmp(s, "deny") == 0)
 		return ACCESS_DENY;
+	return -1;
+}
+
+static int
+config_av_backend_parse(const char *s)
+{
+	if (strcasecmp(s, "libclamav") == 0)
+		return CONFIG_AV_LIBCLAMAV;
+	if (strcasecmp(s, "clamd") == 0)
+		return CONFIG_AV_CLAMD;
+	return -1;
+}
+
+static int
+config_av_on_error_parse(const char *s)
+{
+	if (strcasecmp(s, "tempfail") == 0)
+		return CONFIG_AV_TEMPFAIL;
+	if (strcasecmp(s, "reject") == 0)
+		return CONFIG_AV_REJECT;
+	if (strcasecmp(s, "pass") == 0)
+		return CONFIG_AV_PASS;
 	return -1;
 }
 
@@ -879,6 +918,127 @@ config_cb_filetypes_reply(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return 0;
 }
 
+/*
+ * antivirus.database: a directory or a file of signatures, absolute, as
+ * the daemon changes directory. Whether it can be read is checked after
+ * the parse, and only when the libclamav backend is enabled.
+ */
+static int
+config_cb_av_database(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	size_t	 len;
+
+	*(const char **)result = value;
+	if (*value != '/')
+		config_bad(cfg, opt, "\"%s\" is not an absolute path", value);
+	else if ((len = strlen(value)) >= PATH_MAX)
+		config_bad(cfg, opt, "%zu characters, more than the %d "
+		    "allowed", len, PATH_MAX - 1);
+	else
+		config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/*
+ * antivirus.clamd: one clamd server per element, a unix socket as an
+ * absolute path or "host:port". Whether it answers is not checked:
+ * clamd may start after the proxy, and the servers are tried in turn
+ * for each message.
+ */
+static int
+config_cb_clamd(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	struct sockaddr_un	 sun;
+	const char		*errstr;
+	size_t			 len;
+	unsigned int		 i;
+
+	*(const char **)result = value;
+	if (*value == '\0') {
+		config_bad(cfg, opt, "empty entry (a unix socket as an "
+		    "absolute path, or \"host:port\")");
+		return 0;
+	}
+	if (*value == '/') {
+		if ((len = strlen(value)) >= sizeof(sun.sun_path)) {
+			config_bad(cfg, opt, "socket path of %zu characters, "
+			    "more than the %zu of a unix socket address", len,
+			    sizeof(sun.sun_path) - 1);
+			return 0;
+		}
+	} else if (config_parse_hostport_errstr(value, NULL, NULL,
+	    &errstr) == -1) {
+		config_bad(cfg, opt, "invalid server \"%s\": %s (a unix "
+		    "socket as an absolute path, or \"host:port\")", value,
+		    errstr);
+		return 0;
+	}
+	/* libconfuse has added the slot for this value already. */
+	for (i = 0; i + 1 < opt->nvalues; i++) {
+		if (opt->values[i]->string != NULL &&
+		    strcmp(opt->values[i]->string, value) == 0) {
+			config_bad(cfg, opt, "duplicate server \"%s\"", value);
+			return 0;
+		}
+	}
+	config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/*
+ * antivirus.local_servers: the entries are checked after the parse, as
+ * they may name objects of an access section further down; here the
+ * line of each is recorded, for its error.
+ */
+static int
+config_cb_local_server(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	int	*v;
+	size_t	 i;
+
+	*(const char **)result = value;
+	/* libconfuse has added the slot for this value already. */
+	i = opt->nvalues > 0 ? (size_t)opt->nvalues - 1 : 0;
+	if (i >= config_ld->nlocal_lines) {
+		v = reallocarray(config_ld->local_lines, i + 1, sizeof(*v));
+		if (v == NULL)
+			fatal("config");
+		memset(v + config_ld->nlocal_lines, 0,
+		    (i + 1 - config_ld->nlocal_lines) * sizeof(*v));
+		config_ld->local_lines = v;
+		config_ld->nlocal_lines = i + 1;
+	}
+	config_ld->local_lines[i] = cfg->line;
+	config_mark(cfg, opt, 0);
+	return 0;
+}
+
+/*
+ * antivirus.reply: a reply text with the placeholders of
+ * CONFIG_AV_REPLY; any other "%" is an error. "" is the default text.
+ */
+static int
+config_cb_av_reply(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	const char	*p;
+
+	*(const char **)result = value;
+	if (config_check_text(cfg, opt, value, CONFIG_REPLY_MAX) == -1)
+		return 0;
+	for (p = value; (p = strchr(p, '%')) != NULL; p += 2) {
+		if (p[1] == 'v' || p[1] == '%')
+			continue;
+		config_bad(cfg, opt, "unknown placeholder \"%%%.1s\" (%%v is "
+		    "the virus name, %%%% a percent sign)", p + 1);
+		return 0;
+	}
+	return 0;
+}
+
 static void
 config_alarm_unknown(const cfg_t *sec)
 {
@@ -1067,6 +1227,24 @@ static cfg_opt_t config_filetypes_opts[] = {	/* SPEC §4.5 */
 	CFG_END()
 };
 
+static cfg_opt_t config_antivirus_opts[] = {	/* SPEC §4.6 */
+	CFG_BOOL_CB("enabled", cfg_false, CFGF_NONE, config_cb_bool),
+	CFG_STR_CB("backend", "libclamav", CFGF_NONE, config_cb_enum),
+	CFG_STR_CB("database", "/var/lib/clamav", CFGF_NONE,
+	    config_cb_av_database),
+	CFG_STR_LIST_CB("clamd", "{\"/run/clamav/clamd.ctl\"}", CFGF_NONE,
+	    config_cb_clamd),
+	CFG_BOOL_CB("scan_local", cfg_true, CFGF_NONE, config_cb_bool),
+	CFG_BOOL_CB("scan_other", cfg_true, CFGF_NONE, config_cb_bool),
+	CFG_STR_LIST_CB("local_servers", "{}", CFGF_NONE,
+	    config_cb_local_server),
+	CFG_INT_CB("max_size", 25 * MIB, CFGF_NONE, config_cb_number),
+	CFG_STR_CB("on_error", "tempfail", CFGF_NONE, config_cb_enum),
+	CFG_INT_CB("threads", 2, CFGF_NONE, config_cb_number),
+	CFG_STR_CB("reply", "", CFGF_NONE, config_cb_av_reply),
+	CFG_END()
+};
+
 static cfg_opt_t config_opts[] = {
 	CFG_STR_LIST_CB("listen", "{127.0.0.1:10025}", CFGF_NONE,
 	    config_cb_listen),
@@ -1094,6 +1272,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_SEC("banner", config_banner_opts, CFGF_NONE),
 	CFG_SEC("access", config_access_opts, CFGF_NONE),
 	CFG_SEC("filetypes", config_filetypes_opts, CFGF_NONE),
+	CFG_SEC("antivirus", config_antivirus_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -1402,6 +1581,34 @@ config_build_banner(cfg_t *root, struct config *conf)
 }
 
 /*
+ * Define the objects of the access section sec in a. A bad object is
+ * reported if report is set, and defined without addresses all the
+ * same, so that what uses it is not reported too.
+ */
+static void
+config_access_objects(cfg_t *sec, struct access *a, int report)
+{
+	cfg_t		 *s;
+	const char	**addrs, *errstr;
+	size_t		  naddrs;
+	unsigned int	  i, n;
+
+	n = cfg_size(sec, "object");
+	for (i = 0; i < n; i++) {
+		s = cfg_getnsec(sec, "object", i);
+		addrs = config_strlist(s, "address", &naddrs);
+		if (access_object(a, cfg_title(s), addrs, naddrs,
+		    &errstr) == -1) {
+			if (report)
+				config_error(config_secline(s), "access: %s",
+				    errstr);
+			(void)access_object(a, cfg_title(s), NULL, 0, &errstr);
+		}
+		free(addrs);
+	}
+}
+
+/*
  * The access rule set: every object, then the rules in file order.
  * access.c checks the entries; its errors name the object or rule and
  * are reported at the line where that section starts.
@@ -1410,9 +1617,9 @@ static void
 config_build_access(cfg_t *root, struct config *conf)
 {
 	cfg_t		 *sec, *s;
-	const char	**addrs, **src, **dst, *errstr;
+	const char	**src, **dst, *errstr;
 	char		  name[256];
-	size_t		  naddrs, nsrc, ndst;
+	size_t		  nsrc, ndst;
 	unsigned int	  i, n;
 	int		  def, action, bad;
 
@@ -1422,20 +1629,7 @@ config_build_access(cfg_t *root, struct config *conf)
 		def = ACCESS_ACCEPT;
 	if ((conf->access = access_new((enum access_action)def)) == NULL)
 		fatal("config");
-
-	n = cfg_size(sec, "object");
-	for (i = 0; i < n; i++) {
-		s = cfg_getnsec(sec, "object", i);
-		addrs = config_strlist(s, "address", &naddrs);
-		if (access_object(conf->access, cfg_title(s), addrs, naddrs,
-		    &errstr) == -1) {
-			config_error(config_secline(s), "access: %s", errstr);
-			/* Defined all the same: rules using it are fine. */
-			(void)access_object(conf->access, cfg_title(s), NULL, 0,
-			    &errstr);
-		}
-		free(addrs);
-	}
+	config_access_objects(sec, conf->access, 1);
 
 	n = cfg_size(sec, "rule");
 	for (i = 0; i < n; i++) {
@@ -1560,42 +1754,62 @@ config_may(const struct stat *st, const struct passwd *pw,
 	return (st->st_mode & want) == want;
 }
 
+/* The access(2) mode of permissions given as S_I?OTH bits. */
+static int
+config_amode(mode_t want)
+{
+	return ((want & S_IROTH) ? R_OK : 0) | ((want & S_IWOTH) ? W_OK : 0) |
+	    ((want & S_IXOTH) ? X_OK : 0);
+}
+
 /*
- * May the daemon create files in dir, an absolute path? Started as
- * root, it runs as user (if not NULL), so then user's permissions
- * decide: search on every directory of the path, write and search on
- * dir, the way the kernel decides them (access control lists aside).
- * Returns 0, or -1 with the reason in why.
+ * May the daemon use path, an absolute path, with the permissions
+ * want_dir (S_I?OTH bits) if it is a directory, or want_file if it is
+ * a regular file (0: it must be a directory)? Started as root, it runs
+ * as user (if not NULL), so then user's permissions decide: search on
+ * every directory of the path, and want on path, the way the kernel
+ * decides them (access control lists aside). Returns 0, or -1 with the
+ * reason in why.
  */
 static int
-config_dir_usable(const char *dir, const char *user, char *why, size_t len)
+config_path_usable(const char *path, const char *user, mode_t want_dir,
+    mode_t want_file, char *why, size_t len)
 {
 	struct stat	 st;
 	struct statvfs	 sv;
 	struct passwd	*pw;
 	gid_t		*groups = NULL;
-	char		 path[CONFIG_SPOOL_DIR_MAX + 1];
-	size_t		 i, dlen;
+	char		 dir[PATH_MAX];
+	size_t		 i, plen;
+	mode_t		 want;
 	int		 ngroups = 64, n;
 
-	if (stat(dir, &st) == -1) {
+	if (stat(path, &st) == -1) {
 		n = snprintf(why, len, "%s", strerror(errno));
 		goto fail;
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		n = snprintf(why, len, "%s", strerror(ENOTDIR));
+	if (S_ISDIR(st.st_mode))
+		want = want_dir;
+	else if (want_file != 0 && S_ISREG(st.st_mode))
+		want = want_file;
+	else {
+		n = want_file == 0 ? snprintf(why, len, "%s",
+		    strerror(ENOTDIR)) : snprintf(why, len, "neither a "
+		    "directory nor a regular file");
 		goto fail;
 	}
 	if (user == NULL || geteuid() != 0 || (pw = getpwnam(user)) == NULL ||
 	    pw->pw_uid == 0) {
-		if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) == -1) {
+		if (faccessat(AT_FDCWD, path, config_amode(want),
+		    AT_EACCESS) == -1) {
 			n = snprintf(why, len, "%s", strerror(errno));
 			goto fail;
 		}
 		return 0;
 	}
 
-	if (statvfs(dir, &sv) == 0 && (sv.f_flag & ST_RDONLY)) {
+	if ((want & S_IWOTH) && statvfs(path, &sv) == 0 &&
+	    (sv.f_flag & ST_RDONLY)) {
 		n = snprintf(why, len, "%s", strerror(EROFS));
 		goto fail;
 	}
@@ -1614,23 +1828,24 @@ config_dir_usable(const char *dir, const char *user, char *why, size_t len)
 		    user);
 		goto fail;
 	}
-	if ((dlen = strlen(dir)) >= sizeof(path))
-		fatal("config: spool_dir too long");
-	for (i = 1; i < dlen; i++) {
-		if (dir[i] != '/')
+	if ((plen = strlen(path)) >= sizeof(dir))
+		fatal("config: path too long");
+	for (i = 1; i < plen; i++) {
+		if (path[i] != '/')
 			continue;
-		memcpy(path, dir, i);
-		path[i] = '\0';
-		if (stat(path, &st) == -1 ||
+		memcpy(dir, path, i);
+		dir[i] = '\0';
+		if (stat(dir, &st) == -1 ||
 		    !config_may(&st, pw, groups, ngroups, S_IXOTH)) {
 			n = snprintf(why, len, "user \"%s\" may not search "
-			    "\"%s\"", user, path);
+			    "\"%s\"", user, dir);
 			goto fail;
 		}
 	}
-	if (stat(dir, &st) == -1 ||
-	    !config_may(&st, pw, groups, ngroups, S_IWOTH | S_IXOTH)) {
-		n = snprintf(why, len, "not writable by user \"%s\"", user);
+	if (stat(path, &st) == -1 ||
+	    !config_may(&st, pw, groups, ngroups, want)) {
+		n = snprintf(why, len, "not %s by user \"%s\"",
+		    (want & S_IWOTH) ? "writable" : "readable", user);
 		goto fail;
 	}
 	free(groups);
@@ -1643,33 +1858,176 @@ config_dir_usable(const char *dir, const char *user, char *why, size_t len)
 	return -1;
 }
 
+/* The values of list key in sec, as NULL-terminated copies. */
+static char **
+config_strcopies(cfg_t *sec, const char *key, size_t *n_r)
+{
+	char		**v;
+	unsigned int	  i, n;
+
+	n = cfg_size(sec, key);
+	if ((v = calloc((size_t)n + 1, sizeof(*v))) == NULL)
+		fatal("config");
+	for (i = 0; i < n; i++)
+		v[i] = config_strdup(cfg_getnstr(sec, key, i));
+	*n_r = n;
+	return v;
+}
+
+/*
+ * antivirus.local_servers, entry by entry as access.c parses lists
+ * (SPEC §4.1), with the objects of the access section, each bad entry
+ * at its line. The entries go into rules of a scratch rule set that
+ * holds those objects too: a rule added to the real one would decide
+ * connections.
+ */
+static void
+config_check_local_servers(cfg_t *root, cfg_t *sec)
+{
+	struct access		*scratch;
+	const struct config_mark *m;
+	const char		*entry, *errstr, *why;
+	char			 name[64], prefix[128];
+	unsigned int		 i, n;
+	int			 line, w;
+
+	if ((n = cfg_size(sec, "local_servers")) == 0)
+		return;
+	if ((scratch = access_new(ACCESS_ACCEPT)) == NULL)
+		fatal("config");
+	/* Bad objects are reported by config_build_access(). */
+	config_access_objects(cfg_getsec(root, "access"), scratch, 0);
+	m = config_getmark(cfg_getopt(sec, "local_servers"));
+	for (i = 0; i < n; i++) {
+		entry = cfg_getnstr(sec, "local_servers", i);
+		(void)snprintf(name, sizeof(name), "local_servers.%u", i);
+		if (access_rule(scratch, name, ACCESS_ACCEPT, &entry, 1, NULL,
+		    0, NULL, &errstr) == 0)
+			continue;
+		/* "rule \"NAME\" source: why": the rule is ours. */
+		why = errstr;
+		w = snprintf(prefix, sizeof(prefix), "rule \"%s\" source: ",
+		    name);
+		if (w > 0 && (size_t)w < sizeof(prefix) &&
+		    strncmp(errstr, prefix, (size_t)w) == 0)
+			why = errstr + w;
+		line = i < config_ld->nlocal_lines ?
+		    config_ld->local_lines[i] : 0;
+		if (line == 0 && m != NULL)
+			line = m->line;
+		config_error(line, "antivirus.local_servers: %s", why);
+	}
+	access_free(scratch);
+}
+
+/*
+ * The anti-virus settings. The libclamav database must be readable by
+ * the daemon's user when the backend is enabled: an error now rather
+ * than at the first scan; its signatures are left to the daemon, which
+ * loads them once per configuration. The clamd servers are not
+ * contacted. An enabled section that scans no mail is an error, as
+ * with file types.
+ */
+static void
+config_build_antivirus(cfg_t *root, struct config *conf)
+{
+	cfg_t		*sec;
+	const char	*db;
+	char		 why[PATH_MAX + 64];
+	int		 v, enabled_line, backend_line, backend_bad, db_line;
+	int		 db_bad, local_bad, other_bad;
+
+	sec = cfg_getsec(root, "antivirus");
+	conf->av_enabled = cfg_getbool(sec, "enabled") ? 1 : 0;
+	if ((v = config_av_backend_parse(cfg_getstr(sec, "backend"))) == -1)
+		v = CONFIG_AV_LIBCLAMAV;
+	conf->av_backend = (enum config_av_backend)v;
+	if ((v = config_av_on_error_parse(cfg_getstr(sec, "on_error"))) == -1)
+		v = CONFIG_AV_TEMPFAIL;
+	conf->av_on_error = (enum config_av_on_error)v;
+	conf->av_scan_local = cfg_getbool(sec, "scan_local") ? 1 : 0;
+	conf->av_scan_other = cfg_getbool(sec, "scan_other") ? 1 : 0;
+	conf->av_database = config_strdup(cfg_getstr(sec, "database"));
+	conf->av_reply = config_strdup(cfg_getstr(sec, "reply"));
+	conf->av_clamd = config_strcopies(sec, "clamd", &conf->nav_clamd);
+	conf->av_local_servers = config_strcopies(sec, "local_servers",
+	    &conf->nav_local_servers);
+
+	enabled_line = config_line(sec, "enabled", NULL);
+	backend_line = config_line(sec, "backend", &backend_bad);
+	db_line = config_line(sec, "database", &db_bad);
+	(void)config_line(sec, "scan_local", &local_bad);
+	(void)config_line(sec, "scan_other", &other_bad);
+
+	/* Whether enabled or not, as upstream with relay mode. */
+	if (!backend_bad && conf->av_backend == CONFIG_AV_CLAMD &&
+	    conf->nav_clamd == 0)
+		config_error(backend_line, "antivirus: backend = clamd "
+		    "requires at least one server in clamd");
+	config_check_local_servers(root, sec);
+	if (!conf->av_enabled)
+		return;
+
+	if (!local_bad && !other_bad && !conf->av_scan_other &&
+	    (!conf->av_scan_local || conf->nav_local_servers == 0))
+		config_error(enabled_line, "antivirus: enabled, but scans "
+		    "nothing (%s)", conf->av_scan_local ? "scan_other is "
+		    "false and local_servers is empty" : "scan_local and "
+		    "scan_other are false");
+
+	db = conf->av_database;
+	if (!backend_bad && !db_bad &&
+	    conf->av_backend == CONFIG_AV_LIBCLAMAV &&
+	    config_path_usable(db, conf->user, S_IROTH | S_IXOTH, S_IROTH,
+	    why, sizeof(why)) == -1)
+		config_error(db_line > 0 ? db_line : enabled_line,
+		    "antivirus.database: cannot use \"%s\": %s", db, why);
+}
+
 /*
  * The spool directory, without trailing slashes. It must be usable
  * when an enabled inspection spools there: an error now, from -n or a
  * reload, rather than a temporary failure for every message later. The
- * error is at the line of spool_dir, or of what needs it.
+ * error is at the line of spool_dir, or of the first "enabled" that
+ * needs it.
  */
 static void
 config_build_spool(cfg_t *root, struct config *conf)
 {
-	char	*dir, why[CONFIG_SPOOL_DIR_MAX + 64];
-	size_t	 len;
-	int	 line, bad;
+	const struct {
+		const char	*section;
+		int		 enabled;
+	} spoolers[] = {
+		{ "filetypes", conf->filetypes_enabled },
+		{ "antivirus", conf->av_enabled },
+	};
+	const char	*needed[2];
+	char		*dir, why[PATH_MAX + 64];
+	size_t		 len, i, nneeded = 0;
+	int		 line, bad;
 
 	line = config_line(root, "spool_dir", &bad);
 	dir = config_strdup(cfg_getstr(root, "spool_dir"));
 	for (len = strlen(dir); len > 1 && dir[len - 1] == '/'; len--)
 		dir[len - 1] = '\0';
 	conf->spool_dir = dir;
-	/* Every inspection that spools is tested here. */
-	if (bad || !conf->filetypes_enabled)
+
+	/* Every inspection that spools is here. */
+	for (i = 0; i < sizeof(spoolers) / sizeof(spoolers[0]); i++) {
+		if (!spoolers[i].enabled)
+			continue;
+		needed[nneeded++] = spoolers[i].section;
+		if (line == 0)
+			line = config_line(cfg_getsec(root,
+			    spoolers[i].section), "enabled", NULL);
+	}
+	if (bad || nneeded == 0)
 		return;
-	if (line == 0)
-		line = config_line(cfg_getsec(root, "filetypes"), "enabled",
-		    NULL);
-	if (config_dir_usable(dir, conf->user, why, sizeof(why)) == -1)
+	if (config_path_usable(dir, conf->user, S_IWOTH | S_IXOTH, 0, why,
+	    sizeof(why)) == -1)
 		config_error(line, "spool_dir: cannot use \"%s\": %s "
-		    "(needed by filetypes)", dir, why);
+		    "(needed by %s%s%s)", dir, why, needed[0],
+		    nneeded > 1 ? " and " : "", nneeded > 1 ? needed[1] : "");
 }
 
 static void
@@ -1690,6 +2048,16 @@ config_free(struct config *conf)
 		free(conf->block_extensions[i]);
 	free(conf->block_extensions);
 	free(conf->filetypes_reply);
+	free(conf->av_database);
+	if (conf->av_clamd != NULL)
+		for (i = 0; i < conf->nav_clamd; i++)
+			free(conf->av_clamd[i]);
+	free(conf->av_clamd);
+	if (conf->av_local_servers != NULL)
+		for (i = 0; i < conf->nav_local_servers; i++)
+			free(conf->av_local_servers[i]);
+	free(conf->av_local_servers);
+	free(conf->av_reply);
 	free(conf);
 }
 
@@ -1956,6 +2324,7 @@ config_load(const char *path, config_errfn errfn)
 	config_build_banner(root, conf);
 	config_build_access(root, conf);
 	config_build_filetypes(root, conf);
+	config_build_antivirus(root, conf);
 	config_build_spool(root, conf);
 	if (ld.nerrors > 0)
 		goto fail;
@@ -1966,6 +2335,7 @@ config_load(const char *path, config_errfn errfn)
 	free(ld.marks);
 	free(ld.secopen);
 	free(ld.seclines);
+	free(ld.local_lines);
 	config_ld = NULL;
 	return conf;
 
@@ -1980,6 +2350,7 @@ config_load(const char *path, config_errfn errfn)
 	free(ld.marks);
 	free(ld.secopen);
 	free(ld.seclines);
+	free(ld.local_lines);
 	config_ld = NULL;
 	return NULL;
 }

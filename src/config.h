@@ -32,9 +32,31 @@ struct access;
  */
 #define CONFIG_FILETYPES_REPLY	"Attachment \"%n\" (%t) not allowed"
 
+/*
+ * The refusal text of an infected message when antivirus.reply is
+ * empty (SPEC §4.6), after "554 5.7.1 ". Placeholders, in it and in
+ * antivirus.reply: %v the name of what was found, %% a percent sign;
+ * config_load() accepts no other "%". The name comes from the engine:
+ * whoever expands the text must make it printable ASCII and shorten it
+ * so that the reply fits one line.
+ */
+#define CONFIG_AV_REPLY		"Virus found: %v"
+
 enum config_mode {
 	CONFIG_MODE_TRANSPARENT,
 	CONFIG_MODE_RELAY
+};
+
+enum config_av_backend {
+	CONFIG_AV_LIBCLAMAV,	/* in-process, on the worker threads */
+	CONFIG_AV_CLAMD		/* INSTREAM to the servers of av_clamd */
+};
+
+/* What a message gets when the anti-virus engine fails on it. */
+enum config_av_on_error {
+	CONFIG_AV_TEMPFAIL,	/* 451 4.3.0: the sender tries again */
+	CONFIG_AV_REJECT,	/* 554: refused */
+	CONFIG_AV_PASS		/* delivered unscanned, smtp:252 */
 };
 
 struct config_addr {
@@ -80,7 +102,7 @@ struct config {
 	/*
 	 * Absolute, without a trailing "/". Checked to be a directory the
 	 * daemon's user can write only when an inspection that spools is
-	 * enabled (filetypes).
+	 * enabled (filetypes, antivirus).
 	 */
 	char			*spool_dir;
 	int			 max_sessions;
@@ -135,6 +157,34 @@ struct config {
 	int			 block_office_macros;
 	int			 block_packed_executables;
 	char			*filetypes_reply;
+
+	/*
+	 * Anti-virus (SPEC §4.6). av_database: an absolute path, checked
+	 * to be readable when the libclamav backend is enabled (its
+	 * signatures are not loaded here). av_clamd: unix socket paths
+	 * (absolute) and "host:port" strings as written, at least one with
+	 * the clamd backend, for scan_clamd(). av_local_servers: entries
+	 * of an access list (SPEC §4.1), validated, for
+	 * access_list_match() with this configuration's access (its
+	 * objects). All three lists are NULL-terminated; pass them as
+	 * (const char *const *). A message to a local server is scanned
+	 * when av_scan_local is set, any other when av_scan_other is.
+	 * A message over av_max_size is not scanned (smtp:252, not
+	 * on_error). av_reply is never NULL; "" stands for CONFIG_AV_REPLY.
+	 */
+	int			 av_enabled;
+	enum config_av_backend	 av_backend;
+	char			*av_database;
+	char			**av_clamd;
+	size_t			 nav_clamd;
+	int			 av_scan_local;
+	int			 av_scan_other;
+	char			**av_local_servers;
+	size_t			 nav_local_servers;
+	uint64_t		 av_max_size;
+	enum config_av_on_error	 av_on_error;
+	int			 av_threads;	/* scans at once, 1 to 64 */
+	char			*av_reply;
 };
 
 /*

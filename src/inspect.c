@@ -22,15 +22,18 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "alarm.h"
 #include "config.h"
 #include "filetype.h"
 #include "inspect.h"
 #include "mime.h"
 #include "scan.h"
+#include "scan_clamd.h"
 
 #define INSPECT_MEM		(4 * 1024 * 1024)	/* per message */
 #define INSPECT_MAXFIND		32
+#define INSPECT_CLAMD_TIMEOUT	60	/* seconds per clamd I/O step */
 
 /* One spooled part: an attachment or a part that may be one. */
 struct inspect_part {
@@ -54,6 +57,11 @@ struct inspect_find {
 struct inspect {
 	const struct config	*conf;
 	struct scan_engine	*engine;
+	struct scan_engine	*av;		/* libclamav with signatures */
+	int			 scan_av;	/* anti-virus this message */
+	struct inspect_part	 msg;		/* the whole message, for it */
+	int			 msg_too_big;	/* over antivirus.max_size */
+	struct scan_result	*av_result;
 	struct mime		*mime;
 	struct inspect_parts	 parts;
 	struct inspect_part	*cur;		/* being spooled */
@@ -65,6 +73,9 @@ struct inspect {
 	struct inspect_find	 finds[INSPECT_MAXFIND];
 	int			 nfinds;
 };
+
+static int	inspect_spool(struct inspect *, struct inspect_part *,
+		    const unsigned char *, size_t);
 
 /* The alarms the MIME parser's flags stand for. */
 static const struct {
@@ -86,7 +97,7 @@ inspect_wanted(const struct config *conf)
 
 	if (!conf->inspect)
 		return 0;
-	if (conf->filetypes_enabled)
+	if (conf->filetypes_enabled || conf->av_enabled)
 		return 1;
 	for (i = 0; i < sizeof(inspect_flags) / sizeof(inspect_flags[0]); i++)
 		if (conf->alarm_action[inspect_flags[i].alarm] != ALARM_PASS)
@@ -111,6 +122,40 @@ inspect_find(struct inspect *ins, int alarm, const char *detail,
 	f->alarm = alarm;
 	snprintf(f->detail, sizeof(f->detail), "%s", detail);
 	snprintf(f->reply, sizeof(f->reply), "%s", reply ? reply : "");
+}
+
+/*
+ * "Virus found: NAME", or the configured reply with %v (the virus
+ * name) and %% replaced.
+ */
+static void
+inspect_virus_text(const char *fmt, const char *virus, char *text,
+    size_t textsz)
+{
+	char	 safe[100];
+	size_t	 i, o = 0;
+	int	 n;
+
+	/* A signature name goes into a reply: printable ASCII, bounded. */
+	for (i = 0; virus[i] != '\0' && i + 1 < sizeof(safe); i++)
+		safe[i] = virus[i] > 0x20 && virus[i] < 0x7f ? virus[i] : '?';
+	safe[i] = '\0';
+	virus = safe;
+	if (fmt == NULL || *fmt == '\0') {
+		snprintf(text, textsz, "Virus found: %s", virus);
+		return;
+	}
+	for (i = 0; fmt[i] != '\0' && o + 1 < textsz; i++) {
+		if (fmt[i] == '%' && (fmt[i + 1] == 'v' || fmt[i + 1] == '%')) {
+			n = snprintf(text + o, textsz - o, "%s",
+			    fmt[i + 1] == 'v' ? virus : "%");
+			o = n < 0 || (size_t)n >= textsz - o ? textsz - 1 :
+			    o + (size_t)n;
+			i++;
+		} else
+			text[o++] = fmt[i];
+	}
+	text[o] = '\0';
 }
 
 /*
@@ -157,6 +202,19 @@ inspect_filetype(struct inspect *ins, const char *name, const char *type)
 	snprintf(detail, sizeof(detail), "attachment=\"%s\" type=%s", safe,
 	    type);
 	inspect_find(ins, INSPECT_FILETYPE, detail, reply);
+}
+
+int
+inspect_av_wanted(const struct config *conf, const struct sockaddr *dst)
+{
+	int	 local;
+
+	if (!conf->inspect || !conf->av_enabled)
+		return 0;
+	local = conf->nav_local_servers > 0 && access_list_match(conf->access,
+	    (const char *const *)conf->av_local_servers,
+	    conf->nav_local_servers, dst);
+	return local ? conf->av_scan_local : conf->av_scan_other;
 }
 
 static int
@@ -219,43 +277,12 @@ inspect_part_data(void *arg, const struct mime_part *mp,
     const unsigned char *data, size_t len)
 {
 	struct inspect		*ins = arg;
-	struct inspect_part	*p = ins->cur;
-	unsigned char		*n;
-	size_t			 cap;
 
 	(void)mp;
-	if (p == NULL || ins->error)
+	if (ins->cur == NULL || ins->error)
 		return;
-	p->size += len;
-	if (p->fd == -1 && ins->memused + len > INSPECT_MEM &&
-	    inspect_spool_file(ins, p) == -1) {
-		snprintf(ins->errstr, sizeof(ins->errstr), "spool %s: %s",
-		    ins->conf->spool_dir, strerror(errno));
+	if (inspect_spool(ins, ins->cur, data, len) == -1)
 		ins->error = 1;
-		return;
-	}
-	if (p->fd != -1) {
-		if (write(p->fd, data, len) != (ssize_t)len) {
-			snprintf(ins->errstr, sizeof(ins->errstr),
-			    "spool write: %s", strerror(errno));
-			ins->error = 1;
-		}
-		return;
-	}
-	if (p->len + len > p->cap) {
-		cap = p->cap ? p->cap : 4096;
-		while (cap < p->len + len)
-			cap *= 2;
-		if ((n = realloc(p->mem, cap)) == NULL) {
-			ins->error = 1;
-			return;
-		}
-		ins->memused += cap - p->cap;
-		p->mem = n;
-		p->cap = cap;
-	}
-	memcpy(p->mem + p->len, data, len);
-	p->len += len;
 }
 
 static void
@@ -272,7 +299,8 @@ static const struct mime_callbacks inspect_callbacks = {
 };
 
 struct inspect *
-inspect_new(const struct config *conf, struct scan_engine *engine)
+inspect_new(const struct config *conf, struct scan_engine *engine,
+    struct scan_engine *av, int scan_av)
 {
 	struct inspect		*ins;
 	struct mime_limits	 lim;
@@ -280,6 +308,8 @@ inspect_new(const struct config *conf, struct scan_engine *engine)
 	if ((ins = calloc(1, sizeof(*ins))) == NULL)
 		return NULL;
 	ins->conf = conf;
+	ins->msg.fd = -1;
+	snprintf(ins->msg.name, sizeof(ins->msg.name), "message");
 	TAILQ_INIT(&ins->parts);
 	lim.header_line = conf->limits.header_line;
 	lim.text_line = conf->limits.text_line;
@@ -291,7 +321,48 @@ inspect_new(const struct config *conf, struct scan_engine *engine)
 	}
 	if (engine != NULL && conf->filetypes_enabled)
 		ins->engine = scan_engine_ref(engine);
+	ins->scan_av = scan_av;
+	if (av != NULL && scan_av)
+		ins->av = scan_engine_ref(av);
 	return ins;
+}
+
+/* Spool bytes of p: memory within the message budget, then a file. */
+static int
+inspect_spool(struct inspect *ins, struct inspect_part *p,
+    const unsigned char *data, size_t len)
+{
+	unsigned char	*n;
+	size_t		 cap;
+
+	p->size += len;
+	if (p->fd == -1 && ins->memused + len > INSPECT_MEM &&
+	    inspect_spool_file(ins, p) == -1) {
+		snprintf(ins->errstr, sizeof(ins->errstr), "spool %s: %s",
+		    ins->conf->spool_dir, strerror(errno));
+		return -1;
+	}
+	if (p->fd != -1) {
+		if (write(p->fd, data, len) != (ssize_t)len) {
+			snprintf(ins->errstr, sizeof(ins->errstr),
+			    "spool write: %s", strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (p->len + len > p->cap) {
+		cap = p->cap ? p->cap : 4096;
+		while (cap < p->len + len)
+			cap *= 2;
+		if ((n = realloc(p->mem, cap)) == NULL)
+			return -1;
+		ins->memused += cap - p->cap;
+		p->mem = n;
+		p->cap = cap;
+	}
+	memcpy(p->mem + p->len, data, len);
+	p->len += len;
+	return 0;
 }
 
 int
@@ -299,6 +370,22 @@ inspect_data(struct inspect *ins, const char *text, size_t len)
 {
 	if (mime_parse(ins->mime, text, len) == -1)
 		ins->error = 1;
+	if (ins->scan_av && !ins->msg_too_big && !ins->error) {
+		/* Over max_size: not scanned, and said so (smtp:252). */
+		if (ins->msg.size + len > ins->conf->av_max_size) {
+			ins->msg_too_big = 1;
+			free(ins->msg.mem);
+			ins->msg.mem = NULL;
+			ins->memused -= ins->msg.cap;
+			ins->msg.len = ins->msg.cap = 0;
+			if (ins->msg.fd != -1) {
+				close(ins->msg.fd);
+				ins->msg.fd = -1;
+			}
+		} else if (inspect_spool(ins, &ins->msg,
+		    (const unsigned char *)text, len) == -1)
+			ins->error = 1;
+	}
 	return ins->error ? -1 : 0;
 }
 
@@ -324,8 +411,39 @@ inspect_end(struct inspect *ins)
 int
 inspect_needs_scan(const struct inspect *ins)
 {
-	return ins->engine != NULL && !ins->error &&
-	    !TAILQ_EMPTY(&ins->parts);
+	if (ins->error)
+		return 0;
+	return (ins->engine != NULL && !TAILQ_EMPTY(&ins->parts)) ||
+	    (ins->scan_av && !ins->msg_too_big);
+}
+
+/* The whole message through the anti-virus backend. */
+static void
+inspect_scan_av(struct inspect *ins)
+{
+	const struct config	*conf = ins->conf;
+	struct scan_result	*r;
+	struct inspect_part	*m = &ins->msg;
+
+	if ((r = ins->av_result = calloc(1, sizeof(*r))) == NULL) {
+		ins->scan_error = 1;
+		snprintf(ins->scan_errstr, sizeof(ins->scan_errstr),
+		    "out of memory");
+		return;
+	}
+	if (conf->av_backend == CONFIG_AV_CLAMD)
+		scan_clamd((const char *const *)conf->av_clamd,
+		    conf->nav_clamd, INSPECT_CLAMD_TIMEOUT,
+		    m->fd == -1 ? (const void *)(m->mem != NULL ? m->mem :
+		    (unsigned char *)"") : NULL, m->len, m->fd, r);
+	else if (ins->av == NULL) {
+		r->status = SCAN_ERROR;
+		snprintf(r->error, sizeof(r->error), "no signatures loaded");
+	} else if (m->fd != -1)
+		scan_fd(ins->av, m->fd, "message", SCAN_F_MAIL, r);
+	else
+		scan_memory(ins->av, m->mem, m->len, "message", SCAN_F_MAIL,
+		    r);
 }
 
 void
@@ -339,6 +457,10 @@ inspect_scan(struct inspect *ins)
 	if (ins->conf->block_office_macros ||
 	    ins->conf->block_types & filetype_parse("office-macro"))
 		flags |= SCAN_F_MACROS;
+	if (ins->scan_av && !ins->msg_too_big)
+		inspect_scan_av(ins);
+	if (ins->engine == NULL)
+		return;
 	TAILQ_FOREACH(p, &ins->parts, entry) {
 		if ((p->result = calloc(1, sizeof(*p->result))) == NULL) {
 			ins->scan_error = 1;
@@ -409,6 +531,61 @@ inspect_typed(struct inspect *ins, struct inspect_part *p)
 		inspect_filetype(ins, p->name, r->virus);
 }
 
+/*
+ * The anti-virus result as findings: a virus refuses the message; an
+ * engine failure follows on_error; a message not scanned whole is never
+ * passed silently (smtp:252).
+ */
+static void
+inspect_av_verdict(struct inspect *ins)
+{
+	const struct config	*conf = ins->conf;
+	const struct scan_result *r = ins->av_result;
+	char			 detail[400], reply[512], text[300];
+
+	if (ins->msg_too_big) {
+		snprintf(detail, sizeof(detail), "reason=\"over antivirus."
+		    "max_size\" size>%llu", (unsigned long long)
+		    conf->av_max_size);
+		inspect_find(ins, ALARM_UNSCANNED, detail, NULL);
+		return;
+	}
+	if (r == NULL)
+		return;
+	if (r->status == SCAN_VIRUS) {
+		inspect_virus_text(conf->av_reply, r->virus, text,
+		    sizeof(text));
+		snprintf(reply, sizeof(reply), "554 5.7.1 %s", text);
+		snprintf(detail, sizeof(detail), "virus=\"%s\"", r->virus);
+		inspect_find(ins, INSPECT_VIRUS, detail, reply);
+		return;
+	}
+	if (r->status == SCAN_ERROR) {
+		snprintf(detail, sizeof(detail), "reason=\"anti-virus: %s\"",
+		    r->error);
+		switch (conf->av_on_error) {
+		case CONFIG_AV_PASS:
+			inspect_find(ins, ALARM_UNSCANNED, detail, NULL);
+			break;
+		case CONFIG_AV_REJECT:
+			inspect_find(ins, INSPECT_VIRUS, detail, "554 5.7.1 "
+			    "Message could not be scanned for viruses");
+			break;
+		default:
+			inspect_find(ins, INSPECT_VIRUS, detail, "451 4.3.0 "
+			    "Message could not be scanned for viruses, try "
+			    "again later");
+			break;
+		}
+		return;
+	}
+	if (r->limits_exceeded || r->truncated) {
+		snprintf(detail, sizeof(detail), "reason=\"anti-virus scan "
+		    "limits exceeded\"");
+		inspect_find(ins, ALARM_UNSCANNED, detail, NULL);
+	}
+}
+
 enum inspect_verdict
 inspect_verdict(struct inspect *ins, inspect_report_fn report, void *arg,
     char *reply, size_t replysz)
@@ -427,15 +604,19 @@ inspect_verdict(struct inspect *ins, inspect_report_fn report, void *arg,
 		    ins->errstr : ins->scan_errstr);
 		return INSPECT_TEMPFAIL;
 	}
+	if (ins->scan_av)
+		inspect_av_verdict(ins);
 	TAILQ_FOREACH(p, &ins->parts, entry)
 		if (p->result != NULL)
 			inspect_typed(ins, p);
 	for (i = 0; i < ins->nfinds; i++) {
 		f = &ins->finds[i];
-		if (f->alarm == INSPECT_FILETYPE) {
-			report(arg, INSPECT_FILETYPE, ALARM_BLOCK, f->detail);
-			if (v == INSPECT_ACCEPT) {
-				v = INSPECT_REJECT;
+		if (f->alarm == INSPECT_FILETYPE || f->alarm == INSPECT_VIRUS) {
+			report(arg, f->alarm, ALARM_BLOCK, f->detail);
+			if (v == INSPECT_ACCEPT || (v == INSPECT_TEMPFAIL &&
+			    f->reply[0] == '5')) {
+				v = f->reply[0] == '4' ? INSPECT_TEMPFAIL :
+				    INSPECT_REJECT;
 				snprintf(reply, replysz, "%s", f->reply);
 			}
 			continue;
@@ -484,5 +665,11 @@ inspect_free(struct inspect *ins)
 	mime_free(ins->mime);
 	if (ins->engine != NULL)
 		scan_engine_unref(ins->engine);
+	if (ins->av != NULL)
+		scan_engine_unref(ins->av);
+	if (ins->msg.fd != -1)
+		close(ins->msg.fd);
+	free(ins->msg.mem);
+	free(ins->av_result);
 	free(ins);
 }

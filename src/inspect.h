@@ -12,6 +12,8 @@
 #ifndef SMTPPROXY_INSPECT_H
 #define SMTPPROXY_INSPECT_H
 
+#include <sys/socket.h>
+
 #include <stddef.h>
 
 #include "alarm.h"
@@ -20,8 +22,10 @@ struct config;
 struct inspect;
 struct scan_engine;
 
-/* A refusal that is not an alarm: a file type or extension rule. */
+/* Refusals that are not alarms: a file type or extension rule, a virus
+ * (or an anti-virus failure answered per on_error). */
 #define INSPECT_FILETYPE	(-1)
+#define INSPECT_VIRUS		(-2)
 
 enum inspect_verdict {
 	INSPECT_ACCEPT,
@@ -36,11 +40,20 @@ enum inspect_verdict {
  */
 int	inspect_wanted(const struct config *);
 /*
- * Start inspecting a message. engine (may be NULL when file types are
- * off) is referenced for the life of the inspection. NULL if out of
- * memory.
+ * Start inspecting a message. types is the engine for file types (NULL
+ * when they are off); av the anti-virus engine with signatures (NULL
+ * with the clamd backend or when anti-virus is off); scan_av says
+ * whether this message is to be scanned for viruses (anti-virus on and
+ * scan_local / scan_other for its destination). Engines are referenced
+ * for the life of the inspection. NULL if out of memory.
  */
-struct inspect	*inspect_new(const struct config *, struct scan_engine *);
+struct inspect	*inspect_new(const struct config *, struct scan_engine *types,
+		    struct scan_engine *av, int scan_av);
+/*
+ * Is mail to this destination scanned for viruses (antivirus enabled,
+ * and scan_local or scan_other as dst is a local server or not)?
+ */
+int	inspect_av_wanted(const struct config *, const struct sockaddr *dst);
 /* Message text (unstuffed, CRLF lines), in pieces. 0, or -1 (memory or
  * spool error: the verdict becomes a tempfail). */
 int	inspect_data(struct inspect *, const char *text, size_t len);

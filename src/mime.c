@@ -552,18 +552,20 @@ static void	mime_cdisp(struct mime *, const char *, size_t);
 static void
 mime_field_end(struct mime *m)
 {
+	const char	*f = m->fbuf != NULL ? m->fbuf : "";
+
 	switch (m->field) {
 	case MIME_FLD_CTYPE:
 		m->ent.have_type = 1;
-		mime_ctype(m, m->fbuf, m->flen);
+		mime_ctype(m, f, m->flen);
 		break;
 	case MIME_FLD_CTE:
 		m->ent.have_cte = 1;
-		mime_cte(m, m->fbuf, m->flen);
+		mime_cte(m, f, m->flen);
 		break;
 	case MIME_FLD_CDISP:
 		m->ent.have_disp = 1;
-		mime_cdisp(m, m->fbuf, m->flen);
+		mime_cdisp(m, f, m->flen);
 		break;
 	default:
 		break;

@@ -73,7 +73,8 @@ static uint64_t			 session_next_id;
 static struct sockaddr_storage	 relay_ss;
 static socklen_t		 relay_sslen;
 static struct worker_pool	*session_workers;
-static struct scan_engine	*session_engine;
+static struct scan_engine	*session_engine;	/* file types */
+static struct scan_engine	*session_av;		/* signatures */
 
 /* A message's inspection on a worker thread. */
 struct session_job {
@@ -422,6 +423,9 @@ session_inspect_report(void *arg, int alarm, enum alarm_action act,
 		log_warnx("session=%016llx event=%s %s",
 		    (unsigned long long)s->id, act == ALARM_PASS ?
 		    "inspect-error" : "attachment-refused", detail);
+	else if (alarm == INSPECT_VIRUS)
+		log_warnx("session=%016llx event=antivirus %s",
+		    (unsigned long long)s->id, detail);
 	else
 		session_alarm_log(s, (enum alarm_id)alarm, act, detail);
 }
@@ -758,7 +762,11 @@ session_reply_effect(struct session *s, struct pending *p)
 		}
 		session_set_state(s, SESSION_BODY);
 		if (inspect_wanted(s->conf)) {
-			s->tx->ins = inspect_new(s->conf, session_engine);
+			s->tx->ins = inspect_new(s->conf, session_engine,
+			    session_av, inspect_av_wanted(s->conf,
+			    s->conf->mode == CONFIG_MODE_RELAY ?
+			    (struct sockaddr *)&relay_ss :
+			    (struct sockaddr *)&s->dst_ss));
 			s->tx->bol = 1;
 		}
 		break;
@@ -1483,12 +1491,16 @@ session_shutdown_all(void)
 }
 
 void
-session_set_scanning(struct worker_pool *workers, struct scan_engine *engine)
+session_set_scanning(struct worker_pool *workers, struct scan_engine *types,
+    struct scan_engine *av)
 {
 	session_workers = workers;
 	if (session_engine != NULL)
 		scan_engine_unref(session_engine);
-	session_engine = engine != NULL ? scan_engine_ref(engine) : NULL;
+	session_engine = types != NULL ? scan_engine_ref(types) : NULL;
+	if (session_av != NULL)
+		scan_engine_unref(session_av);
+	session_av = av != NULL ? scan_engine_ref(av) : NULL;
 }
 
 void

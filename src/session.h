@@ -49,11 +49,13 @@ struct worker_pool;
 struct scan_engine;
 
 /*
- * Content scanning: the worker threads and the engine new messages use
- * (the session takes its own reference; a message in flight keeps the
- * engine it started with). Either may be NULL: scans then run inline.
+ * Content scanning: the worker threads and the engines new messages use,
+ * for file types and for anti-virus signatures (the session takes its
+ * own references; a message in flight keeps the engines it started
+ * with). Any may be NULL; without workers scans run inline.
  */
-void	session_set_scanning(struct worker_pool *, struct scan_engine *);
+void	session_set_scanning(struct worker_pool *, struct scan_engine *types,
+	    struct scan_engine *av);
 
 /* Relay mode: where every session connects (resolved at start). */
 void	session_set_upstream(const struct sockaddr *, socklen_t);

@@ -40,7 +40,8 @@ static int		 verbose;
 static struct event	*ev_grace;
 static struct event	*ev_poll;
 static struct worker_pool *workers;
-static struct scan_engine *engine;	/* file typing; NULL if not needed */
+static struct scan_engine *types;	/* file typing; NULL if not needed */
+static struct scan_engine *av;		/* anti-virus signatures, or NULL */
 
 static void
 usage(void)
@@ -71,17 +72,36 @@ print_version(void)
 }
 
 /*
- * The engine content inspection needs for this configuration: file
- * typing without signatures. NULL when file types are off, or on error
- * (reported in err).
+ * The engines content inspection needs for this configuration: file
+ * typing without signatures (file types on), and the anti-virus engine
+ * with its signatures (anti-virus on with the libclamav backend). Slow
+ * with a real signature database: at start-up, or on a worker thread.
+ * Returns 0, or -1 with a message in err.
  */
-static struct scan_engine *
-load_engine(const struct config *c, char *err, size_t errsz)
+static int
+load_engines(const struct config *c, struct scan_engine **types_r,
+    struct scan_engine **av_r, char *err, size_t errsz)
 {
-	err[0] = '\0';
-	if (!c->inspect || !c->filetypes_enabled)
-		return NULL;
-	return scan_engine_new(NULL, err, errsz);
+	char	 why[200];
+
+	*types_r = *av_r = NULL;
+	if (!c->inspect)
+		return 0;
+	if (c->filetypes_enabled &&
+	    (*types_r = scan_engine_new(NULL, why, sizeof(why))) == NULL) {
+		snprintf(err, errsz, "file types: %s", why);
+		return -1;
+	}
+	if (c->av_enabled && c->av_backend == CONFIG_AV_LIBCLAMAV &&
+	    (*av_r = scan_engine_new(c->av_database, why,
+	    sizeof(why))) == NULL) {
+		snprintf(err, errsz, "antivirus: %s", why);
+		if (*types_r != NULL)
+			scan_engine_unref(*types_r);
+		*types_r = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -92,6 +112,8 @@ print_finding(void *arg, int alarm, enum alarm_action act,
 	if (alarm == INSPECT_FILETYPE)
 		printf("%s %s\n", act == ALARM_PASS ? "error" :
 		    "attachment-refused", detail);
+	else if (alarm == INSPECT_VIRUS)
+		printf("antivirus %s\n", detail);
 	else
 		printf("alarm=%s name=%s action=%s %s\n",
 		    alarm_table[alarm].ident, alarm_table[alarm].name,
@@ -105,7 +127,7 @@ print_finding(void *arg, int alarm, enum alarm_action act,
 static int
 test_message(struct config *c, const char *path)
 {
-	struct scan_engine	*e;
+	struct scan_engine	*e, *eav;
 	struct inspect		*ins;
 	enum inspect_verdict	 v;
 	char			 buf[65536], err[256], reply[300];
@@ -116,13 +138,14 @@ test_message(struct config *c, const char *path)
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return 2;
 	}
-	e = load_engine(c, err, sizeof(err));
-	if (e == NULL && err[0] != '\0') {
-		fprintf(stderr, "file types: %s\n", err);
+	if (load_engines(c, &e, &eav, err, sizeof(err)) == -1) {
+		fprintf(stderr, "%s\n", err);
 		fclose(fp);
 		return 2;
 	}
-	if ((ins = inspect_new(c, e)) == NULL) {
+	/* Offline there is no destination: scanned if either direction is. */
+	if ((ins = inspect_new(c, e, eav, c->inspect && c->av_enabled &&
+	    (c->av_scan_local || c->av_scan_other))) == NULL) {
 		fclose(fp);
 		return 2;
 	}
@@ -142,6 +165,8 @@ test_message(struct config *c, const char *path)
 	inspect_free(ins);
 	if (e != NULL)
 		scan_engine_unref(e);
+	if (eav != NULL)
+		scan_engine_unref(eav);
 	if (v == INSPECT_ACCEPT) {
 		printf("verdict: accept\n");
 		return 0;
@@ -153,11 +178,13 @@ test_message(struct config *c, const char *path)
 
 /* Relay mode: resolve upstream once, at start and on reload. */
 static int
-resolve_upstream(struct config *c)
+resolve_upstream(struct config *c, struct sockaddr_storage *ss,
+    socklen_t *sslen, char *err, size_t errsz)
 {
 	struct addrinfo	 hints, *res;
 	int		 error;
 
+	*sslen = 0;
 	if (c->mode != CONFIG_MODE_RELAY)
 		return 0;
 	memset(&hints, 0, sizeof(hints));
@@ -165,11 +192,12 @@ resolve_upstream(struct config *c)
 	hints.ai_socktype = SOCK_STREAM;
 	error = getaddrinfo(c->upstream_host, c->upstream_port, &hints, &res);
 	if (error != 0) {
-		log_error("upstream %s:%s: %s", c->upstream_host,
+		snprintf(err, errsz, "upstream %s:%s: %s", c->upstream_host,
 		    c->upstream_port, gai_strerror(error));
 		return -1;
 	}
-	session_set_upstream(res->ai_addr, res->ai_addrlen);
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
 	freeaddrinfo(res);
 	return 0;
 }
@@ -206,46 +234,88 @@ write_pidfile(const char *path)
 	fclose(fp);
 }
 
+/* A reload in progress: prepared on a worker thread, applied on the loop. */
+struct reload {
+	struct config		*conf;
+	struct scan_engine	*types, *av;
+	struct sockaddr_storage	 up;
+	socklen_t		 uplen;
+	int			 failed;
+	char			 err[256];
+};
+static struct reload	*reloading;
+
+static void
+reload_run(void *arg)
+{
+	struct reload	*r = arg;
+
+	r->failed = resolve_upstream(r->conf, &r->up, &r->uplen, r->err,
+	    sizeof(r->err)) == -1 || load_engines(r->conf, &r->types, &r->av,
+	    r->err, sizeof(r->err)) == -1;
+}
+
+/* Swap: new sessions use the new ones; open ones keep theirs. */
+static void
+reload_done(void *arg)
+{
+	struct reload	*r = arg;
+
+	reloading = NULL;
+	if (r->failed) {
+		log_error("%s", r->err);
+		log_error("event=reload-failed: keeping the running "
+		    "configuration");
+		config_unref(r->conf);
+		free(r);
+		return;
+	}
+	if (r->uplen > 0)
+		session_set_upstream((struct sockaddr *)&r->up, r->uplen);
+	if (types != NULL)
+		scan_engine_unref(types);
+	if (av != NULL)
+		scan_engine_unref(av);
+	types = r->types;
+	av = r->av;
+	session_set_scanning(workers, types, av);
+	config_unref(conf);
+	conf = r->conf;
+	listener_set_config(conf);
+	log_setlevel(conf->log_level + verbose);
+	log_info("event=reloaded signatures=%u", av != NULL ?
+	    scan_engine_signatures(av) : 0);
+	free(r);
+}
+
 static void
 on_hup(evutil_socket_t sig, short ev, void *arg)
 {
-	struct config		*nconf;
-	struct scan_engine	*ne;
-	char			 err[256];
+	struct reload	*r;
 
 	(void)sig;
 	(void)ev;
 	(void)arg;
+	if (reloading != NULL) {
+		log_warnx("event=reload-busy: a reload is in progress");
+		return;
+	}
 	log_info("event=reload path=%s", conf_path);
-	if ((nconf = config_load(conf_path, log_config_error)) == NULL) {
+	if ((r = calloc(1, sizeof(*r))) == NULL ||
+	    (r->conf = config_load(conf_path, log_config_error)) == NULL) {
+		free(r);
 		log_error("event=reload-failed: keeping the running "
 		    "configuration");
 		return;
 	}
-	if (resolve_upstream(nconf) == -1) {
-		config_unref(nconf);
-		log_error("event=reload-failed: keeping the running "
-		    "configuration");
-		return;
+	/* Signatures take a while to load: traffic goes on meanwhile. */
+	reloading = r;
+	if (worker_submit(workers, reload_run, reload_done, r) == -1) {
+		reloading = NULL;
+		config_unref(r->conf);
+		free(r);
+		log_error("event=reload-failed: out of memory");
 	}
-	ne = load_engine(nconf, err, sizeof(err));
-	if (ne == NULL && err[0] != '\0') {
-		log_error("file types: %s", err);
-		config_unref(nconf);
-		log_error("event=reload-failed: keeping the running "
-		    "configuration");
-		return;
-	}
-	/* New sessions use it; open ones keep the one they started with. */
-	if (engine != NULL)
-		scan_engine_unref(engine);
-	engine = ne;
-	session_set_scanning(workers, engine);
-	config_unref(conf);
-	conf = nconf;
-	listener_set_config(conf);
-	log_setlevel(conf->log_level + verbose);
-	log_info("event=reloaded");
 }
 
 static void
@@ -322,6 +392,8 @@ main(int argc, char *argv[])
 	struct event_base	*base;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_usr1;
 	const char		*testfile = NULL;
+	struct sockaddr_storage	 upss;
+	socklen_t		 upsslen;
 	char			 err[256];
 	int			 ch, foreground = 0, check = 0;
 
@@ -378,15 +450,20 @@ main(int argc, char *argv[])
 		fatalx("libevent has no thread support");
 	if ((base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
-	engine = load_engine(conf, err, sizeof(err));
-	if (engine == NULL && err[0] != '\0')
-		fatalx("file types: %s", err);
+	if (load_engines(conf, &types, &av, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (av != NULL)
+		log_info("event=signatures-loaded count=%u",
+		    scan_engine_signatures(av));
 	/* Scans never run on the event loop. */
-	if ((workers = worker_pool_new(base, 2)) == NULL)
+	if ((workers = worker_pool_new(base, conf->av_enabled ?
+	    conf->av_threads : 2)) == NULL)
 		fatalx("cannot start the worker threads");
-	session_set_scanning(workers, engine);
-	if (resolve_upstream(conf) == -1)
-		return 1;
+	session_set_scanning(workers, types, av);
+	if (resolve_upstream(conf, &upss, &upsslen, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	if (upsslen > 0)
+		session_set_upstream((struct sockaddr *)&upss, upsslen);
 	if (listener_bind(base, conf) == -1)
 		return 1;
 	write_pidfile(conf->pidfile);
@@ -417,10 +494,12 @@ main(int argc, char *argv[])
 	if (ev_poll != NULL)
 		event_free(ev_poll);
 	listener_close_all();
-	session_set_scanning(NULL, NULL);
+	session_set_scanning(NULL, NULL, NULL);
 	worker_pool_free(workers);
-	if (engine != NULL)
-		scan_engine_unref(engine);
+	if (types != NULL)
+		scan_engine_unref(types);
+	if (av != NULL)
+		scan_engine_unref(av);
 	config_unref(conf);
 	event_base_free(base);
 	return 0;

@@ -7,6 +7,7 @@
 
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <check.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdint.h>
@@ -172,6 +174,28 @@ check_access(const struct config *conf, const struct access_case *c,
 			    rule != NULL ? rule : "(default)", c[i].rule);
 		if (c[i].reply != NULL)
 			ck_assert_str_eq(reply, c[i].reply);
+	}
+}
+
+/* A destination and whether it is one of antivirus.local_servers. */
+struct local_case {
+	const char	*dst;
+	int		 local;
+};
+
+static void
+check_local(const struct config *conf, const struct local_case *c,
+    size_t n)
+{
+	struct sockaddr_storage	 dst;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		sa_make(c[i].dst, &dst);
+		ck_assert_msg(access_list_match(conf->access,
+		    (const char *const *)conf->av_local_servers,
+		    conf->nav_local_servers, (struct sockaddr *)&dst) ==
+		    c[i].local, "%s: local is not %d", c[i].dst, c[i].local);
 	}
 }
 
@@ -483,6 +507,30 @@ START_TEST(test_defaults)
 	ck_assert_int_eq(conf->block_office_macros, 0);
 	ck_assert_int_eq(conf->block_packed_executables, 0);
 	ck_assert_str_eq(conf->filetypes_reply, "");
+
+	ck_assert_int_eq(conf->av_enabled, 0);
+	ck_assert_int_eq(conf->av_backend, CONFIG_AV_LIBCLAMAV);
+	ck_assert_str_eq(conf->av_database, "/var/lib/clamav");
+	ck_assert_uint_eq(conf->nav_clamd, 1);
+	ck_assert_str_eq(conf->av_clamd[0], "/run/clamav/clamd.ctl");
+	ck_assert_ptr_null(conf->av_clamd[1]);
+	ck_assert_int_eq(conf->av_scan_local, 1);
+	ck_assert_int_eq(conf->av_scan_other, 1);
+	ck_assert_uint_eq(conf->nav_local_servers, 0);
+	ck_assert_ptr_nonnull(conf->av_local_servers);
+	ck_assert_ptr_null(conf->av_local_servers[0]);
+	ck_assert_uint_eq(conf->av_max_size, 25 * 1024 * 1024);
+	ck_assert_int_eq(conf->av_on_error, CONFIG_AV_TEMPFAIL);
+	ck_assert_int_eq(conf->av_threads, 2);
+	ck_assert_str_eq(conf->av_reply, "");
+	{
+		/* An empty list: no server is local. */
+		static const struct local_case	 c[] = {
+			{ "192.0.2.1", 0 }, { "2001:db8::1", 0 },
+		};
+
+		check_local(conf, c, NITEMS(c));
+	}
 	config_unref(conf);
 }
 END_TEST
@@ -565,6 +613,21 @@ static const char every_key[] =
 	"\tblock_office_macros = yes\n"
 	"\tblock_packed_executables = on\n"
 	"\treply = \"%n is a %t: refused (100%% sure)\"\n"
+	"}\n"
+	"antivirus {\n"
+	"\tenabled = false\n"
+	"\tbackend = \"ClamD\"\n"
+	"\tdatabase = \"/nonexistent/clamav/main.cvd\"\n"
+	"\tclamd = { \"/run/clamd.sock\", \"127.0.0.1:3310\",\n"
+	"\t\t\"[2001:db8::5]:3310\", \"clamd.example.lan:3310\" }\n"
+	"\tscan_local = false\n"
+	"\tscan_other = no\n"
+	"\tlocal_servers = { \"lan\", \"!10.9.9.9\",\n"
+	"\t\t\"2001:db8:25::/48\" }\n"
+	"\tmax_size = 10M\n"
+	"\ton_error = \"PASS\"\n"
+	"\tthreads = 8\n"
+	"\treply = \"%v: refused (100%% sure)\"\n"
 	"}\n";
 
 START_TEST(test_every_key)
@@ -675,6 +738,38 @@ START_TEST(test_every_key)
 	ck_assert_int_eq(conf->block_packed_executables, 1);
 	ck_assert_str_eq(conf->filetypes_reply,
 	    "%n is a %t: refused (100%% sure)");
+
+	/* Off: the database and the servers are not checked. */
+	ck_assert_int_eq(conf->av_enabled, 0);
+	ck_assert_int_eq(conf->av_backend, CONFIG_AV_CLAMD);
+	ck_assert_str_eq(conf->av_database, "/nonexistent/clamav/main.cvd");
+	ck_assert_uint_eq(conf->nav_clamd, 4);
+	ck_assert_str_eq(conf->av_clamd[0], "/run/clamd.sock");
+	ck_assert_str_eq(conf->av_clamd[1], "127.0.0.1:3310");
+	ck_assert_str_eq(conf->av_clamd[2], "[2001:db8::5]:3310");
+	ck_assert_str_eq(conf->av_clamd[3], "clamd.example.lan:3310");
+	ck_assert_ptr_null(conf->av_clamd[4]);
+	ck_assert_int_eq(conf->av_scan_local, 0);
+	ck_assert_int_eq(conf->av_scan_other, 0);
+	ck_assert_uint_eq(conf->nav_local_servers, 3);
+	ck_assert_str_eq(conf->av_local_servers[0], "lan");
+	ck_assert_str_eq(conf->av_local_servers[1], "!10.9.9.9");
+	ck_assert_str_eq(conf->av_local_servers[2], "2001:db8:25::/48");
+	ck_assert_ptr_null(conf->av_local_servers[3]);
+	ck_assert_uint_eq(conf->av_max_size, 10 * 1024 * 1024);
+	ck_assert_int_eq(conf->av_on_error, CONFIG_AV_PASS);
+	ck_assert_int_eq(conf->av_threads, 8);
+	ck_assert_str_eq(conf->av_reply, "%v: refused (100%% sure)");
+	{
+		/* Objects of a disabled access section. */
+		static const struct local_case	 c[] = {
+			{ "10.1.2.3", 1 }, { "::ffff:10.1.2.3", 1 },
+			{ "10.9.9.9", 0 }, { "192.0.2.1", 0 },
+			{ "2001:db8:25::1", 1 }, { "2001:db8:26::1", 0 },
+		};
+
+		check_local(conf, c, NITEMS(c));
+	}
 	config_unref(conf);
 }
 END_TEST
@@ -777,6 +872,45 @@ static const struct {
 	{ "inspect = false\nspool_dir = \"/tmp\"\n"
 	  "filetypes { enabled = true block_types = { msi } }\n",
 	    offsetof(struct config, filetypes_enabled), 1 },
+
+	/* Anti-virus. Off, nothing is checked on disk. */
+	{ "spool_dir = \"/nonexistent\"\n"
+	  "antivirus { database = \"/nonexistent\" }\n",
+	    offsetof(struct config, av_enabled), 0 },
+	{ "spool_dir = \"/tmp\"\n"
+	  "antivirus { enabled = true database = \"/tmp\" }\n",
+	    offsetof(struct config, av_enabled), 1 },
+	/* The clamd backend needs no database. */
+	{ "spool_dir = \"/tmp\"\n"
+	  "antivirus { enabled = true backend = clamd\n"
+	  "database = \"/nonexistent\" }\n",
+	    offsetof(struct config, av_backend), CONFIG_AV_CLAMD },
+	{ "antivirus { backend = LIBCLAMAV }\n",
+	    offsetof(struct config, av_backend), CONFIG_AV_LIBCLAMAV },
+	{ "antivirus { on_error = reject }\n",
+	    offsetof(struct config, av_on_error), CONFIG_AV_REJECT },
+	{ "antivirus { on_error = \"TempFail\" }\n",
+	    offsetof(struct config, av_on_error), CONFIG_AV_TEMPFAIL },
+	{ "antivirus { threads = 1 }\n",
+	    offsetof(struct config, av_threads), 1 },
+	{ "antivirus { threads = \"64\" }\n",
+	    offsetof(struct config, av_threads), 64 },
+	{ "antivirus { scan_local = off }\n",
+	    offsetof(struct config, av_scan_local), 0 },
+	/* Local servers only. */
+	{ "spool_dir = \"/tmp\"\n"
+	  "antivirus { enabled = true database = \"/tmp\"\n"
+	  "scan_other = false local_servers = { \"10.0.0.0/8\" } }\n",
+	    offsetof(struct config, av_scan_other), 0 },
+	/* Other servers only. */
+	{ "spool_dir = \"/tmp\"\n"
+	  "antivirus { enabled = true database = \"/tmp\"\n"
+	  "scan_local = false }\n",
+	    offsetof(struct config, av_scan_local), 0 },
+	/* inspect = false leaves the section as written. */
+	{ "inspect = false\nspool_dir = \"/tmp\"\n"
+	  "antivirus { enabled = true database = \"/tmp\" }\n",
+	    offsetof(struct config, av_enabled), 1 },
 };
 
 START_TEST(test_ok)
@@ -978,6 +1112,60 @@ END_TEST
  * Comments: line numbers after them are right, they may sit inside a
  * list, and what looks like a comment inside a string is kept.
  */
+/*
+ * Anti-virus lists: clamd added to, local servers with objects defined
+ * further down, "!" and "any" entries as in access rules.
+ */
+START_TEST(test_antivirus)
+{
+	static const struct local_case	 c1[] = {
+		{ "192.0.2.25", 1 }, { "::ffff:192.0.2.25", 1 },
+		{ "192.0.2.26", 0 }, { "192.0.2.28", 0 },
+		{ "2001:db8::25", 1 }, { "2001:db8::26", 0 },
+	}, c2[] = {
+		{ "10.1.2.3", 0 }, { "192.0.2.1", 1 }, { "2001:db8::1", 1 },
+	}, c3[] = {
+		{ "10.1.2.3", 1 }, { "2001:db8::1", 1 },
+	};
+	struct config	*conf;
+
+	conf = load_ok("antivirus {\n"
+	    "\tclamd += { \"127.0.0.1:3310\" }\n"
+	    "\tlocal_servers = { \"mailservers\", \"!192.0.2.26\",\n"
+	    "\t\t\"2001:db8::25\" }\n"
+	    "\tmax_size = 1\n"
+	    "}\n"
+	    "access {\n"
+	    "\tobject \"mailservers\" { address = { \"192.0.2.24/30\" } }\n"
+	    "}\n");
+	ck_assert_uint_eq(conf->nav_clamd, 2);
+	ck_assert_str_eq(conf->av_clamd[0], "/run/clamav/clamd.ctl");
+	ck_assert_str_eq(conf->av_clamd[1], "127.0.0.1:3310");
+	ck_assert_ptr_null(conf->av_clamd[2]);
+	ck_assert_uint_eq(conf->nav_local_servers, 3);
+	ck_assert_uint_eq(conf->av_max_size, 1);
+	check_local(conf, c1, NITEMS(c1));
+	/* No rule came of the list. */
+	ck_assert_int_eq(access_match(conf->access, NULL, NULL, NULL, NULL),
+	    ACCESS_ACCEPT);
+	config_unref(conf);
+
+	/* Only "!" entries: every server but those. */
+	conf = load_ok("antivirus { local_servers = { \"!10.0.0.0/8\" }\n"
+	    "max_size = 1024G }\n");
+	ck_assert_uint_eq(conf->av_max_size, 1024ULL * 1024 * 1024 * 1024);
+	check_local(conf, c2, NITEMS(c2));
+	config_unref(conf);
+
+	conf = load_ok("antivirus { local_servers = { ANY } }\n"
+	    "access { default = deny }\n");
+	check_local(conf, c3, NITEMS(c3));
+	ck_assert_int_eq(access_match(conf->access, NULL, NULL, NULL, NULL),
+	    ACCESS_DENY);
+	config_unref(conf);
+}
+END_TEST
+
 START_TEST(test_comments)
 {
 	struct config	*conf;
@@ -1539,6 +1727,137 @@ static const struct {
 	    { ":1: filetypes.reply: non-ASCII byte 0xc3 (only printable "
 	      "ASCII goes into a reply)" } },
 
+	/* Anti-virus. */
+	{ "antivirus {\n\tenabled = perhaps\n\tscan_local = 2\n"
+	  "\tscan_other = \"\"\n}\n",
+	    { ":2: antivirus.enabled: invalid boolean \"perhaps\" (true or "
+	      "false)",
+	      ":3: antivirus.scan_local: invalid boolean \"2\" (true or "
+	      "false)",
+	      ":4: antivirus.scan_other: invalid boolean \"\" (true or "
+	      "false)" } },
+	{ "antivirus {\n\tbackend = \"clamav\"\n\ton_error = drop\n}\n",
+	    { ":2: antivirus.backend: invalid value \"clamav\" (libclamav or "
+	      "clamd)",
+	      ":3: antivirus.on_error: invalid value \"drop\" (tempfail, "
+	      "reject or pass)" } },
+	{ "antivirus {\n\tmax_size = 0\n\tthreads = 0\n}\n",
+	    { ":2: antivirus.max_size: \"0\" is below the minimum of 1",
+	      ":3: antivirus.threads: \"0\" is below the minimum of 1" } },
+	{ "antivirus { max_size = 1T threads = 65 }\n",
+	    { ":1: antivirus.max_size: invalid size \"1T\" (bytes, or a "
+	      "number followed by K, M or G)",
+	      ":1: antivirus.threads: \"65\" is above the maximum of 64" } },
+	{ "antivirus { max_size = 1025G threads = 2.5 }\n",
+	    { ":1: antivirus.max_size: \"1025G\" is above the maximum of "
+	      "1099511627776",
+	      ":1: antivirus.threads: invalid number \"2.5\"" } },
+	{ "antivirus { scan_all = true }\n",
+	    { ":1: no such option 'scan_all'" } },
+	{ "antivirus {\n\tdatabase = \"var/lib/clamav\"\n}\n",
+	    { ":2: antivirus.database: \"var/lib/clamav\" is not an absolute "
+	      "path" } },
+	{ "antivirus { database = \"\" }\n",
+	    { ":1: antivirus.database: \"\" is not an absolute path" } },
+	/* Checked when enabled with libclamav, at the database line. */
+	{ "spool_dir = \"/tmp\"\nantivirus {\n\tenabled = true\n"
+	  "\tdatabase = \"/nonexistent/clamav\"\n}\n",
+	    { ":4: antivirus.database: cannot use \"/nonexistent/clamav\": "
+	      "No such file or directory" } },
+	{ "spool_dir = \"/tmp\"\nantivirus {\n\tdatabase = \"/dev/null\"\n"
+	  "\tenabled = true\n}\n",
+	    { ":3: antivirus.database: cannot use \"/dev/null\": neither a "
+	      "directory nor a regular file" } },
+	/* A bad database is reported once. */
+	{ "spool_dir = \"/tmp\"\n"
+	  "antivirus { enabled = true database = \"clamav\" }\n",
+	    { ":2: antivirus.database: \"clamav\" is not an absolute "
+	      "path" } },
+	/* The clamd servers, each at its line. */
+	{ "antivirus {\n\tclamd = { \"clamd.ctl\",\n\t\t\"\",\n"
+	  "\t\t\"::1:3310\", \"[::1]:0\",\n"
+	  "\t\t\"127.0.0.1:3310\", \"127.0.0.1:3310\" }\n}\n",
+	    { ":2: antivirus.clamd: invalid server \"clamd.ctl\": missing "
+	      "port (a unix socket as an absolute path, or \"host:port\")",
+	      ":3: antivirus.clamd: empty entry (a unix socket as an "
+	      "absolute path, or \"host:port\")",
+	      ":4: antivirus.clamd: invalid server \"::1:3310\": an IPv6 "
+	      "address must be in brackets, as in [::1]:25 (a unix socket "
+	      "as an absolute path, or \"host:port\")",
+	      ":4: antivirus.clamd: invalid server \"[::1]:0\": invalid "
+	      "port (1 to 65535) (a unix socket as an absolute path, or "
+	      "\"host:port\")",
+	      ":5: antivirus.clamd: duplicate server \"127.0.0.1:3310\"" } },
+	{ "antivirus {\n\tclamd += { \"/run/clamav/clamd.ctl\" }\n}\n",
+	    { ":2: antivirus.clamd: duplicate server "
+	      "\"/run/clamav/clamd.ctl\"" } },
+	/* Enabled or not, as upstream with relay mode. */
+	{ "antivirus {\n\tbackend = clamd\n\tclamd = { }\n}\n",
+	    { ":2: antivirus: backend = clamd requires at least one server "
+	      "in clamd" } },
+	/* The local servers, each bad entry at its line. */
+	{ "antivirus {\n\tlocal_servers = { \"lan\",\n"
+	  "\t\t\"10.0.0.0/33\", \"!\",\n\t\t\"mail server\",\n"
+	  "\t\t\"\", \"!lan\", \"any\" }\n}\n",
+	    { ":2: antivirus.local_servers: unknown object \"lan\"",
+	      ":3: antivirus.local_servers: invalid address \"10.0.0.0/33\"",
+	      ":3: antivirus.local_servers: invalid entry \"!\"",
+	      ":4: antivirus.local_servers: invalid entry \"mail server\"",
+	      ":5: antivirus.local_servers: empty entry",
+	      ":5: antivirus.local_servers: unknown object \"!lan\"" } },
+	/* Objects are those of the access section, found after the parse. */
+	{ "antivirus { local_servers = { \"mx\", \"2001:db8::/129\" } }\n"
+	  "access { object \"mx\" { address = { \"192.0.2.25\" } } }\n",
+	    { ":1: antivirus.local_servers: invalid address "
+	      "\"2001:db8::/129\"" } },
+	/* A bad object is reported once, not again by the list. */
+	{ "antivirus { local_servers = { \"mx\" } }\n"
+	  "access {\n\tobject \"mx\" { address = { \"mx.example\" } }\n}\n",
+	    { ":3: access: object \"mx\": invalid address \"mx.example\"" } },
+	/* The last list set is the one checked. */
+	{ "antivirus {\n\tlocal_servers = { \"x\" }\n"
+	  "\tlocal_servers = { \"10.0.0.1\",\n\t\t\"y\" }\n}\n",
+	    { ":4: antivirus.local_servers: unknown object \"y\"" } },
+	{ "spool_dir = \"/tmp\"\nantivirus {\n\tenabled = true\n"
+	  "\tdatabase = \"/tmp\"\n\tscan_local = false\n"
+	  "\tscan_other = false\n}\n",
+	    { ":3: antivirus: enabled, but scans nothing (scan_local and "
+	      "scan_other are false)" } },
+	{ "spool_dir = \"/tmp\"\nantivirus {\n\tenabled = true\n"
+	  "\tdatabase = \"/tmp\"\n\tscan_other = false\n}\n",
+	    { ":3: antivirus: enabled, but scans nothing (scan_other is false "
+	      "and local_servers is empty)" } },
+	/* Bad entries are not also "scans nothing". */
+	{ "spool_dir = \"/tmp\"\nantivirus {\n\tenabled = true\n"
+	  "\tdatabase = \"/tmp\"\n\tscan_other = false\n"
+	  "\tlocal_servers = { \"!\" }\n}\n",
+	    { ":6: antivirus.local_servers: invalid entry \"!\"" } },
+	{ "antivirus {\n\treply = \"%n found\"\n}\n",
+	    { ":2: antivirus.reply: unknown placeholder \"%n\" (%v is the "
+	      "virus name, %% a percent sign)" } },
+	{ "antivirus { reply = \"%V\" }\n",
+	    { ":1: antivirus.reply: unknown placeholder \"%V\" (%v is the "
+	      "virus name, %% a percent sign)" } },
+	{ "antivirus { reply = \"%v 100%\" }\n",
+	    { ":1: antivirus.reply: unknown placeholder \"%\" (%v is the "
+	      "virus name, %% a percent sign)" } },
+	{ "antivirus { reply = \"%v\\r\\n250 OK\" }\n",
+	    { ":1: antivirus.reply: control character 0x0d (only printable "
+	      "ASCII goes into a reply)" } },
+	{ "antivirus { reply = \"Virus trouv\xc3\xa9: %v\" }\n",
+	    { ":1: antivirus.reply: non-ASCII byte 0xc3 (only printable "
+	      "ASCII goes into a reply)" } },
+	/* The spool directory, for anti-virus and file types. */
+	{ "spool_dir = \"/nonexistent/spool\"\nantivirus {\n"
+	  "\tenabled = true\n\tdatabase = \"/tmp\"\n}\n",
+	    { ":1: spool_dir: cannot use \"/nonexistent/spool\": No such "
+	      "file or directory (needed by antivirus)" } },
+	{ "antivirus { enabled = true database = \"/tmp\" }\n"
+	  "filetypes { enabled = true block_types = { pdf } }\n"
+	  "spool_dir = \"/dev/null/\"\n",
+	    { ":3: spool_dir: cannot use \"/dev/null\": Not a directory "
+	      "(needed by filetypes and antivirus)" } },
+
 	/* Errors before a stopping one are reported too. */
 	{ "mode = \"bridge\"\nlimits { address = 1 }\nfoo = 1\n",
 	    { ":1: mode: invalid value \"bridge\" (transparent or relay)",
@@ -1657,6 +1976,22 @@ START_TEST(test_text_too_long)
 	ck_assert_str_eq(errs[0], want);
 	n = snprintf(text, sizeof(text), "filetypes {\n"
 	    "\treply = \"%%n%0498d\"\n}\n", 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	config_unref(load_ok(text));
+
+	/* The anti-virus reply, before %v is replaced. */
+	n = snprintf(text, sizeof(text), "antivirus {\n"
+	    "\treply = \"%%v%0499d\"\n}\n", 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	ck_assert_ptr_null(load(text));
+	ck_assert_int_eq(nerrs, 1);
+	n = snprintf(want, sizeof(want), "%s:2: antivirus.reply: 501 "
+	    "characters, more than the 500 a reply line has room for (RFC "
+	    "5321 section 4.5.3.1.5)", confpath);
+	ck_assert(n > 0 && (size_t)n < sizeof(want));
+	ck_assert_str_eq(errs[0], want);
+	n = snprintf(text, sizeof(text), "antivirus {\n"
+	    "\treply = \"%%v%0498d\"\n}\n", 0);
 	ck_assert(n > 0 && (size_t)n < sizeof(text));
 	config_unref(load_ok(text));
 }
@@ -1869,6 +2204,169 @@ START_TEST(test_spool_dir_long)
 }
 END_TEST
 
+/*
+ * The signature database: a directory or a file that the daemon's user
+ * can read, checked only when the libclamav backend is enabled, at the
+ * line of database.
+ */
+START_TEST(test_av_database)
+{
+	struct config	*conf;
+	struct passwd	*pw;
+	char		 db[PATH_MAX], file[PATH_MAX], sub[PATH_MAX];
+	char		 text[PATH_MAX * 2], msg[PATH_MAX * 2];
+	const char	*fmt;
+	int		 n, fd;
+
+	fmt = "spool_dir = \"/tmp\"\nantivirus {\n\tenabled = true\n"
+	    "\tdatabase = \"%s\"\n}\n";
+	n = snprintf(db, sizeof(db), "%s/clamav", tmpdir);
+	ck_assert(n > 0 && (size_t)n < sizeof(db));
+	n = snprintf(file, sizeof(file), "%s/main.cvd", db);
+	ck_assert(n > 0 && (size_t)n < sizeof(file));
+
+	/* Missing. */
+	n = snprintf(text, sizeof(text), fmt, db);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(msg, sizeof(msg), "antivirus.database: cannot use "
+	    "\"%s\": No such file or directory", db);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	load_fails(text, 4, msg);
+
+	/* A directory, and a file in it. */
+	ck_assert_int_eq(mkdir(db, 0700), 0);
+	conf = load_ok(text);
+	ck_assert_str_eq(conf->av_database, db);
+	ck_assert_int_eq(conf->av_enabled, 1);
+	config_unref(conf);
+	ck_assert_int_ne(fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0600),
+	    -1);
+	ck_assert_int_eq(close(fd), 0);
+	n = snprintf(text, sizeof(text), fmt, file);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	config_unref(load_ok(text));
+
+	/* A file is no directory. */
+	n = snprintf(sub, sizeof(sub), "%s/daily.cld", file);
+	ck_assert(n > 0 && (size_t)n < sizeof(sub));
+	n = snprintf(text, sizeof(text), fmt, sub);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(msg, sizeof(msg), "antivirus.database: cannot use "
+	    "\"%s\": Not a directory", sub);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	load_fails(text, 4, msg);
+
+	/* Unreadable. */
+	ck_assert_int_eq(chmod(file, 0200), 0);
+	n = snprintf(text, sizeof(text), fmt, file);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	if (geteuid() != 0) {
+		n = snprintf(msg, sizeof(msg), "antivirus.database: cannot "
+		    "use \"%s\": Permission denied", file);
+		ck_assert(n > 0 && (size_t)n < sizeof(msg));
+		load_fails(text, 4, msg);
+	} else {
+		/* Root reads anything: root without user stays root. */
+		config_unref(load_ok(text));
+
+		/* With user, that user's permissions decide. */
+		ck_assert_ptr_nonnull(pw = getpwnam("nobody"));
+		fmt = "user = nobody\nspool_dir = \"/tmp\"\nantivirus {\n"
+		    "\tenabled = true\n\tdatabase = \"%s\"\n}\n";
+		ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+		n = snprintf(text, sizeof(text), fmt, db);
+		ck_assert(n > 0 && (size_t)n < sizeof(text));
+		n = snprintf(msg, sizeof(msg), "antivirus.database: cannot "
+		    "use \"%s\": user \"nobody\" may not search \"%s\"", db,
+		    tmpdir);
+		ck_assert(n > 0 && (size_t)n < sizeof(msg));
+		load_fails(text, 5, msg);
+
+		ck_assert_int_eq(chmod(tmpdir, 0711), 0);
+		n = snprintf(msg, sizeof(msg), "antivirus.database: cannot "
+		    "use \"%s\": not readable by user \"nobody\"", db);
+		ck_assert(n > 0 && (size_t)n < sizeof(msg));
+		load_fails(text, 5, msg);
+		/* A directory is read and searched. */
+		ck_assert_int_eq(chmod(db, 0744), 0);
+		load_fails(text, 5, msg);
+		ck_assert_int_eq(chmod(db, 0711), 0);
+		load_fails(text, 5, msg);
+		ck_assert_int_eq(chmod(db, 0755), 0);
+		config_unref(load_ok(text));
+
+		n = snprintf(text, sizeof(text), fmt, file);
+		ck_assert(n > 0 && (size_t)n < sizeof(text));
+		n = snprintf(msg, sizeof(msg), "antivirus.database: cannot "
+		    "use \"%s\": not readable by user \"nobody\"", file);
+		ck_assert(n > 0 && (size_t)n < sizeof(msg));
+		load_fails(text, 5, msg);
+		ck_assert_int_eq(chmod(file, 0644), 0);
+		config_unref(load_ok(text));
+		/* The owner's bits. */
+		ck_assert_int_eq(chown(file, pw->pw_uid, (gid_t)-1), 0);
+		ck_assert_int_eq(chmod(file, 0400), 0);
+		config_unref(load_ok(text));
+		ck_assert_int_eq(chmod(file, 0044), 0);
+		load_fails(text, 5, msg);
+		ck_assert_int_eq(chmod(tmpdir, 0700), 0);
+	}
+
+	/* Gone: not checked for clamd, nor when off. */
+	ck_assert_int_eq(unlink(file), 0);
+	ck_assert_int_eq(rmdir(db), 0);
+	n = snprintf(text, sizeof(text), "spool_dir = \"/tmp\"\n"
+	    "antivirus { enabled = true backend = clamd database = \"%s\" }\n",
+	    file);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	conf = load_ok(text);
+	ck_assert_int_eq(conf->av_backend, CONFIG_AV_CLAMD);
+	config_unref(conf);
+	n = snprintf(text, sizeof(text), "antivirus { enabled = false "
+	    "database = \"%s\" }\n", file);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	conf = load_ok(text);
+	ck_assert_int_eq(conf->av_enabled, 0);
+	config_unref(conf);
+}
+END_TEST
+
+/* Unset, database is reported at the line of enabled. */
+START_TEST(test_av_database_default)
+{
+	struct stat	 st;
+
+	if (stat("/var/lib/clamav", &st) == 0 || errno != ENOENT)
+		return;		/* the default exists here */
+	load_fails("spool_dir = \"/tmp\"\n# anti-virus\nantivirus {\n"
+	    "\tenabled = true\n}\n", 4, "antivirus.database: cannot use "
+	    "\"/var/lib/clamav\": No such file or directory");
+}
+END_TEST
+
+/* A unix socket path must fit a socket address. */
+START_TEST(test_av_clamd_long)
+{
+	struct sockaddr_un	 sun;
+	char			 text[512], msg[256];
+	size_t			 max = sizeof(sun.sun_path) - 1;
+	int			 n;
+
+	n = snprintf(text, sizeof(text), "antivirus {\n\tbackend = clamd\n"
+	    "\tclamd = { \"/%0*d\" }\n}\n", (int)max - 1, 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	config_unref(load_ok(text));
+	n = snprintf(text, sizeof(text), "antivirus {\n\tbackend = clamd\n"
+	    "\tclamd = { \"/%0*d\" }\n}\n", (int)max, 0);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(msg, sizeof(msg), "antivirus.clamd: socket path of %zu "
+	    "characters, more than the %zu of a unix socket address",
+	    max + 1, max);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	load_fails(text, 3, msg);
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	char	 want[PATH_MAX + 64];
@@ -1945,7 +2443,9 @@ static const char *const directives[] = {
 	"default", "object", "rule", "source", "destination", "spool_dir",
 	"filetypes", "block_extensions", "block_types",
 	"block_encrypted_archives", "block_office_macros",
-	"block_packed_executables",
+	"block_packed_executables", "antivirus", "backend", "database",
+	"clamd", "scan_local", "scan_other", "local_servers", "max_size",
+	"on_error", "threads",
 };
 
 /*
@@ -1972,6 +2472,12 @@ static const struct {
 	{ "filetypes", "block_office_macros" },
 	{ "filetypes", "block_packed_executables" },
 	{ "filetypes", "reply" },
+	{ "antivirus", "enabled" }, { "antivirus", "backend" },
+	{ "antivirus", "database" }, { "antivirus", "clamd" },
+	{ "antivirus", "scan_local" }, { "antivirus", "scan_other" },
+	{ "antivirus", "local_servers" }, { "antivirus", "max_size" },
+	{ "antivirus", "on_error" }, { "antivirus", "threads" },
+	{ "antivirus", "reply" },
 };
 
 static char *
@@ -2014,6 +2520,19 @@ START_TEST(test_shipped_conf)
 	ck_assert_str_eq(conf->spool_dir, "/var/spool/smtpproxy");
 	ck_assert_int_eq(conf->filetypes_enabled, 0);
 	ck_assert_str_eq(conf->filetypes_reply, "");
+	/* The anti-virus at its defaults, written out. */
+	ck_assert_int_eq(conf->av_enabled, 0);
+	ck_assert_int_eq(conf->av_backend, CONFIG_AV_LIBCLAMAV);
+	ck_assert_str_eq(conf->av_database, "/var/lib/clamav");
+	ck_assert_uint_eq(conf->nav_clamd, 1);
+	ck_assert_str_eq(conf->av_clamd[0], "/run/clamav/clamd.ctl");
+	ck_assert_int_eq(conf->av_scan_local, 1);
+	ck_assert_int_eq(conf->av_scan_other, 1);
+	ck_assert_uint_eq(conf->nav_local_servers, 0);
+	ck_assert_uint_eq(conf->av_max_size, 25 * 1024 * 1024);
+	ck_assert_int_eq(conf->av_on_error, CONFIG_AV_TEMPFAIL);
+	ck_assert_int_eq(conf->av_threads, 2);
+	ck_assert_str_eq(conf->av_reply, "");
 	config_unref(conf);
 	free(text);
 }
@@ -2189,6 +2708,7 @@ config_suite(void)
 	    NITEMS(extensions_tests));
 	tcase_add_test(tc, test_banner);
 	tcase_add_test(tc, test_access);
+	tcase_add_test(tc, test_antivirus);
 	tcase_add_test(tc, test_refcount);
 	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
@@ -2202,6 +2722,9 @@ config_suite(void)
 	tcase_add_test(tc, test_spool_dir);
 	tcase_add_test(tc, test_spool_dir_default);
 	tcase_add_test(tc, test_spool_dir_long);
+	tcase_add_test(tc, test_av_database);
+	tcase_add_test(tc, test_av_database_default);
+	tcase_add_test(tc, test_av_clamd_long);
 	tcase_add_test(tc, test_missing_file);
 	suite_add_tcase(s, tc);
 
