@@ -23,6 +23,7 @@ PACKAGES="
 	swaks postfix haproxy
 	iptables iproute2 util-linux procps
 	python3 openssl zip unzip mandoc clamav-testfiles
+	libnet-ssleay-perl libio-socket-ssl-perl clamav-daemon
 	clang libclang-rt-dev
 "
 
@@ -103,6 +104,14 @@ if [ "$postfix_before" != "install ok installed" ] &&
 	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 		systemctl disable --now postfix >/dev/null 2>&1 || true
 	fi
+fi
+
+# clamav-daemon is installed for its clamd binary only: the tests start
+# their own clamd with a generated database. Its services (and freshclam,
+# which would try to download signatures) are not wanted running.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+	systemctl disable --now clamav-daemon.service clamav-daemon.socket \
+	    clamav-freshclam.service >/dev/null 2>&1 || true
 fi
 
 for tool in /usr/sbin/smtp-sink /usr/sbin/smtp-source; do

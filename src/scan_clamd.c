@@ -45,7 +45,7 @@
 #include "log.h"
 #include "scan_clamd.h"
 
-#define CLAMD_CHUNK	65536		/* data bytes per INSTREAM chunk */
+#define CLAMD_CHUNK	65536		/* data bytes per chunk */
 #define CLAMD_ANSWER	1024		/* longest answer accepted */
 
 /* The command, sent with its NUL. */
