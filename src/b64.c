@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 
@@ -28,29 +29,39 @@
 
 struct b64 {
 	EVP_ENCODE_CTX	*ctx;
+	unsigned char	 class[256];	/* enum b64_class of each byte */
 	char		 group[4];	/* the group being filled */
 	size_t		 ngroup;
 	size_t		 skipped;
 };
 
-static int
-b64_alpha(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
+/* What each byte is to the decoder. */
+enum b64_class {
+	B64_C_SKIP,		/* white space: ignored */
+	B64_C_ALPHA,		/* the alphabet */
+	B64_C_PAD,		/* "=" */
+	B64_C_JUNK		/* anything else: ignored, counted */
+};
 
-static int
-b64_space(unsigned char c)
+static enum b64_class
+b64_class(unsigned char c)
 {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
-	    c == '\v' || c == '\f';
+	if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '+' || c == '/')
+		return B64_C_ALPHA;
+	if (c == '=')
+		return B64_C_PAD;
+	if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' ||
+	    c == '\f')
+		return B64_C_SKIP;
+	return B64_C_JUNK;
 }
 
 struct b64 *
 b64_new(void)
 {
 	struct b64	*b;
+	int		 i;
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
@@ -58,6 +69,8 @@ b64_new(void)
 		free(b);
 		return NULL;
 	}
+	for (i = 0; i < 256; i++)
+		b->class[i] = (unsigned char)b64_class((unsigned char)i);
 	b64_reset(b);
 	return b;
 }
@@ -93,49 +106,50 @@ b64_decode(struct b64 *b, const char *in, size_t inlen, unsigned char *out,
     size_t *outlen_r)
 {
 	char		 batch[B64_BATCH];
-	size_t		 i, nbatch = 0;
-	unsigned char	 c;
+	size_t		 i, nbatch;
 	int		 rv = 0;
 
 	*outlen_r = 0;
+	/* The group left by the call before starts the batch. */
+	memcpy(batch, b->group, b->ngroup);
+	nbatch = b->ngroup;
 	for (i = 0; i < inlen; i++) {
-		c = (unsigned char)in[i];
-		if (b64_alpha(c))
-			b->group[b->ngroup++] = (char)c;
-		else if (c == '=') {
+		switch (b->class[(unsigned char)in[i]]) {
+		case B64_C_ALPHA:
+			batch[nbatch++] = in[i];
+			if (nbatch < sizeof(batch))
+				continue;
+			break;
+		case B64_C_PAD:
 			/*
 			 * Padding after two or three characters ends the
 			 * group; any other "=" (the second pad of "xx==",
 			 * or one with no group to end) says nothing more.
 			 */
-			if (b->ngroup == 1)
+			if (nbatch % 4 == 1)
 				b->skipped++;
-			if (b->ngroup < 2) {
-				b->ngroup = 0;
+			if (nbatch % 4 < 2) {
+				nbatch -= nbatch % 4;
 				continue;
 			}
-			while (b->ngroup < 4)
-				b->group[b->ngroup++] = '=';
-		} else {
-			if (!b64_space(c))
-				b->skipped++;
+			while (nbatch % 4 != 0)
+				batch[nbatch++] = '=';
+			/* A padded group must end what OpenSSL is given. */
+			break;
+		case B64_C_JUNK:
+			b->skipped++;
+			continue;
+		default:
 			continue;
 		}
-		if (b->ngroup < 4)
-			continue;
-		batch[nbatch++] = b->group[0];
-		batch[nbatch++] = b->group[1];
-		batch[nbatch++] = b->group[2];
-		batch[nbatch++] = b->group[3];
-		b->ngroup = 0;
-		/* A padded group must end what OpenSSL is given. */
-		if (nbatch == sizeof(batch) || batch[nbatch - 1] == '=') {
-			if (b64_flush(b, batch, nbatch, out, outlen_r) == -1)
-				rv = -1;
-			nbatch = 0;
-		}
+		if (b64_flush(b, batch, nbatch, out, outlen_r) == -1)
+			rv = -1;
+		nbatch = 0;
 	}
-	if (b64_flush(b, batch, nbatch, out, outlen_r) == -1)
+	/* Whole groups go now, the rest waits for the next call. */
+	b->ngroup = nbatch % 4;
+	memcpy(b->group, batch + nbatch - b->ngroup, b->ngroup);
+	if (b64_flush(b, batch, nbatch - b->ngroup, out, outlen_r) == -1)
 		rv = -1;
 	return rv;
 }

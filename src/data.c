@@ -51,6 +51,37 @@ data_init(struct data_parser *d, int stuff, size_t max_line)
 	d->linelen = 0;
 	d->bytes = 0;
 	d->lines = 0;
+	d->header_bad = 0;
+	d->in_header = 1;
+	d->hcr = 0;
+	d->hlen = 0;
+}
+
+/*
+ * The header section as sent (RFC 5322 §2.2: CRLF-terminated lines, no
+ * NUL), up to the first empty line. Only records; the body parser's
+ * flags and output are unaffected.
+ */
+static void
+data_header(struct data_parser *d, char c)
+{
+	if (d->hcr) {
+		d->hcr = 0;
+		if (c == '\n') {
+			if (d->hlen == 0)
+				d->in_header = 0;
+			d->hlen = 0;
+			return;
+		}
+		d->header_bad = 1;	/* bare CR */
+	}
+	if (c == '\r') {
+		d->hcr = 1;
+		return;
+	}
+	if (c == '\n' || c == '\0')
+		d->header_bad = 1;
+	d->hlen++;
 }
 
 /* Count one more input byte of the current output line. */
@@ -104,7 +135,8 @@ data_text(struct data_parser *d, char c, char *out)
 		d->state = DATA_S_OBOL;
 		return data_break(d, out);
 	case '\0':
-		d->flags |= DATA_NUL;
+		/* At a line start a NUL could hide a dot from a lax server. */
+		d->flags |= d->state == DATA_S_OBOL ? DATA_NUL : DATA_NUL_TEXT;
 		data_count(d);
 		return 0;
 	default:
@@ -154,6 +186,8 @@ data_parse(struct data_parser *d, const char *in, size_t inlen,
 	}
 	for (i = 0; i < inlen; i++) {
 		c = in[i];
+		if (d->in_header)
+			data_header(d, c);
 		switch (d->state) {
 		case DATA_S_BOL:
 			if (c == '.') {

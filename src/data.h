@@ -23,8 +23,10 @@
 
 #define DATA_BARE_CR	0x01
 #define DATA_BARE_LF	0x02
-#define DATA_NUL	0x04
+#define DATA_NUL	0x04	/* NUL where a line starts (could hide a
+				   dot: "CRLF NUL . CRLF") */
 #define DATA_LONG_LINE	0x08	/* a line over max_line (CRLF included) */
+#define DATA_NUL_TEXT	0x10	/* NUL inside a line's text */
 
 struct data_parser {
 	int		 state;		/* private */
@@ -34,6 +36,15 @@ struct data_parser {
 	size_t		 linelen;	/* private: current input line length */
 	uint64_t	 bytes;		/* unstuffed body bytes written out */
 	uint64_t	 lines;		/* complete lines written out */
+	/*
+	 * The header section (up to the first empty line) as sent: NUL,
+	 * bare CR or bare LF there (smtp:122), which the rebuilt text no
+	 * longer shows. Independent of flags.
+	 */
+	int		 header_bad;
+	int		 in_header;	/* private */
+	int		 hcr;		/* private: CR held */
+	size_t		 hlen;		/* private: header line length */
 };
 
 /* stuff: 1 for the wire form sent upstream, 0 for the plain text. */

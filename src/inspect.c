@@ -390,7 +390,7 @@ inspect_data(struct inspect *ins, const char *text, size_t len)
 }
 
 void
-inspect_end(struct inspect *ins)
+inspect_end(struct inspect *ins, int header_bad)
 {
 	size_t	 i;
 	int	 flags;
@@ -399,6 +399,9 @@ inspect_end(struct inspect *ins)
 	if (mime_finish(ins->mime) == -1)
 		ins->error = 1;
 	flags = mime_flags(ins->mime);
+	if (header_bad)
+		inspect_find(ins, ALARM_HEADER_INVALID_CHAR, "detail=\"NUL or "
+		    "bare CR/LF in the header\"", NULL);
 	for (i = 0; i < sizeof(inspect_flags) / sizeof(inspect_flags[0]); i++)
 		if (flags & inspect_flags[i].flag) {
 			snprintf(detail, sizeof(detail), "detail=\"%s\"",
@@ -487,7 +490,7 @@ inspect_typed(struct inspect *ins, struct inspect_part *p)
 	const struct config	*conf = ins->conf;
 	const struct scan_result *r = p->result;
 	const struct scan_file	*f;
-	filetype_mask		 m;
+	filetype_mask		 m, byname;
 	char			 name[300];
 	int			 i;
 
@@ -500,15 +503,20 @@ inspect_typed(struct inspect *ins, struct inspect_part *p)
 		    "more files than recorded" : "scan limits exceeded");
 		inspect_find(ins, ALARM_UNSCANNED, detail, NULL);
 	}
-	/* What libclamav types only as text is known by its name. */
-	if ((m = filetype_of_ext(p->name) & conf->block_types) != 0) {
+	/*
+	 * What libclamav types only as text (scripts) or cannot tell
+	 * without the macro heuristic is known by its name; everything
+	 * else by its content.
+	 */
+	byname = filetype_parse("script") | filetype_parse("office-macro");
+	if ((m = filetype_of_ext(p->name) & byname & conf->block_types) != 0) {
 		inspect_filetype(ins, p->name, filetype_name(m));
 		return;
 	}
 	for (i = 0; i < r->nfiles; i++) {
 		f = &r->files[i];
 		m = (filetype_of(f->type) | (f->depth > 0 && f->name[0] != '\0' ?
-		    filetype_of_ext(f->name) : 0)) & conf->block_types;
+		    filetype_of_ext(f->name) & byname : 0)) & conf->block_types;
 		if (m == 0 && !(conf->block_packed_executables && f->packed))
 			continue;
 		if (f->depth > 0 && f->name[0] != '\0')
@@ -597,11 +605,15 @@ inspect_verdict(struct inspect *ins, inspect_report_fn report, void *arg,
 	int			 i;
 
 	if (ins->error || ins->scan_error) {
+		char	 detail[600];
+
 		/* Nothing unscanned passes; nothing is lost: try again. */
 		snprintf(reply, replysz, "451 4.3.0 Message could not be "
 		    "inspected, try again later");
-		report(arg, INSPECT_FILETYPE, ALARM_PASS, ins->error ?
-		    ins->errstr : ins->scan_errstr);
+		snprintf(detail, sizeof(detail), "reason=\"%s\"", ins->error ?
+		    (ins->errstr[0] != '\0' ? ins->errstr : "out of memory") :
+		    ins->scan_errstr);
+		report(arg, INSPECT_FILETYPE, ALARM_PASS, detail);
 		return INSPECT_TEMPFAIL;
 	}
 	if (ins->scan_av)

@@ -57,8 +57,12 @@ int	inspect_av_wanted(const struct config *, const struct sockaddr *dst);
 /* Message text (unstuffed, CRLF lines), in pieces. 0, or -1 (memory or
  * spool error: the verdict becomes a tempfail). */
 int	inspect_data(struct inspect *, const char *text, size_t len);
-/* The end of the message. */
-void	inspect_end(struct inspect *);
+/*
+ * The end of the message. header_bad: the header section as sent had a
+ * NUL or a bare CR/LF that the text given to inspect_data() no longer
+ * shows (struct data_parser's header_bad); it counts as smtp:122.
+ */
+void	inspect_end(struct inspect *, int header_bad);
 /* Is there work for a worker thread (attachments to type)? */
 int	inspect_needs_scan(const struct inspect *);
 /* The blocking part; worker threads only. */

@@ -386,6 +386,12 @@ mime_line_bytes(struct mime *m, const char *p, size_t n)
 			mime_deliver(m, p, n);
 			return;
 		case MIME_L_HOLD:
+			/* Known at once not to start with "--": no copy. */
+			if (m->holdlen == 0 && (p[0] != '-' ||
+			    (n > 1 && p[1] != '-'))) {
+				m->lmode = MIME_L_STREAM;
+				break;
+			}
 			take = m->need - m->holdlen;
 			if (take > n)
 				take = n;
@@ -1307,6 +1313,10 @@ mime_part_data(struct mime *m, const unsigned char *p, size_t n)
 		m->cb.part_data(m->arg, &m->part, p, n);
 }
 
+/*
+ * Decoded bytes are gathered in obuf, so that part_data gets pieces of
+ * a useful size rather than one a line; pieces as large go straight.
+ */
 static void
 mime_oflush(struct mime *m)
 {
@@ -1320,6 +1330,29 @@ mime_oput(struct mime *m, char c)
 	m->obuf[m->olen++] = (unsigned char)c;
 	if (m->olen == sizeof(m->obuf))
 		mime_oflush(m);
+}
+
+static void
+mime_out(struct mime *m, const char *p, size_t n)
+{
+	size_t	 take;
+
+	if (n >= sizeof(m->obuf)) {
+		mime_oflush(m);
+		mime_part_data(m, (const unsigned char *)p, n);
+		return;
+	}
+	while (n > 0) {
+		take = sizeof(m->obuf) - m->olen;
+		if (take > n)
+			take = n;
+		memcpy(m->obuf + m->olen, p, take);
+		m->olen += take;
+		p += take;
+		n -= take;
+		if (m->olen == sizeof(m->obuf))
+			mime_oflush(m);
+	}
 }
 
 /* A leaf part starts: report it unless over limits.parts. */
@@ -1533,31 +1566,32 @@ mime_qp_eol(struct mime *m, enum mime_eol eol)
 		break;
 	}
 	m->qp = MIME_Q_TEXT;
-	mime_oflush(m);
 }
 
 static void
 mime_leaf_data(struct mime *m, const char *p, size_t n)
 {
-	unsigned char	 out[B64_DECODE_MAX(MIME_B64_CHUNK)];
-	size_t		 take, olen;
+	size_t	 take, olen;
 
 	switch (m->part.encoding) {
 	case MIME_ENC_BASE64:
+		/* Decoded in place at the end of obuf. */
 		while (n > 0) {
 			take = n < MIME_B64_CHUNK ? n : MIME_B64_CHUNK;
-			if (b64_decode(m->b64, p, take, out, &olen) == 0)
-				mime_part_data(m, out, olen);
+			if (sizeof(m->obuf) - m->olen < B64_DECODE_MAX(take))
+				mime_oflush(m);
+			if (b64_decode(m->b64, p, take, m->obuf + m->olen,
+			    &olen) == 0)
+				m->olen += olen;
 			p += take;
 			n -= take;
 		}
 		break;
 	case MIME_ENC_QP:
 		mime_qp_bytes(m, p, n);
-		mime_oflush(m);
 		break;
 	default:
-		mime_part_data(m, (const unsigned char *)p, n);
+		mime_out(m, p, n);
 		break;
 	}
 }
@@ -1574,9 +1608,9 @@ mime_leaf_eol(struct mime *m, enum mime_eol eol)
 		break;
 	default:
 		if (eol == MIME_EOL_CRLF)
-			mime_part_data(m, (const unsigned char *)"\r\n", 2);
-		else if (eol == MIME_EOL_LF)
-			mime_part_data(m, (const unsigned char *)"\n", 1);
+			mime_oput(m, '\r');
+		if (eol != MIME_EOL_NONE)
+			mime_oput(m, '\n');
 		break;
 	}
 }
@@ -1584,14 +1618,16 @@ mime_leaf_eol(struct mime *m, enum mime_eol eol)
 static void
 mime_leaf_end(struct mime *m)
 {
-	unsigned char	 out[B64_FINAL_MAX];
-	size_t		 olen;
+	size_t	 olen;
 
 	if (m->part.encoding == MIME_ENC_BASE64) {
-		if (b64_final(m->b64, out, &olen) == 0)
-			mime_part_data(m, out, olen);
+		if (sizeof(m->obuf) - m->olen < B64_FINAL_MAX)
+			mime_oflush(m);
+		if (b64_final(m->b64, m->obuf + m->olen, &olen) == 0)
+			m->olen += olen;
 	} else if (m->part.encoding == MIME_ENC_QP)
 		mime_qp_eol(m, MIME_EOL_NONE);
+	mime_oflush(m);
 	m->phase = MIME_P_SKIP;
 	if (m->cb.part_end != NULL)
 		m->cb.part_end(m->arg, &m->part);
@@ -1652,7 +1688,7 @@ mime_new(const struct mime_limits *lim, const struct mime_callbacks *cb,
 int
 mime_parse(struct mime *m, const char *buf, size_t len)
 {
-	const char	*p = buf, *e = buf + len, *q;
+	const char	*p = buf, *e = buf + len, *q, *r;
 
 	if (m->oom)
 		return -1;
@@ -1669,8 +1705,11 @@ mime_parse(struct mime *m, const char *buf, size_t len)
 			/* A bare CR is a byte of the line. */
 			mime_line_bytes(m, "\r", 1);
 		}
-		for (q = p; q < e && *q != '\r' && *q != '\n'; q++)
-			;
+		/* The line content up to the next CR or LF. */
+		if ((q = memchr(p, '\n', (size_t)(e - p))) == NULL)
+			q = e;
+		if ((r = memchr(p, '\r', (size_t)(q - p))) != NULL)
+			q = r;
 		if (q > p)
 			mime_line_bytes(m, p, (size_t)(q - p));
 		if (q == e)

@@ -89,6 +89,9 @@ static void	session_inspect_verdict(struct session *, struct pending *,
 static void	session_job_run(void *);
 static void	session_job_done(void *);
 static void	session_timeouts(struct session *);
+static void	session_flush_replies(struct session *);
+static void	session_parse(struct session *);
+static int	session_can_process(struct session *);
 
 static void	session_client_read(struct bufferevent *, void *);
 static void	session_client_write(struct bufferevent *, void *);
@@ -385,7 +388,7 @@ session_end_of_data(struct session *s)
 		session_verdict(s, p, INSPECT_ACCEPT, "");
 		return;
 	}
-	inspect_end(tx->ins);
+	inspect_end(tx->ins, tx->data.header_bad);
 	if (inspect_needs_scan(tx->ins) && session_workers != NULL) {
 		struct session_job	*job;
 
@@ -580,19 +583,51 @@ session_body(struct session *s, struct evbuffer *in)
 }
 
 /*
+ * Is there client input that the dialog lets us parse now? Not while a
+ * group-ending command waits for its reply, before the greeting, or
+ * while reading from the client is paused for backpressure.
+ */
+static int
+session_can_process(struct session *s)
+{
+	return !s->closing && s->waiting == 0 &&
+	    s->state != SESSION_GREETING &&
+	    bufferevent_get_enabled(s->client) & EV_READ &&
+	    evbuffer_get_length(bufferevent_get_input(s->client)) > 0;
+}
+
+/*
  * Parse what the client sent, as far as the dialog allows: nothing
- * after a group-ending command until its reply is in.
+ * after a group-ending command until its reply is in. Replies made on
+ * the way are flushed; when that ends a group, parsing goes on here, in
+ * a loop, never by recursion.
  */
 static void
 session_process(struct session *s)
+{
+	if (s->processing)
+		return;
+	s->processing = 1;
+	while (!s->closing && s->state != SESSION_CLOSING) {
+		session_parse(s);
+		if (s->closing)
+			break;
+		session_flush_replies(s);
+		if (!session_can_process(s))
+			break;
+	}
+	s->processing = 0;
+}
+
+/* One pass over the client's input. */
+static void
+session_parse(struct session *s)
 {
 	struct evbuffer		*in;
 	unsigned char		*p;
 	size_t			 len, used;
 	int			 done;
 
-	if (s->closing || s->state == SESSION_CLOSING)
-		return;
 	in = bufferevent_get_input(s->client);
 	while (evbuffer_get_length(in) > 0 && !s->closing) {
 		if (s->state == SESSION_TUNNEL) {
@@ -637,8 +672,6 @@ session_process(struct session *s)
 		if (s->early == 0 && s->line_fresh)
 			s->early_alarm = -1;
 	}
-	if (!s->closing)
-		session_flush(s);
 }
 
 /*
@@ -811,7 +844,8 @@ session_log_message(struct session *s, struct pending *p)
 	    "verdict=%s reply=\"%s\"", (unsigned long long)s->id,
 	    s->tx ? s->tx->from : "", s->tx ? s->tx->rcpts : 0,
 	    s->tx ? (unsigned long long)s->tx->data.bytes : 0ULL,
-	    p->flags & PENDING_LOCAL ? "reject" : "accept",
+	    !(p->flags & PENDING_LOCAL) ? "accept" : p->code / 100 == 4 ?
+	    "tempfail" : "reject",
 	    log_escape(reply, sizeof(reply), (const char *)r, len));
 	session_tx_end(s);
 }
@@ -822,6 +856,15 @@ session_log_message(struct session *s, struct pending *p)
  */
 static void
 session_flush(struct session *s)
+{
+	session_flush_replies(s);
+	/* A group closed: parse what waited behind it (never re-entered). */
+	if (!s->processing && session_can_process(s))
+		session_process(s);
+}
+
+static void
+session_flush_replies(struct session *s)
 {
 	struct evbuffer	*out = bufferevent_get_output(s->client);
 	struct pending	*p;
@@ -848,10 +891,6 @@ session_flush(struct session *s)
 			return;
 	}
 	session_timeouts(s);
-	if (s->waiting == 0 && s->state != SESSION_GREETING &&
-	    evbuffer_get_length(bufferevent_get_input(s->client)) > 0 &&
-	    !s->closing)
-		session_process(s);
 }
 
 /*

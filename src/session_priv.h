@@ -110,6 +110,7 @@ struct session {
 	int			 line_fresh;	/* next byte starts a line */
 	int			 line_early;	/* this line began too early */
 	int			 replay;	/* absorb greeting and EHLO */
+	int			 processing;	/* in session_process() */
 	int			 early_talker;	/* action of smtp:242, or -1 */
 	struct event		*ev_free;
 

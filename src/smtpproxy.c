@@ -138,6 +138,12 @@ test_message(struct config *c, const char *path)
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return 2;
 	}
+	if (!inspect_wanted(c)) {
+		/* inspect = false, or nothing to check: live mail passes. */
+		fclose(fp);
+		printf("verdict: accept\n");
+		return 0;
+	}
 	if (load_engines(c, &e, &eav, err, sizeof(err)) == -1) {
 		fprintf(stderr, "%s\n", err);
 		fclose(fp);
@@ -158,7 +164,7 @@ test_message(struct config *c, const char *path)
 		return 2;
 	}
 	fclose(fp);
-	inspect_end(ins);
+	inspect_end(ins, 0);	/* the parser sees the raw header itself */
 	if (inspect_needs_scan(ins))
 		inspect_scan(ins);
 	v = inspect_verdict(ins, print_finding, NULL, reply, sizeof(reply));

@@ -156,7 +156,7 @@ static const struct data_vec data_vecs[] = {
 	{ "LF before CRLF . CRLF", TU_S("a\n\r\n.\r\n"), 0, 1, ALL,
 	    TU_S("a\r\n\r\n"), TU_S("a\r\n\r\n"), D_LF },
 	{ "NUL before CRLF . CRLF", TU_S("a\0\r\n.\r\n"), 0, 1, ALL,
-	    TU_S("a\r\n"), TU_S("a\r\n"), D_NUL },
+	    TU_S("a\r\n"), TU_S("a\r\n"), DATA_NUL_TEXT },
 	{ "CR CR LF . CRLF at the start", TU_S("\r\r\n.\r\n"), 0, 1, ALL,
 	    TU_S("\r\n\r\n"), TU_S("\r\n\r\n"), D_CR },
 	{ "NULs only", TU_S("\0\0\0\r\n.\r\n"), 0, 1, ALL,
@@ -440,6 +440,41 @@ START_TEST(test_data_large)
 }
 END_TEST
 
+/* The header section as sent: NUL or bare CR/LF there (smtp:122). */
+static const struct {
+	const char	*in;
+	size_t		 len;
+	int		 bad;
+} header_vecs[] = {
+	{ TU_S("X: ok\r\nY: ok\r\n\r\nbody\r\n.\r\n"), 0 },
+	{ TU_S("X: a\0b\r\n\r\nbody\r\n.\r\n"), 1 },
+	{ TU_S("X: a\nY: b\r\n\r\nbody\r\n.\r\n"), 1 },
+	{ TU_S("X: a\rY: b\r\n\r\nbody\r\n.\r\n"), 1 },
+	/* After the empty line it is the body's business, not the header's. */
+	{ TU_S("X: ok\r\n\r\nbo\0dy\nmore\r\n.\r\n"), 0 },
+	{ TU_S("X: ok\r\n.\r\n"), 0 },
+	{ TU_S("\r\nX: a\0\r\n.\r\n"), 0 },
+};
+
+START_TEST(test_data_header)
+{
+	struct data_parser	 d;
+	char			 out[256];
+	size_t			 used, outlen, i;
+	const char		*in = header_vecs[_i].in;
+	size_t			 len = header_vecs[_i].len;
+
+	/* Whole, then one byte at a time: the same answer. */
+	data_init(&d, 1, 0);
+	ck_assert_int_eq(data_parse(&d, in, len, &used, out, &outlen), 1);
+	ck_assert_int_eq(d.header_bad, header_vecs[_i].bad);
+	data_init(&d, 1, 0);
+	for (i = 0; i < len; i++)
+		data_parse(&d, in + i, 1, &used, out, &outlen);
+	ck_assert_int_eq(d.header_bad, header_vecs[_i].bad);
+}
+END_TEST
+
 static Suite *
 data_suite(void)
 {
@@ -449,6 +484,7 @@ data_suite(void)
 	tcase_add_loop_test(tc, test_data_vectors, 0, TU_NELEM(data_vecs));
 	tcase_add_test(tc, test_data_random);
 	tcase_add_test(tc, test_data_large);
+	tcase_add_loop_test(tc, test_data_header, 0, TU_NELEM(header_vecs));
 	suite_add_tcase(s, tc);
 	return s;
 }
