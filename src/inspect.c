@@ -27,6 +27,7 @@
 #include "config.h"
 #include "filetype.h"
 #include "inspect.h"
+#include "log.h"
 #include "mime.h"
 #include "scan.h"
 #include "scan_clamd.h"
@@ -564,7 +565,9 @@ inspect_av_verdict(struct inspect *ins)
 		inspect_virus_text(conf->av_reply, r->virus, text,
 		    sizeof(text));
 		snprintf(reply, sizeof(reply), "554 5.7.1 %s", text);
-		snprintf(detail, sizeof(detail), "virus=\"%s\"", r->virus);
+		snprintf(detail, sizeof(detail), "virus=\"%s\"",
+		    log_escape(text, sizeof(text), r->virus,
+		    strlen(r->virus)));
 		inspect_find(ins, INSPECT_VIRUS, detail, reply);
 		return;
 	}
@@ -602,6 +605,7 @@ inspect_verdict(struct inspect *ins, inspect_report_fn report, void *arg,
 	struct inspect_find	*f;
 	enum inspect_verdict	 v = INSPECT_ACCEPT;
 	enum alarm_action	 act;
+	const char		*text;
 	int			 i;
 
 	if (ins->error || ins->scan_error) {
@@ -643,16 +647,17 @@ inspect_verdict(struct inspect *ins, inspect_report_fn report, void *arg,
 		    !ins->conf->alarm_set[f->alarm])
 			act = ALARM_LOG;
 		report(arg, f->alarm, act, f->detail);
+		/* Alarms that never refuse by default have no text. */
+		text = alarm_table[f->alarm].text[0] != '\0' ?
+		    alarm_table[f->alarm].text : alarm_table[f->alarm].name;
 		if (act == ALARM_CLOSE && v != INSPECT_CLOSE) {
 			v = INSPECT_CLOSE;
-			snprintf(reply, replysz, "421 4.7.0 %s (%s)",
-			    alarm_table[f->alarm].text,
+			snprintf(reply, replysz, "421 4.7.0 %s (%s)", text,
 			    alarm_table[f->alarm].ident);
 		} else if (act == ALARM_BLOCK && v == INSPECT_ACCEPT) {
 			v = INSPECT_REJECT;
 			/* smtp:217 refuses a message with 554 5.6.0. */
-			snprintf(reply, replysz, "554 5.6.0 %s (%s)",
-			    alarm_table[f->alarm].text,
+			snprintf(reply, replysz, "554 5.6.0 %s (%s)", text,
 			    alarm_table[f->alarm].ident);
 		}
 	}
