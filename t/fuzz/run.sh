@@ -9,15 +9,18 @@ mkdir -p "$out"
 command -v clang >/dev/null 2>&1 || { echo "SKIP: no clang"; exit 77; }
 src="$TOP_SRCDIR/src"
 status=0
-for target in smtp; do
+for target in smtp mime; do
+	libs=""
 	case $target in
 	smtp) files="$src/smtp_line.c $src/smtp_cmd.c $src/smtp_reply.c $src/data.c" ;;
+	mime) files="$src/mime.c $src/b64.c"
+		libs=$(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) ;;
 	esac
 	bin="$out/fuzz_$target"
 	# shellcheck disable=SC2086
 	if ! clang -g -O1 -fsanitize=fuzzer,address,undefined \
 	    -I"$TOP_BUILDDIR" -I"$src" "$TOP_SRCDIR/t/fuzz/fuzz_$target.c" \
-	    $files -o "$bin" 2>"$out/build-$target.log"; then
+	    $files $libs -o "$bin" 2>"$out/build-$target.log"; then
 		if grep -q "fuzzer" "$out/build-$target.log"; then
 			cat "$out/build-$target.log"
 			echo "SKIP: clang has no libFuzzer"
