@@ -141,8 +141,6 @@ check "4: memory and spool"
 hwm=$(hwm_kb)
 note "proxy VmRSS peak sampled: $peak kB, VmHWM: $hwm kB (limit $HWM_LIMIT_KB kB)"
 [ -n "$hwm" ] || fail "no VmHWM for pid $PID"
-[ "$hwm" -lt "$HWM_LIMIT_KB" ] ||
-    fail "proxy peak resident memory $hwm kB, over $HWM_LIMIT_KB kB"
-ok "proxy peak resident memory $hwm kB < $HWM_LIMIT_KB kB"
+assert_memory "$hwm" "$HWM_LIMIT_KB" "proxy peak resident memory"
 assert_eq 0 "$(find "$WORK/spool" -mindepth 1 | wc -l)" "files left in spool_dir"
 pass

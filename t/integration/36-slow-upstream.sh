@@ -127,7 +127,5 @@ wait_until 10 test -e "$WORK/slow/msg-1.eml" || fail "nothing delivered"
 assert_files_equal "$BIG/clean.eml" "$WORK/slow/msg-1.eml" \
     "the message at the slow upstream"
 hwm=$(hwm_kb)
-[ "$hwm" -lt "$HWM_LIMIT_KB" ] ||
-    fail "proxy peak resident memory $hwm kB, over $HWM_LIMIT_KB kB"
-ok "proxy peak resident memory $hwm kB < $HWM_LIMIT_KB kB"
+assert_memory "$hwm" "$HWM_LIMIT_KB" "proxy peak resident memory"
 pass
