@@ -15,7 +15,7 @@
  *
  * Build (not part of make; t/fuzz/run.sh does this):
  *   clang -fsanitize=fuzzer,address -Isrc -I. t/fuzz/fuzz_mime.c \
- *       src/mime.c src/b64.c -lcrypto
+ *       src/mime.c src/mime_param.c src/b64.c -lcrypto
  *   ./a.out -max_total_time=30 t/fuzz/corpus/mime
  */
 #include "autoconf.h"

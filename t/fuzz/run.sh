@@ -13,7 +13,7 @@ for target in smtp mime; do
 	libs=""
 	case $target in
 	smtp) files="$src/smtp_line.c $src/smtp_cmd.c $src/smtp_reply.c $src/data.c" ;;
-	mime) files="$src/mime.c $src/b64.c"
+	mime) files="$src/mime.c $src/mime_param.c $src/b64.c"
 		libs=$(pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto) ;;
 	esac
 	bin="$out/fuzz_$target"
