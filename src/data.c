@@ -28,6 +28,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "data.h"
 
@@ -228,8 +229,30 @@ data_parse(struct data_parser *d, const char *in, size_t inlen,
 			}
 			o += data_bare_cr(d, c, out + o);
 			break;
-		case DATA_S_OBOL:
 		case DATA_S_TEXT:
+			if (c != '\r' && c != '\n' && c != '\0' &&
+			    !d->in_header) {
+				/*
+				 * Fast path: a run of ordinary bytes inside
+				 * a line is copied as it is.
+				 */
+				size_t	 k = i + 1;
+
+				while (k < inlen && in[k] != '\r' &&
+				    in[k] != '\n' && in[k] != '\0')
+					k++;
+				memcpy(out + o, in + i, k - i);
+				o += k - i;
+				d->bytes += k - i;
+				d->linelen += k - i;
+				if (d->max_line > 0 &&
+				    d->linelen + 2 > d->max_line)
+					d->flags |= DATA_LONG_LINE;
+				i = k - 1;
+				break;
+			}
+			/* FALLTHROUGH */
+		case DATA_S_OBOL:
 			o += data_text(d, c, out + o);
 			break;
 		default:
