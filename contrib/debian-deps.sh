@@ -23,7 +23,7 @@ PACKAGES="
 	swaks postfix haproxy
 	iptables iproute2 util-linux procps
 	python3 openssl zip unzip mandoc clamav-testfiles
-	libnet-ssleay-perl libio-socket-ssl-perl clamav-daemon
+	libnet-ssleay-perl libio-socket-ssl-perl clamav-daemon clamsmtp
 	clang libclang-rt-dev
 "
 
@@ -106,12 +106,13 @@ if [ "$postfix_before" != "install ok installed" ] &&
 	fi
 fi
 
-# clamav-daemon is installed for its clamd binary only: the tests start
-# their own clamd with a generated database. Its services (and freshclam,
+# clamav-daemon and clamsmtp are installed for their binaries only: the
+# tests and contrib/bench/bench-av.sh start their own clamd (and
+# clamsmtpd) with a generated database. Their services (and freshclam,
 # which would try to download signatures) are not wanted running.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	systemctl disable --now clamav-daemon.service clamav-daemon.socket \
-	    clamav-freshclam.service >/dev/null 2>&1 || true
+	    clamav-freshclam.service clamsmtp.service >/dev/null 2>&1 || true
 fi
 
 for tool in /usr/sbin/smtp-sink /usr/sbin/smtp-source; do
