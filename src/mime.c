@@ -223,24 +223,6 @@ mime_flag(struct mime *m, int flag, const char *fmt, ...)
 	va_end(ap);
 }
 
-static int
-mime_space(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int
-mime_hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Lines
  */
@@ -531,7 +513,7 @@ mime_field_begin(struct mime *m)
 	size_t	 n = m->namelen;
 
 	/* RFC 5322 §4.5 (obs-optional): WSP before the colon. */
-	while (n > 0 && mime_space((unsigned char)m->name[n - 1]))
+	while (n > 0 && mime_param_space((unsigned char)m->name[n - 1]))
 		n--;
 	m->namelen = n;
 	m->flen = 0;
@@ -600,7 +582,7 @@ mime_hdr_bytes(struct mime *m, const char *p, size_t n)
 	for (i = 0; i < n && !m->oom; i++) {
 		c = (unsigned char)p[i];
 		if (m->hstate == MIME_H_BOL) {
-			if (mime_space(c))
+			if (mime_param_space(c))
 				m->hstate = MIME_H_VALUE;
 			else {
 				mime_field_end(m);
@@ -902,7 +884,7 @@ mime_qp_ws(struct mime *m)
 static void
 mime_qp_text(struct mime *m, char c)
 {
-	if (mime_space((unsigned char)c)) {
+	if (mime_param_space((unsigned char)c)) {
 		if (m->qwslen == sizeof(m->qws))
 			mime_qp_ws(m);
 		m->qws[m->qwslen++] = c;
@@ -938,10 +920,10 @@ mime_qp_bytes(struct mime *m, const char *p, size_t n)
 			mime_qp_text(m, c);
 			break;
 		case MIME_Q_EQ:
-			if (mime_hexval((unsigned char)c) != -1) {
+			if (mime_param_hexval((unsigned char)c) != -1) {
 				m->qhex = c;
 				m->qp = MIME_Q_HEX;
-			} else if (mime_space((unsigned char)c)) {
+			} else if (mime_param_space((unsigned char)c)) {
 				m->qws[m->qwslen++] = c;
 				m->qp = MIME_Q_EQWS;
 			} else {
@@ -951,9 +933,9 @@ mime_qp_bytes(struct mime *m, const char *p, size_t n)
 			}
 			break;
 		case MIME_Q_HEX:
-			h = mime_hexval((unsigned char)m->qhex);
+			h = mime_param_hexval((unsigned char)m->qhex);
 			m->qp = MIME_Q_TEXT;
-			if ((l = mime_hexval((unsigned char)c)) != -1)
+			if ((l = mime_param_hexval((unsigned char)c)) != -1)
 				mime_oput(m, (char)(h << 4 | l));
 			else {
 				mime_oput(m, '=');
@@ -962,7 +944,7 @@ mime_qp_bytes(struct mime *m, const char *p, size_t n)
 			}
 			break;
 		case MIME_Q_EQWS:
-			if (mime_space((unsigned char)c) &&
+			if (mime_param_space((unsigned char)c) &&
 			    m->qwslen < sizeof(m->qws)) {
 				m->qws[m->qwslen++] = c;
 				break;

@@ -28,13 +28,13 @@
 #define MIME_SECT_MAX		128	/* RFC 2231 sections of a parameter */
 #define MIME_ATTR_MAX		80	/* parameter name */
 
-static int
+int
 mime_param_space(unsigned char c)
 {
 	return c == ' ' || c == '\t';
 }
 
-static int
+int
 mime_param_hexval(unsigned char c)
 {
 	if (c >= '0' && c <= '9')

@@ -64,4 +64,9 @@ enum mime_encoding mime_param_cte(const char *f, size_t len);
 int		 mime_param_cdisp(struct b64 *hb64, const char *f,
 		    size_t len, struct mime_param_cdisp *cd_r);
 
+/* SP or HT (RFC 5322 WSP). */
+int	mime_param_space(unsigned char);
+/* The value of a hex digit, or -1. */
+int	mime_param_hexval(unsigned char);
+
 #endif
