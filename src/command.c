@@ -207,7 +207,11 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 			session_close(s, "out of memory");
 			return;
 		}
-		session_upstream_send(s, line, len);
+		/* Never a truncated response: cancel the exchange instead. */
+		if (lflags & SMTP_LINE_OVERFLOW)
+			session_upstream_send(s, "*", 1);
+		else
+			session_upstream_send(s, line, len);
 		return;
 	}
 
