@@ -258,6 +258,10 @@ inspect_part_begin(void *arg, const struct mime_part *mp)
 	    (const char *const *)conf->block_extensions,
 	    conf->nblock_extensions)) != NULL)
 		inspect_filetype(ins, mp->filename, ext);
+	/* Names only: nothing to type, nothing to spool. */
+	if (conf->block_types == 0 && !conf->block_encrypted_archives &&
+	    !conf->block_office_macros && !conf->block_packed_executables)
+		return;
 	/* Text without a name is a message body, not a file. */
 	if (mp->filename[0] == '\0' && strncmp(mp->type, "text/", 5) == 0)
 		return;
@@ -492,7 +496,7 @@ inspect_typed(struct inspect *ins, struct inspect_part *p)
 	const struct scan_result *r = p->result;
 	const struct scan_file	*f;
 	filetype_mask		 m, byname;
-	char			 name[300];
+	char			 name[520];
 	int			 i;
 
 	if (r->limits_exceeded || r->truncated) {
