@@ -292,7 +292,7 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 	case SMTP_CMD_MAIL:
 		if (command_path(s, &cmd, path, sizeof(path), &pathok))
 			return;
-		if (session_tx_new(s) == NULL) {
+		if (tx_new(s) == NULL) {
 			session_close(s, "out of memory");
 			return;
 		}
@@ -306,7 +306,7 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 		break;
 	case SMTP_CMD_RSET:
 		/* Pipelined commands after RSET start afresh. */
-		session_tx_end(s);
+		tx_free(s);
 		break;
 	case SMTP_CMD_QUIT:
 		/* No upstream left (a refused message): nothing to ask. */

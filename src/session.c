@@ -14,13 +14,9 @@
  * command's reply is in. Bytes that arrived before that reply was sent
  * were pipelined without permission (alarm smtp:251).
  *
- * The message body is never copied as it came: data.c rebuilds it line
- * by line with canonical CRLF and the proxy's own dot-stuffing, so the
- * upstream can only ever see the end of data the proxy writes, and the
- * proxy writes it only once the verdict on the message is in. A refused
- * message is never terminated: the upstream connection is dropped before
- * the terminator and the next transaction gets a new one, on which the
- * client's EHLO/HELO is replayed.
+ * The transaction, its message body and the verdict on it are in tx.c.
+ * When a refused message cost the upstream connection, the next command
+ * that needs one connects again and the client's EHLO/HELO is replayed.
  */
 #include "autoconf.h"
 
@@ -47,8 +43,6 @@
 #include "alarm.h"
 #include "compat.h"
 #include "config.h"
-#include "data.h"
-#include "inspect.h"
 #include "log.h"
 #include "policy.h"
 #include "scan.h"
@@ -57,7 +51,6 @@
 #include "smtp_cmd.h"
 #include "smtp_line.h"
 #include "smtp_reply.h"
-#include "worker.h"
 
 static const char *session_state_names[SESSION_STATE_COUNT] = {
 	"greeting", "helo", "ready", "mail", "rcpt", "body", "auth",
@@ -76,19 +69,6 @@ static struct worker_pool	*session_workers;
 static struct scan_engine	*session_engine;	/* file types */
 static struct scan_engine	*session_av;		/* signatures */
 
-/* A message's inspection on a worker thread. */
-struct session_job {
-	uint64_t		 id;
-	struct inspect		*ins;
-};
-
-static void	session_verdict(struct session *, struct pending *,
-		    enum inspect_verdict, const char *);
-static void	session_inspect_verdict(struct session *, struct pending *,
-		    struct inspect *);
-static void	session_job_run(void *);
-static void	session_job_done(void *);
-static void	session_timeouts(struct session *);
 static void	session_flush_replies(struct session *);
 static void	session_parse(struct session *);
 static int	session_can_process(struct session *);
@@ -100,9 +80,7 @@ static void	session_server_read(struct bufferevent *, void *);
 static void	session_server_write(struct bufferevent *, void *);
 static void	session_server_event(struct bufferevent *, short, void *);
 static void	session_process(struct session *);
-static void	session_flush(struct session *);
 static int	session_connect(struct session *, int);
-static void	session_abort_upstream(struct session *);
 
 void
 session_set_state(struct session *s, enum session_state new)
@@ -248,7 +226,8 @@ session_refuse(struct session *s, enum smtp_verb verb, enum alarm_id id,
 	    alarm_table[id].ident);
 }
 
-static void
+/* Arm both sides' timeouts for what the dialog waits for now. */
+void
 session_timeouts(struct session *s)
 {
 	struct timeval	 ctv, stv;
@@ -287,26 +266,6 @@ session_timeouts(struct session *s)
 	}
 }
 
-void
-session_tx_end(struct session *s)
-{
-	if (s->tx != NULL)
-		inspect_free(s->tx->ins);
-	free(s->tx);
-	s->tx = NULL;
-}
-
-struct tx *
-session_tx_new(struct session *s)
-{
-	session_tx_end(s);
-	if ((s->tx = calloc(1, sizeof(*s->tx))) == NULL)
-		return NULL;
-	data_init(&s->tx->data, 1, s->conf->limits.text_line);
-	return s->tx;
-}
-
-
 /* Send a command line upstream, or keep it until the upstream is ready. */
 void
 session_upstream_send(struct session *s, const char *line, size_t len)
@@ -337,249 +296,6 @@ session_forward(struct session *s, enum smtp_verb verb, const char *line,
 		return;
 	}
 	session_upstream_send(s, line, len);
-}
-
-/*
- * The verdict on a complete message body. Synchronous for now; the
- * terminator is written only from here.
- */
-static void
-session_end_of_data(struct session *s)
-{
-	struct pending		*p;
-	enum alarm_action	 act;
-	struct tx		*tx = s->tx;
-
-	session_set_state(s, SESSION_READY);
-	if (tx->too_large) {
-		/* The upstream was dropped when the limit was crossed. */
-		session_local(s, SMTP_CMD_DATA, PENDING_EOD |
-		    PENDING_GROUP_END | (tx->too_large == ALARM_CLOSE ?
-		    PENDING_CLOSE : 0), "%s %s (%s)",
-		    tx->too_large == ALARM_CLOSE ? "421 4.7.0" :
-		    alarm_table[ALARM_MESSAGE_TOO_LARGE].reply,
-		    alarm_table[ALARM_MESSAGE_TOO_LARGE].text,
-		    alarm_table[ALARM_MESSAGE_TOO_LARGE].ident);
-		return;
-	}
-	if (tx->data.flags & (DATA_BARE_CR | DATA_BARE_LF | DATA_NUL)) {
-		act = session_alarm(s, ALARM_BARE_LINE_ENDING, "side=body");
-		if (act == ALARM_BLOCK || act == ALARM_CLOSE) {
-			session_abort_upstream(s);
-			session_local(s, SMTP_CMD_DATA,
-			    PENDING_EOD | PENDING_GROUP_END |
-			    (act == ALARM_CLOSE ? PENDING_CLOSE : 0),
-			    "%s Bare CR or LF in message (%s)",
-			    act == ALARM_CLOSE ? "421 4.7.0" : "554 5.6.0",
-			    alarm_table[ALARM_BARE_LINE_ENDING].ident);
-			return;
-		}
-	}
-	/*
-	 * Held: the end of data is written only once the verdict is in;
-	 * until then the entry is the proxy's, not the upstream's.
-	 */
-	if ((p = session_pending_new(s, SMTP_CMD_DATA, PENDING_EOD |
-	    PENDING_GROUP_END | PENDING_LOCAL | PENDING_VERDICT)) == NULL) {
-		session_close(s, "out of memory");
-		return;
-	}
-	if (tx->ins == NULL) {
-		session_verdict(s, p, INSPECT_ACCEPT, "");
-		return;
-	}
-	inspect_end(tx->ins, tx->data.header_bad);
-	if (inspect_needs_scan(tx->ins) && session_workers != NULL) {
-		struct session_job	*job;
-
-		if ((job = calloc(1, sizeof(*job))) == NULL) {
-			session_verdict(s, p, INSPECT_TEMPFAIL,
-			    "451 4.3.0 Out of memory, try again later");
-			return;
-		}
-		/* The job owns the inspection; it finds s again by id. */
-		job->id = s->id;
-		job->ins = tx->ins;
-		tx->ins = NULL;
-		if (worker_submit(session_workers, session_job_run,
-		    session_job_done, job) == -1) {
-			inspect_free(job->ins);
-			free(job);
-			session_verdict(s, p, INSPECT_TEMPFAIL,
-			    "451 4.3.0 Out of memory, try again later");
-		}
-		return;
-	}
-	if (inspect_needs_scan(tx->ins))
-		inspect_scan(tx->ins);	/* no workers: -t, or tests */
-	session_inspect_verdict(s, p, tx->ins);
-}
-
-/* Log a finding of the content inspection. */
-static void
-session_inspect_report(void *arg, int alarm, enum alarm_action act,
-    const char *detail)
-{
-	struct session	*s = arg;
-
-	if (alarm == INSPECT_FILETYPE)
-		log_warnx("session=%016llx event=%s %s",
-		    (unsigned long long)s->id, act == ALARM_PASS ?
-		    "inspect-error" : "attachment-refused", detail);
-	else if (alarm == INSPECT_VIRUS)
-		log_warnx("session=%016llx event=antivirus %s",
-		    (unsigned long long)s->id, detail);
-	else
-		session_alarm_log(s, (enum alarm_id)alarm, act, detail);
-}
-
-static void
-session_inspect_verdict(struct session *s, struct pending *p,
-    struct inspect *ins)
-{
-	char			 reply[300];
-	enum inspect_verdict	 v;
-
-	reply[0] = '\0';
-	v = inspect_verdict(ins, session_inspect_report, s, reply,
-	    sizeof(reply));
-	session_verdict(s, p, v, reply);
-}
-
-/*
- * Apply the verdict on a held message: accepted, the end of data goes
- * upstream and the upstream's own reply will answer the client; refused,
- * the upstream connection is dropped before any terminator and the
- * client gets the refusal.
- */
-static void
-session_verdict(struct session *s, struct pending *p, enum inspect_verdict v,
-    const char *reply)
-{
-	p->flags &= ~PENDING_VERDICT;
-	if (v == INSPECT_ACCEPT && s->server != NULL) {
-		p->flags &= ~PENDING_LOCAL;
-		evbuffer_add(bufferevent_get_output(s->server), ".\r\n", 3);
-		session_timeouts(s);
-		return;
-	}
-	if (v == INSPECT_ACCEPT)
-		reply = "451 4.4.2 Upstream connection lost, try again later";
-	session_abort_upstream(s);
-	evbuffer_add_printf(p->reply, "%s\r\n", reply);
-	p->code = atoi(reply);
-	p->flags |= PENDING_DONE;
-	if (v == INSPECT_CLOSE)
-		p->flags |= PENDING_CLOSE;
-}
-
-static void
-session_job_run(void *arg)
-{
-	struct session_job	*job = arg;
-
-	inspect_scan(job->ins);
-}
-
-/* Back on the loop: the session may be gone; then the result is too. */
-static void
-session_job_done(void *arg)
-{
-	struct session_job	*job = arg;
-	struct session		*s;
-	struct pending		*p;
-
-	TAILQ_FOREACH(s, &sessions, entry)
-		if (s->id == job->id)
-			break;
-	if (s != NULL && !s->closing) {
-		TAILQ_FOREACH(p, &s->pending, entry)
-			if (p->flags & PENDING_VERDICT)
-				break;
-		if (p != NULL) {
-			session_inspect_verdict(s, p, job->ins);
-			session_flush(s);
-		}
-	}
-	inspect_free(job->ins);
-	free(job);
-}
-
-/*
- * The inspection sees the text the client meant: the wire form with
- * the proxy's dot-stuffing taken off again (RFC 5321 §4.5.2).
- */
-static void
-session_inspect_feed(struct tx *tx, const char *buf, size_t len)
-{
-	size_t	 i, start = 0;
-
-	for (i = 0; i < len; i++) {
-		if (tx->bol && buf[i] == '.') {
-			inspect_data(tx->ins, buf + start, i - start);
-			start = i + 1;
-		}
-		tx->bol = buf[i] == '\n';
-	}
-	inspect_data(tx->ins, buf + start, len - start);
-}
-
-/* Body bytes: rebuilt by the data parser and streamed upstream. */
-static int
-session_body(struct session *s, struct evbuffer *in)
-{
-	struct evbuffer		*out;
-	struct evbuffer_iovec	 iov;
-	enum alarm_action	 act;
-	unsigned char		*src;
-	size_t			 inlen, used, outlen;
-	int			 done = 0;
-	char			 detail[64];
-
-	while (!done && (inlen = evbuffer_get_length(in)) > 0) {
-		/* A refused body is read to its end and dropped. */
-		if (s->tx->too_large || s->server == NULL) {
-			out = s->discard;
-			evbuffer_drain(out, evbuffer_get_length(out));
-		} else
-			out = bufferevent_get_output(s->server);
-		if (evbuffer_get_length(out) > SESSION_HIWAT) {
-			/* Backpressure: resume from the write callback. */
-			bufferevent_disable(s->client, EV_READ);
-			bufferevent_setwatermark(s->server, EV_WRITE,
-			    SESSION_LOWAT, 0);
-			return 0;
-		}
-		if (inlen > 16384)
-			inlen = 16384;
-		src = evbuffer_pullup(in, (ev_ssize_t)inlen);
-		if (evbuffer_reserve_space(out, (ev_ssize_t)(2 * inlen + 2),
-		    &iov, 1) < 1) {
-			session_close(s, "out of memory");
-			return -1;
-		}
-		done = data_parse(&s->tx->data, (const char *)src, inlen,
-		    &used, iov.iov_base, &outlen);
-		iov.iov_len = outlen;
-		if (s->tx->ins != NULL && !s->tx->too_large)
-			session_inspect_feed(s->tx, iov.iov_base, outlen);
-		evbuffer_commit_space(out, &iov, 1);
-		evbuffer_drain(in, used);
-		session_stats.bytes_in += used;
-		if (s->tx->data.bytes > s->conf->limits.message_size &&
-		    !s->tx->too_large) {
-			snprintf(detail, sizeof(detail), "limit=%llu",
-			    (unsigned long long)s->conf->limits.message_size);
-			act = session_alarm(s, ALARM_MESSAGE_TOO_LARGE, detail);
-			if (act == ALARM_BLOCK || act == ALARM_CLOSE) {
-				s->tx->too_large = (int)act;
-				session_abort_upstream(s);
-			}
-		}
-	}
-	if (done)
-		session_end_of_data(s);
-	return 0;
 }
 
 /*
@@ -649,7 +365,7 @@ session_parse(struct session *s)
 			break;
 		}
 		if (s->state == SESSION_BODY) {
-			if (session_body(s, in) == -1)
+			if (tx_body(s, in) == -1)
 				return;
 			if (s->state == SESSION_BODY)
 				break;
@@ -734,7 +450,7 @@ session_reply_effect(struct session *s, struct pending *p)
 			/* After HELO no service extension may be used. */
 			if (p->verb == SMTP_CMD_HELO)
 				s->offered = 0;
-			session_tx_end(s);
+			tx_free(s);
 			session_set_state(s, SESSION_READY);
 		}
 		break;
@@ -742,7 +458,7 @@ session_reply_effect(struct session *s, struct pending *p)
 		if (ok)
 			session_set_state(s, SESSION_MAIL);
 		else
-			session_tx_end(s);
+			tx_free(s);
 		break;
 	case SMTP_CMD_RCPT:
 		if (ok && s->tx != NULL) {
@@ -752,7 +468,7 @@ session_reply_effect(struct session *s, struct pending *p)
 		break;
 	case SMTP_CMD_RSET:
 		if (ok) {
-			session_tx_end(s);
+			tx_free(s);
 			if (s->state == SESSION_MAIL ||
 			    s->state == SESSION_RCPT)
 				session_set_state(s, SESSION_READY);
@@ -761,7 +477,7 @@ session_reply_effect(struct session *s, struct pending *p)
 	case SMTP_CMD_DATA:
 		if (p->code != 354)
 			break;
-		if (s->tx == NULL && session_tx_new(s) == NULL) {
+		if (s->tx == NULL && tx_new(s) == NULL) {
 			session_fail(s, "421 4.3.0", "out of memory");
 			return;
 		}
@@ -784,7 +500,7 @@ session_reply_effect(struct session *s, struct pending *p)
 				    alarm_table[ALARM_PIPELINING_VIOLATION].ident);
 				p->code = 554;
 				session_abort_upstream(s);
-				session_tx_end(s);
+				tx_free(s);
 				session_set_state(s, SESSION_READY);
 				p->flags &= ~PENDING_GROUP_END;
 				s->waiting--;
@@ -794,14 +510,7 @@ session_reply_effect(struct session *s, struct pending *p)
 			s->waiting--;
 		}
 		session_set_state(s, SESSION_BODY);
-		if (inspect_wanted(s->conf)) {
-			s->tx->ins = inspect_new(s->conf, session_engine,
-			    session_av, inspect_av_wanted(s->conf,
-			    s->conf->mode == CONFIG_MODE_RELAY ?
-			    (struct sockaddr *)&relay_ss :
-			    (struct sockaddr *)&s->dst_ss));
-			s->tx->bol = 1;
-		}
+		tx_body_start(s);
 		break;
 	case SMTP_CMD_AUTH:
 		if (p->code == 334)
@@ -815,7 +524,7 @@ session_reply_effect(struct session *s, struct pending *p)
 	case SMTP_CMD_STARTTLS:
 		if (p->code == 220) {
 			session_alarm(s, ALARM_TLS_PASSTHROUGH, NULL);
-			session_tx_end(s);
+			tx_free(s);
 			session_set_state(s, SESSION_TUNNEL);
 		}
 		break;
@@ -824,37 +533,11 @@ session_reply_effect(struct session *s, struct pending *p)
 	}
 }
 
-static void
-session_log_message(struct session *s, struct pending *p)
-{
-	char		 reply[256];
-	size_t		 len;
-	unsigned char	*r;
-
-	s->messages++;
-	if (p->code >= 200 && p->code < 300)
-		session_stats.messages_accepted++;
-	else
-		session_stats.messages_rejected++;
-	len = evbuffer_get_length(p->reply);
-	r = evbuffer_pullup(p->reply, (ev_ssize_t)len);
-	while (len > 0 && (r[len - 1] == '\r' || r[len - 1] == '\n'))
-		len--;
-	log_info("session=%016llx event=message from=%s rcpts=%d size=%llu "
-	    "verdict=%s reply=\"%s\"", (unsigned long long)s->id,
-	    s->tx ? s->tx->from : "", s->tx ? s->tx->rcpts : 0,
-	    s->tx ? (unsigned long long)s->tx->data.bytes : 0ULL,
-	    !(p->flags & PENDING_LOCAL) ? "accept" : p->code / 100 == 4 ?
-	    "tempfail" : "reject",
-	    log_escape(reply, sizeof(reply), (const char *)r, len));
-	session_tx_end(s);
-}
-
 /*
  * Write every complete reply at the head of the queue to the client,
  * in command order; then go on parsing if no group is open.
  */
-static void
+void
 session_flush(struct session *s)
 {
 	session_flush_replies(s);
@@ -874,7 +557,7 @@ session_flush_replies(struct session *s)
 	    p->flags & PENDING_DONE) {
 		if (!(p->flags & PENDING_ABSORB)) {
 			if (p->flags & PENDING_EOD)
-				session_log_message(s, p);
+				tx_log_message(s, p);
 			evbuffer_add_buffer(out, p->reply);
 		}
 		close_after = p->flags & PENDING_CLOSE;
@@ -1199,7 +882,7 @@ session_connect(struct session *s, int replay)
  * message (RFC 5321 §4.1.1.4: an unterminated message is not
  * delivered). The next command that needs the upstream reconnects.
  */
-static void
+void
 session_abort_upstream(struct session *s)
 {
 	struct pending	*p, *next;
@@ -1288,7 +971,7 @@ session_free(evutil_socket_t fd, short ev, void *arg)
 	smtp_line_free(&s->cline);
 	smtp_line_free(&s->sline);
 	smtp_reply_free(&s->reply);
-	session_tx_end(s);
+	tx_free(s);
 	free(s->helo_line);
 	event_free(s->ev_free);
 	TAILQ_REMOVE(&sessions, s, entry);
@@ -1514,6 +1197,17 @@ session_count(void)
 	return nsessions;
 }
 
+struct session *
+session_find(uint64_t id)
+{
+	struct session	*s;
+
+	TAILQ_FOREACH(s, &sessions, entry)
+		if (s->id == id)
+			break;
+	return s;
+}
+
 int
 session_shutdown_all(void)
 {
@@ -1547,4 +1241,28 @@ session_set_upstream(const struct sockaddr *sa, socklen_t salen)
 {
 	memcpy(&relay_ss, sa, salen);
 	relay_sslen = salen;
+}
+
+struct worker_pool *
+session_worker_pool(void)
+{
+	return session_workers;
+}
+
+struct scan_engine *
+session_type_engine(void)
+{
+	return session_engine;
+}
+
+struct scan_engine *
+session_av_engine(void)
+{
+	return session_av;
+}
+
+const struct sockaddr *
+session_relay_addr(void)
+{
+	return (const struct sockaddr *)&relay_ss;
 }

@@ -1,7 +1,8 @@
 /*
  * Internals of the session, shared by session.c (connections, reply
- * queue, upstream, body) and command.c (client commands and their
- * policy). Nothing else includes this file.
+ * queue, upstream), command.c (client commands and their policy) and
+ * tx.c (the transaction: message body and verdict). Nothing else
+ * includes this file.
  */
 #ifndef SMTPPROXY_SESSION_PRIV_H
 #define SMTPPROXY_SESSION_PRIV_H
@@ -23,6 +24,8 @@ struct bufferevent;
 struct evbuffer;
 struct event;
 struct event_base;
+struct scan_engine;
+struct worker_pool;
 
 #define SESSION_HIWAT		(256 * 1024)	/* stop reading the other side */
 #define SESSION_LOWAT		(64 * 1024)	/* resume below this */
@@ -124,7 +127,7 @@ struct session {
 	const char		*close_reason;
 };
 
-/* session.c, for command.c */
+/* session.c, for command.c and tx.c */
 void	session_set_state(struct session *, enum session_state);
 enum alarm_action session_alarm(struct session *, enum alarm_id,
 	    const char *detail);
@@ -140,14 +143,45 @@ void	session_forward(struct session *, enum smtp_verb, const char *line,
 /* Send a line upstream without a reply slot of its own. */
 void	session_upstream_send(struct session *, const char *, size_t);
 struct pending *session_pending_new(struct session *, enum smtp_verb, int);
-struct tx *session_tx_new(struct session *);
 /* Log and count an alarm with the action applied to it. */
 void	session_alarm_log(struct session *, enum alarm_id, enum alarm_action,
 	    const char *detail);
-void	session_tx_end(struct session *);
 void	session_fail(struct session *, const char *code, const char *reason);
 void	session_fail_alarm(struct session *, const char *code, enum alarm_id);
 void	session_close(struct session *, const char *reason);
+/*
+ * Drop the upstream without ending a message; replies it still owed
+ * become local 451s. The next command that needs it reconnects.
+ */
+void	session_abort_upstream(struct session *);
+/* Arm both sides' timeouts for what the dialog waits for now. */
+void	session_timeouts(struct session *);
+/* Write the complete replies at the head of the queue, then parse on. */
+void	session_flush(struct session *);
+/* The open session with this id, or NULL (it may be closing). */
+struct session *session_find(uint64_t id);
+/* Set by session_set_scanning(); NULL when not configured. */
+struct worker_pool *session_worker_pool(void);
+struct scan_engine *session_type_engine(void);
+struct scan_engine *session_av_engine(void);
+/* Relay mode: where every session connects (session_set_upstream()). */
+const struct sockaddr *session_relay_addr(void);
+
+/* tx.c */
+/* Start a transaction at MAIL (ending any other); NULL: out of memory. */
+struct tx *tx_new(struct session *);
+/* End the transaction, if any: s->tx is freed and set to NULL. */
+void	tx_free(struct session *);
+/* After the 354: start the content inspection if the policy wants one. */
+void	tx_body_start(struct session *);
+/*
+ * Body bytes from the client's input, rebuilt and streamed upstream
+ * with backpressure; at the end of data the terminator is held for the
+ * verdict. Returns 0, or -1 if the session was closed.
+ */
+int	tx_body(struct session *, struct evbuffer *in);
+/* The summary line of a message whose end-of-data reply goes out. */
+void	tx_log_message(struct session *, struct pending *);
 
 /* command.c */
 /*
