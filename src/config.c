@@ -245,58 +245,78 @@ static struct config_ld	*config_ld;
  * are parsed in config_parse.c.
  */
 
+/* One fixed-value keyword and what it stands for. */
+struct config_word {
+	const char	*name;
+	int		 value;
+};
+
+static const struct config_word config_modes[] = {
+	{ "transparent", CONFIG_MODE_TRANSPARENT },
+	{ "relay", CONFIG_MODE_RELAY },
+	{ NULL, -1 }
+};
+static const struct config_word config_banners[] = {
+	{ "pass", POLICY_BANNER_PASS },
+	{ "mask", POLICY_BANNER_MASK },
+	{ "replace", POLICY_BANNER_REPLACE },
+	{ NULL, -1 }
+};
+static const struct config_word config_access_actions[] = {
+	{ "accept", ACCESS_ACCEPT },
+	{ "deny", ACCESS_DENY },
+	{ NULL, -1 }
+};
+static const struct config_word config_av_backends[] = {
+	{ "libclamav", CONFIG_AV_LIBCLAMAV },
+	{ "clamd", CONFIG_AV_CLAMD },
+	{ NULL, -1 }
+};
+static const struct config_word config_av_on_errors[] = {
+	{ "tempfail", CONFIG_AV_TEMPFAIL },
+	{ "reject", CONFIG_AV_REJECT },
+	{ "pass", CONFIG_AV_PASS },
+	{ NULL, -1 }
+};
+
+/* The value of keyword s (case-insensitive) in words, or -1. */
+static int
+config_word(const char *s, const struct config_word *words)
+{
+	for (; words->name != NULL; words++)
+		if (strcasecmp(s, words->name) == 0)
+			return words->value;
+	return -1;
+}
+
 int
 config_mode_parse(const char *s)
 {
-	if (strcasecmp(s, "transparent") == 0)
-		return CONFIG_MODE_TRANSPARENT;
-	if (strcasecmp(s, "relay") == 0)
-		return CONFIG_MODE_RELAY;
-	return -1;
+	return config_word(s, config_modes);
 }
 
 int
 config_banner_parse(const char *s)
 {
-	if (strcasecmp(s, "pass") == 0)
-		return POLICY_BANNER_PASS;
-	if (strcasecmp(s, "mask") == 0)
-		return POLICY_BANNER_MASK;
-	if (strcasecmp(s, "replace") == 0)
-		return POLICY_BANNER_REPLACE;
-	return -1;
+	return config_word(s, config_banners);
 }
 
 int
 config_access_parse(const char *s)
 {
-	if (strcasecmp(s, "accept") == 0)
-		return ACCESS_ACCEPT;
-	if (strcasecmp(s, "deny") == 0)
-		return ACCESS_DENY;
-	return -1;
+	return config_word(s, config_access_actions);
 }
 
 int
 config_av_backend_parse(const char *s)
 {
-	if (strcasecmp(s, "libclamav") == 0)
-		return CONFIG_AV_LIBCLAMAV;
-	if (strcasecmp(s, "clamd") == 0)
-		return CONFIG_AV_CLAMD;
-	return -1;
+	return config_word(s, config_av_backends);
 }
 
 int
 config_av_on_error_parse(const char *s)
 {
-	if (strcasecmp(s, "tempfail") == 0)
-		return CONFIG_AV_TEMPFAIL;
-	if (strcasecmp(s, "reject") == 0)
-		return CONFIG_AV_REJECT;
-	if (strcasecmp(s, "pass") == 0)
-		return CONFIG_AV_PASS;
-	return -1;
+	return config_word(s, config_av_on_errors);
 }
 
 /*
