@@ -24,13 +24,6 @@ mkdir -p "$WORK/spool"
 
 # txn FROM WIREFILE REPLY-REGEX: the steps of one transaction, in STEPS.
 STEPS=()
-txn() {
-	STEPS+=("send:MAIL FROM:<$1>\\r\\n" 'expect:^250 '
-	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 '
-	    'send:DATA\r\n' 'expect:^354 '
-	    "sendfile:$2" "expect:$3")
-}
-
 # no_eod_after_data FILE: after the first DATA line of FILE, no CRLF.CRLF.
 no_eod_after_data() {
 	"$PYTHON" - "$1" <<'EOF'

@@ -30,13 +30,6 @@ free_port PROXY_PORT
 TEMPFAIL='^451 4\.3\.0 '
 
 # txn FROM WIREFILE REPLY-REGEX: the steps of one transaction, in STEPS.
-txn() {
-	STEPS+=("send:MAIL FROM:<$1>\\r\\n" 'expect:^250 '
-	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 '
-	    'send:DATA\r\n' 'expect:^354 '
-	    "sendfile:$2" "expect:$3")
-}
-
 # check_big_dump: the sink's latest dump is the big message.
 check_big_dump() {
 	local f

@@ -29,13 +29,6 @@ HDB_RE='Test-File-Signature(\.UNOFFICIAL)?'
 
 # txn FROM WIREFILE REPLY-REGEX: the steps of one transaction, in STEPS.
 STEPS=()
-txn() {
-	STEPS+=("send:MAIL FROM:<$1>\\r\\n" 'expect:^250 '
-	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 '
-	    'send:DATA\r\n' 'expect:^354 '
-	    "sendfile:$2" "expect:$3")
-}
-
 # no_eod_after FILE FROM: after the DATA that follows MAIL FROM:<FROM>
 # in FILE, no CRLF.CRLF.
 no_eod_after() {

@@ -31,13 +31,6 @@ cp "$FX/db/test.ndb" "$FX/broken.ndb" "$WORK/broken-db/"
 EICAR_RE='Eicar-Test-Signature(\.UNOFFICIAL)?'
 
 STEPS=()
-txn() {
-	STEPS+=("send:MAIL FROM:<$1>\\r\\n" 'expect:^250 '
-	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 '
-	    'send:DATA\r\n' 'expect:^354 '
-	    "sendfile:$2" "expect:$3")
-}
-
 start_recorder
 free_port PROXY_PORT
 base="listen = { \"127.0.0.1:$PROXY_PORT\" }

@@ -22,13 +22,6 @@ mkdir -p "$WORK/spool"
 EICAR_RE='Eicar-Test-Signature(\.UNOFFICIAL)?'
 
 STEPS=()
-txn() {
-	STEPS+=("send:MAIL FROM:<$1>\\r\\n" 'expect:^250 '
-	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 '
-	    'send:DATA\r\n' 'expect:^354 '
-	    "sendfile:$2" "expect:$3")
-}
-
 start_recorder --host 127.0.0.1
 LOCAL_PORT=$REC_PORT
 LOCAL_DIR=$REC_DIR

@@ -31,13 +31,6 @@ EICAR_RE='Eicar-Test-Signature(\.UNOFFICIAL)?'
 HDB_RE='Test-File-Signature(\.UNOFFICIAL)?'
 
 STEPS=()
-txn() {
-	STEPS+=("send:MAIL FROM:<$1>\\r\\n" 'expect:^250 '
-	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 '
-	    'send:DATA\r\n' 'expect:^354 '
-	    "sendfile:$2" "expect:$3")
-}
-
 # ---------------------------------------------------------------------
 # clamd, a child of the test: stopped by the EXIT trap.
 CLAMD_SOCK="$WORK/clamd/clamd.sock"

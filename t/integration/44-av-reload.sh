@@ -31,13 +31,6 @@ EICAR_RE='Eicar-Test-Signature(\.UNOFFICIAL)?'
 NEW_RE='New-File-Signature(\.UNOFFICIAL)?'
 
 STEPS=()
-txn() {
-	STEPS+=("send:MAIL FROM:<$1>\\r\\n" 'expect:^250 '
-	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 '
-	    'send:DATA\r\n' 'expect:^354 '
-	    "sendfile:$2" "expect:$3")
-}
-
 start_recorder
 free_port PROXY_PORT
 start_proxy "listen = { \"127.0.0.1:$PROXY_PORT\" }

@@ -511,6 +511,17 @@ client() {
 	    fail "client $name exited $st (expected $want)"
 }
 
+# txn FROM FILE REPLY-REGEX: append to STEPS (an array of smtpclient.py
+# steps) one transaction: MAIL FROM:<FROM>, RCPT, DATA, the bytes of FILE
+# (already in DATA form, terminator included), and the end-of-data reply
+# it must get.
+txn() {
+	STEPS+=("send:MAIL FROM:<$1>\\r\\n" 'expect:^250 '
+	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 '
+	    'send:DATA\r\n' 'expect:^354 '
+	    "sendfile:$2" "expect:$3")
+}
+
 # PORT_ARG: the proxy's port unless the arguments name one.
 client_port_arg() {
 	case " $* " in
