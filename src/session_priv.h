@@ -82,6 +82,7 @@ struct tx {
 	struct data_parser	 data;
 	struct inspect		*ins;		/* content inspection, or NULL */
 	int			 bol;		/* next wire byte starts a line */
+	int			 ins_failed;	/* inspection could not start */
 	int			 too_large;	/* action taken on a body over
 						   message_size, 0 if none */
 };

@@ -79,6 +79,8 @@ tx_body_start(struct session *s)
 		    session_relay_addr() :
 		    (struct sockaddr *)&s->dst_ss));
 		s->tx->bol = 1;
+		/* Nothing uninspected passes: no memory, a 451 at the end. */
+		s->tx->ins_failed = s->tx->ins == NULL;
 	}
 }
 
@@ -95,6 +97,13 @@ tx_end_of_data(struct session *s)
 	struct tx		*tx = s->tx;
 
 	session_set_state(s, SESSION_READY);
+	if (tx->ins_failed) {
+		session_abort_upstream(s);
+		session_local(s, SMTP_CMD_DATA, PENDING_EOD |
+		    PENDING_GROUP_END, "451 4.3.0 Message could not be "
+		    "inspected, try again later");
+		return;
+	}
 	if (tx->too_large) {
 		/* The upstream was dropped when the limit was crossed. */
 		session_local(s, SMTP_CMD_DATA, PENDING_EOD |
