@@ -24,6 +24,12 @@
 
 set -euo pipefail
 
+PROG=bench-av
+HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# die, is_uint, find_tool, stop_pid, run, cpu_ticks, median, ...
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$HERE/common.sh" || exit 2
+
 usage() {
 	cat <<EOF
 usage: ${0##*/} [-s sessions] [-m messages] [-r repeat] [-k] [-l size]
@@ -92,16 +98,6 @@ if [ $# -ne 0 ]; then
 	exit 2
 fi
 
-die() {
-	echo "bench-av: $*" >&2
-	exit 2
-}
-
-is_uint() {
-	case $1 in '' | *[!0-9]*) return 1 ;; esac
-	[ "$1" -gt 0 ]
-}
-
 is_uint "$SESSIONS" || die "bad session count: $SESSIONS"
 is_uint "$MESSAGES" || die "bad message count: $MESSAGES"
 is_uint "$REPEAT" || die "bad repeat count: $REPEAT"
@@ -117,21 +113,6 @@ case ${SIZE%[KkMm]} in '' | 0* | *[!0-9]*) die "bad size: $SIZE" ;; esac
 
 # --- tools -------------------------------------------------------------------
 
-# find_tool NAME: NAME from PATH, else /usr/sbin/NAME (Postfix's test
-# programs and the daemons live there, and /usr/sbin is not in every user's
-# PATH).
-find_tool() {
-	local name=$1
-	if command -v "$name" >/dev/null 2>&1; then
-		command -v "$name"
-	elif [ -x "/usr/sbin/$name" ]; then
-		echo "/usr/sbin/$name"
-	else
-		return 1
-	fi
-}
-
-HERE=$(cd "$(dirname "$0")" && pwd)
 SMTP_SOURCE=${SMTP_SOURCE:-$(find_tool smtp-source)} ||
 	die "smtp-source not found (Debian: apt-get install postfix, or contrib/debian-deps.sh)"
 SMTP_SINK=${SMTP_SINK:-$(find_tool smtp-sink)} ||
@@ -160,27 +141,16 @@ declare -A NAME_OF LOG_OF
 SOURCE_PID=""
 
 # shellcheck disable=SC2317 # called from the trap
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for ((i = 0; i < 30; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-# shellcheck disable=SC2317 # called from the trap
 cleanup() {
 	local i
 	trap - EXIT INT TERM HUP
+	# Three seconds each to exit before SIGKILL.
 	if [ -n "$SOURCE_PID" ]; then
-		stop_pid "$SOURCE_PID"
+		stop_pid "$SOURCE_PID" 3
 	fi
 	# Clients of clamd first, clamd and the sink last.
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
-		stop_pid "${PIDS[$i]}"
+		stop_pid "${PIDS[$i]}" 3
 	done
 	if [ "$KEEP_TMP" = yes ]; then
 		echo "bench-av: configurations and logs kept in $TMP" >&2
@@ -191,17 +161,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
-
-port_busy() {
-	[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
-}
-
-# started PID NAME LOG: remember a server, to stop it and to report it.
-started() {
-	PIDS+=("$1")
-	NAME_OF["$1"]=$2
-	LOG_OF["$1"]=$3
-}
 
 # wait_ready PID SECONDS COMMAND...: until COMMAND succeeds while PID is
 # alive, SECONDS at most.
@@ -289,12 +248,6 @@ fi
 SINK_PID=$!
 started "$SINK_PID" smtp-sink "$TMP/sink.err"
 wait_ready "$SINK_PID" 10 port_busy "$SINK_PORT"
-
-# smtp-sink -c writes "sess=N quit=N mesg=N" followed by CR at every event.
-sink_count() {
-	tail -c 256 "$TMP/sink.out" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9][0-9]*\).*/\1/p' | tail -n 1 |
-		grep . || echo 0
-}
 
 # --- clamd -------------------------------------------------------------------
 
@@ -388,35 +341,6 @@ done
 
 # --- measuring ---------------------------------------------------------------
 
-# Process $1 and its descendants.
-proc_tree() {
-	local pid=$1 child
-	echo "$pid"
-	for child in $(pgrep -P "$pid" 2>/dev/null || true); do
-		proc_tree "$child"
-	done
-}
-
-# Peak resident set size in KiB, summed over the process tree.
-peak_rss_kib() {
-	local pid sum=0 kib
-	for pid in $(proc_tree "$1"); do
-		kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null || true)
-		sum=$((sum + ${kib:-0}))
-	done
-	echo "$sum"
-}
-
-# CPU time (user + system) in clock ticks, summed over the process tree.
-cpu_ticks() {
-	local pid sum=0 t
-	for pid in $(proc_tree "$1"); do
-		# fields after the ")" of comm: 12 = utime, 13 = stime
-		t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || true)
-		sum=$((sum + ${t:-0}))
-	done
-	echo "$sum"
-}
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
 # clamd serves two paths: its peak RSS is taken per path by resetting the
@@ -427,8 +351,6 @@ reset_clamd_peak() {
 	[ "$CLAMD_RESET" = yes ] || return 0
 	echo 5 2>/dev/null >"/proc/$CLAMD_PID/clear_refs" || CLAMD_RESET=no
 }
-
-now() { date +%s.%N; }
 
 # The kernel's count of connections dropped because a listen queue was full
 # (TcpExt ListenOverflows). The runs take turns, so the growth during a run
@@ -444,59 +366,10 @@ listen_backlog() {
 	ss -Hltn "sport = :$1" 2>/dev/null | awk '{ print $3; exit }'
 }
 
-source_args=(-s "$SESSIONS" -f bench-from@example.com -t bench-to@example.com -F "$TMP/msg.eml")
+SOURCE_ARGS=(-s "$SESSIONS" -f bench-from@example.com -t bench-to@example.com -F "$TMP/msg.eml")
 if [ "$KEEPALIVE" = yes ]; then
-	source_args+=(-d)
+	SOURCE_ARGS+=(-d)
 fi
-
-# A server that died makes every further figure meaningless: say which and
-# why, and stop.
-check_alive() {
-	local pid rc
-	for pid in "${PIDS[@]}"; do
-		kill -0 "$pid" 2>/dev/null && continue
-		rc=0
-		wait "$pid" 2>/dev/null || rc=$?
-		if [ "$rc" -gt 128 ]; then
-			echo "bench-av: ${NAME_OF[$pid]} (pid $pid) was killed by signal $((rc - 128))" >&2
-		else
-			echo "bench-av: ${NAME_OF[$pid]} (pid $pid) exited with status $rc" >&2
-		fi
-		echo "bench-av: last lines of ${LOG_OF[$pid]}:" >&2
-		tail -n 20 "${LOG_OF[$pid]}" >&2 || true
-		KEEP_TMP=yes
-		exit 2
-	done
-}
-
-# run PATH PORT COUNT: sets ELAPSED (seconds) and DELIVERED (messages the
-# sink counted). Runs in this shell, so that the trap can stop smtp-source.
-ELAPSED=0
-DELIVERED=0
-run() {
-	local name=$1 port=$2 count=$3 before after start end rc=0 i
-	before=$(sink_count)
-	start=$(now)
-	timeout -k 5 "$BENCH_TIMEOUT" "$SMTP_SOURCE" "${source_args[@]}" -m "$count" \
-		"$HOST:$port" >/dev/null 2>>"$TMP/source-${name//\//-}.err" &
-	SOURCE_PID=$!
-	wait "$SOURCE_PID" || rc=$?
-	end=$(now)
-	SOURCE_PID=""
-	# The sink counts "." when it reads it; give it a moment to catch up.
-	for ((i = 0; i < 50; i++)); do
-		after=$(sink_count)
-		[ $((after - before)) -ge "$count" ] && break
-		sleep 0.1
-	done
-	if [ "$rc" -ne 0 ]; then
-		echo "bench-av: warning: $name: smtp-source exited $rc:" >&2
-		tail -n 3 "$TMP/source-${name//\//-}.err" >&2 || true
-	fi
-	ELAPSED=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.6f", e - s }')
-	DELIVERED=$((after - before))
-	check_alive
-}
 
 PATHS=(direct clamsmtp smtpproxy/libclamav smtpproxy/clamd)
 declare -A PORT_OF=([direct]=$SINK_PORT [clamsmtp]=$CLAMSMTP_PORT
@@ -612,20 +485,6 @@ if [ "$CLAMD_RESET" = no ]; then
 	CLAMD_HWM[clamsmtp]=$hwm
 	CLAMD_HWM[smtpproxy/clamd]=$hwm
 fi
-
-median() {
-	# shellcheck disable=SC2086 # one number per word
-	printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) print 0
-		else if (NR % 2) print v[(NR + 1) / 2]
-		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
-per_msg() {
-	awk -v t="$1" -v hz="$CLK_TCK" -v n=$((MESSAGES * REPEAT)) \
-		'BEGIN { printf "%.0f us", t / hz / n * 1e6 }'
-}
 
 ref_rate=$(median "${RATES[clamsmtp]}")
 

@@ -18,6 +18,12 @@
 
 set -euo pipefail
 
+PROG=bench
+HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# die, is_uint, find_tool, stop_pid, run, cpu_ticks, median, ...
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$HERE/common.sh" || exit 2
+
 usage() {
 	cat <<EOF
 usage: ${0##*/} [-s sessions] [-m messages] [-l size] [-r repeat] [-p port]
@@ -84,16 +90,6 @@ if [ $# -ne 0 ]; then
 	exit 2
 fi
 
-die() {
-	echo "bench: $*" >&2
-	exit 2
-}
-
-is_uint() {
-	case $1 in '' | *[!0-9]*) return 1 ;; esac
-	[ "$1" -gt 0 ]
-}
-
 # 10240, 10K, 10k, 1M -> bytes
 parse_size() {
 	local n=${1%[KkMm]} mult=1
@@ -124,19 +120,6 @@ fi
 
 # --- tools -------------------------------------------------------------------
 
-# find_tool NAME: NAME from PATH, else /usr/sbin/NAME (Postfix's test
-# programs live there and /usr/sbin is not in every user's PATH).
-find_tool() {
-	local name=$1
-	if command -v "$name" >/dev/null 2>&1; then
-		command -v "$name"
-	elif [ -x "/usr/sbin/$name" ]; then
-		echo "/usr/sbin/$name"
-	else
-		return 1
-	fi
-}
-
 SMTP_SOURCE=${SMTP_SOURCE:-$(find_tool smtp-source)} ||
 	die "smtp-source not found (Debian: apt-get install postfix, or contrib/debian-deps.sh)"
 SMTP_SINK=${SMTP_SINK:-$(find_tool smtp-sink)} ||
@@ -160,26 +143,15 @@ declare -A NAME_OF LOG_OF
 SOURCE_PID=""
 
 # shellcheck disable=SC2317 # called from the trap
-stop_pid() {
-	local pid=$1 i
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-# shellcheck disable=SC2317 # called from the trap
 cleanup() {
 	local pid
 	trap - EXIT INT TERM HUP
+	# Two seconds each to exit before SIGKILL.
 	if [ -n "$SOURCE_PID" ]; then
-		stop_pid "$SOURCE_PID"
+		stop_pid "$SOURCE_PID" 2
 	fi
 	for pid in "${PIDS[@]}"; do
-		stop_pid "$pid"
+		stop_pid "$pid" 2
 	done
 	if [ "$KEEP_TMP" = yes ]; then
 		echo "bench: configurations and logs kept in $TMP" >&2
@@ -190,10 +162,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
-
-port_busy() {
-	[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
-}
 
 # wait_listen PORT PID LOG: until PORT is listening, PID alive, 10 s at most.
 wait_listen() {
@@ -231,16 +199,8 @@ fi
 "$SMTP_SINK" "${sink_args[@]}" "$HOST:$SINK_PORT" "$backlog" \
 	>"$TMP/sink.out" 2>"$TMP/sink.err" &
 SINK_PID=$!
-PIDS+=("$SINK_PID")
-NAME_OF["$SINK_PID"]=smtp-sink
-LOG_OF["$SINK_PID"]=$TMP/sink.err
+started "$SINK_PID" smtp-sink "$TMP/sink.err"
 wait_listen "$SINK_PORT" "$SINK_PID" "$TMP/sink.err"
-
-# smtp-sink -c writes "sess=N quit=N mesg=N" followed by CR at every event.
-sink_count() {
-	tail -c 256 "$TMP/sink.out" | tr '\r' '\n' | sed -n 's/.*mesg=\([0-9][0-9]*\).*/\1/p' | tail -n 1 |
-		grep . || echo 0
-}
 
 # --- haproxy -----------------------------------------------------------------
 
@@ -265,9 +225,7 @@ EOF
 	{ cat "$TMP/haproxy.log" >&2; die "haproxy rejects the generated configuration"; }
 "$HAPROXY" -db -f "$TMP/haproxy.cfg" >>"$TMP/haproxy.log" 2>&1 &
 HAPROXY_PID=$!
-PIDS+=("$HAPROXY_PID")
-NAME_OF["$HAPROXY_PID"]=haproxy
-LOG_OF["$HAPROXY_PID"]=$TMP/haproxy.log
+started "$HAPROXY_PID" haproxy "$TMP/haproxy.log"
 wait_listen "$HAPROXY_PORT" "$HAPROXY_PID" "$TMP/haproxy.log"
 
 # --- smtpproxy ---------------------------------------------------------------
@@ -286,106 +244,24 @@ if [ -n "$EXTRA_CONF" ]; then
 fi
 "$SMTPPROXY" -d -f "$TMP/smtpproxy.conf" >"$TMP/smtpproxy.log" 2>&1 &
 PROXY_PID=$!
-PIDS+=("$PROXY_PID")
-NAME_OF["$PROXY_PID"]=smtpproxy
-LOG_OF["$PROXY_PID"]=$TMP/smtpproxy.log
+started "$PROXY_PID" smtpproxy "$TMP/smtpproxy.log"
 wait_listen "$PROXY_PORT" "$PROXY_PID" "$TMP/smtpproxy.log"
 
 # --- measuring ---------------------------------------------------------------
 
-# Process $1 and its descendants.
-proc_tree() {
-	local pid=$1 child
-	echo "$pid"
-	for child in $(pgrep -P "$pid" 2>/dev/null || true); do
-		proc_tree "$child"
-	done
-}
-
-# Peak resident set size in KiB, summed over the process tree.
-peak_rss_kib() {
-	local pid sum=0 kib
-	for pid in $(proc_tree "$1"); do
-		kib=$(sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$pid/status" 2>/dev/null || true)
-		sum=$((sum + ${kib:-0}))
-	done
-	echo "$sum"
-}
-
-# CPU time (user + system) in clock ticks, summed over the process tree.
-cpu_ticks() {
-	local pid sum=0 t
-	for pid in $(proc_tree "$1"); do
-		# fields after the ")" of comm: 12 = utime, 13 = stime
-		t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || true)
-		sum=$((sum + ${t:-0}))
-	done
-	echo "$sum"
-}
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
-now() { date +%s.%N; }
-
-source_args=(-s "$SESSIONS" -f bench-from@example.com -t bench-to@example.com)
+SOURCE_ARGS=(-s "$SESSIONS" -f bench-from@example.com -t bench-to@example.com)
 if [ -n "$MESSAGE_FILE" ]; then
-	source_args+=(-F "$MESSAGE_FILE")
+	SOURCE_ARGS+=(-F "$MESSAGE_FILE")
 else
-	source_args+=(-l "$SIZE_BYTES")
+	SOURCE_ARGS+=(-l "$SIZE_BYTES")
 fi
 if [ "$KEEPALIVE" = yes ]; then
-	source_args+=(-d)
+	SOURCE_ARGS+=(-d)
 fi
 
 LOST=0
-
-# run PATH PORT COUNT: sets ELAPSED (seconds) and DELIVERED (messages the
-# sink counted). Runs in this shell, so that the trap can stop smtp-source.
-ELAPSED=0
-DELIVERED=0
-run() {
-	local name=$1 port=$2 count=$3 before after start end rc=0 i
-	before=$(sink_count)
-	start=$(now)
-	timeout -k 5 "$BENCH_TIMEOUT" "$SMTP_SOURCE" "${source_args[@]}" -m "$count" \
-		"$HOST:$port" >/dev/null 2>>"$TMP/source-$name.err" &
-	SOURCE_PID=$!
-	wait "$SOURCE_PID" || rc=$?
-	end=$(now)
-	SOURCE_PID=""
-	# The sink counts "." when it reads it; give it a moment to catch up.
-	for ((i = 0; i < 50; i++)); do
-		after=$(sink_count)
-		[ $((after - before)) -ge "$count" ] && break
-		sleep 0.1
-	done
-	if [ "$rc" -ne 0 ]; then
-		echo "bench: warning: $name: smtp-source exited $rc:" >&2
-		tail -n 3 "$TMP/source-$name.err" >&2 || true
-	fi
-	ELAPSED=$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.6f", e - s }')
-	DELIVERED=$((after - before))
-	check_alive
-}
-
-# A server that died makes every further figure meaningless: say which and
-# why, and stop.
-check_alive() {
-	local pid rc
-	for pid in "${PIDS[@]}"; do
-		kill -0 "$pid" 2>/dev/null && continue
-		rc=0
-		wait "$pid" 2>/dev/null || rc=$?
-		if [ "$rc" -gt 128 ]; then
-			echo "bench: ${NAME_OF[$pid]} (pid $pid) was killed by signal $((rc - 128))" >&2
-		else
-			echo "bench: ${NAME_OF[$pid]} (pid $pid) exited with status $rc" >&2
-		fi
-		echo "bench: last lines of ${LOG_OF[$pid]}:" >&2
-		tail -n 20 "${LOG_OF[$pid]}" >&2 || true
-		KEEP_TMP=yes
-		exit 2
-	done
-}
 
 declare -A RATES CPU0 CPU1 FULL
 PATHS=(direct haproxy smtpproxy)
@@ -433,14 +309,6 @@ for p in haproxy smtpproxy; do
 	CPU1[$p]=$(cpu_ticks "${PID_OF[$p]}")
 done
 
-median() {
-	# shellcheck disable=SC2086 # one number per word
-	printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) print 0
-		else if (NR % 2) print v[(NR + 1) / 2]
-		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 hap_rate=$(median "${RATES[haproxy]}")
 
 echo
@@ -453,9 +321,8 @@ for p in "${PATHS[@]}"; do
 		rss=n/a
 		cpu=n/a
 	else
-		rss=$(awk -v k="$(peak_rss_kib "${PID_OF[$p]}")" 'BEGIN { printf "%.1f MiB", k / 1024 }')
-		cpu=$(awk -v t=$((CPU1[$p] - CPU0[$p])) -v hz="$CLK_TCK" -v n=$((MESSAGES * REPEAT)) \
-			'BEGIN { printf "%.0f us", t / hz / n * 1e6 }')
+		rss=$(mib "$(peak_rss_kib "${PID_OF[$p]}")")
+		cpu=$(per_msg $((CPU1[$p] - CPU0[$p])))
 	fi
 	mark=""
 	[ "${FULL[$p]:-yes}" = yes ] || mark=" (lost messages)"
