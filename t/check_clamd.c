@@ -1007,18 +1007,6 @@ clamd_stop(void)
 	clamd_pid = -1;
 }
 
-static int
-tu_rm(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	if (remove(path) == -1)
-		fprintf(stderr, "cannot remove %s: %s\n", path,
-		    strerror(errno));
-	return 0;
-}
-
 static Suite *
 clamd_suite(void)
 {
@@ -1070,7 +1058,7 @@ main(void)
 	}
 	if (clamd_start() == -1) {
 		clamd_stop();
-		nftw(tmpdir, tu_rm, 16, FTW_DEPTH | FTW_PHYS);
+		tu_rmtree(tmpdir);
 		return EXIT_FAILURE;
 	}
 	sr = srunner_create(clamd_suite());
@@ -1078,6 +1066,6 @@ main(void)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	clamd_stop();
-	nftw(tmpdir, tu_rm, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(tmpdir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -1377,18 +1377,6 @@ START_TEST(test_threads)
 }
 END_TEST
 
-static int
-tu_rm(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	if (remove(path) == -1)
-		fprintf(stderr, "cannot remove %s: %s\n", path,
-		    strerror(errno));
-	return 0;
-}
-
 static Suite *
 scan_suite(void)
 {
@@ -1441,6 +1429,6 @@ main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	nftw(tmpdir, tu_rm, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rmtree(tmpdir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

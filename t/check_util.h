@@ -9,6 +9,10 @@
 #ifndef SMTPPROXY_CHECK_UTIL_H
 #define SMTPPROXY_CHECK_UTIL_H
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <ftw.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,6 +132,26 @@ static inline int
 tu_eq(const char *a, size_t alen, const char *b, size_t blen)
 {
 	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+/* nftw() callback of tu_rmtree(): remove, and say so when it fails. */
+static inline int
+tu_rm(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)type;
+	(void)ftw;
+	if (remove(path) == -1)
+		fprintf(stderr, "cannot remove %s: %s\n", path,
+		    strerror(errno));
+	return 0;
+}
+
+/* Remove a test's temporary directory and everything in it. */
+static inline void
+tu_rmtree(const char *dir)
+{
+	nftw(dir, tu_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 #endif
