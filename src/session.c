@@ -62,6 +62,8 @@ TAILQ_HEAD(session_list, session);
 struct session_stats		 session_stats;
 static struct session_list	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static int			 nsessions;
+/* Outstanding replies over all sessions (SESSION_PENDING_TOTAL). */
+static int			 npending_total;
 static uint64_t			 session_next_id;
 static struct sockaddr_storage	 relay_ss;
 static socklen_t		 relay_sslen;
@@ -91,6 +93,38 @@ session_set_state(struct session *s, enum session_state new)
 	    (unsigned long long)s->id, session_state_names[s->state],
 	    session_state_names[new]);
 	s->state = new;
+}
+
+void
+session_invariant(struct session *s, const char *cond, const char *func,
+    int line)
+{
+#ifdef SMTPPROXY_DEBUG
+	fatalx("session=%016llx invariant \"%s\" broken in %s:%d",
+	    (unsigned long long)s->id, cond, func, line);
+#else
+	log_error("session=%016llx event=internal-error check=\"%s\" "
+	    "at=%s:%d", (unsigned long long)s->id, cond, func, line);
+	session_close(s, "internal error");
+#endif
+}
+
+size_t
+session_upstream_queued(struct session *s)
+{
+	size_t	 n = evbuffer_get_length(s->upq);
+
+	if (s->server != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(s->server));
+	return n;
+}
+
+struct tx *
+session_tx_of(struct session *s, const struct pending *p)
+{
+	if (s->tx != NULL && p->tx_seq != 0 && s->tx->seq == p->tx_seq)
+		return s->tx;
+	return NULL;
 }
 
 static void
@@ -177,9 +211,12 @@ session_pending_new(struct session *s, enum smtp_verb verb, int flags)
 	}
 	p->verb = verb;
 	p->flags = flags;
+	p->tx_seq = s->tx != NULL ? s->tx->seq : 0;
 	if (flags & PENDING_GROUP_END)
 		s->waiting++;
 	TAILQ_INSERT_TAIL(&s->pending, p, entry);
+	s->npending++;
+	npending_total++;
 	return p;
 }
 
@@ -189,8 +226,38 @@ session_pending_free(struct session *s, struct pending *p)
 	TAILQ_REMOVE(&s->pending, p, entry);
 	if (p->flags & PENDING_GROUP_END)
 		s->waiting--;
+	s->npending--;
+	npending_total--;
 	evbuffer_free(p->reply);
 	free(p);
+}
+
+/*
+ * A reply goes to the client: copied, so that thousands of small
+ * replies cost their bytes in the output, not a buffer chain each.
+ */
+static void
+session_write_reply(struct session *s, struct pending *p)
+{
+	size_t	 len;
+
+	if (p->flags & PENDING_ABSORB)
+		return;
+	if (p->flags & PENDING_EOD)
+		tx_log_message(s, p);
+	len = evbuffer_get_length(p->reply);
+	evbuffer_add(bufferevent_get_output(s->client),
+	    evbuffer_pullup(p->reply, (ev_ssize_t)len), len);
+}
+
+void
+session_quit(struct session *s, enum smtp_verb verb, const char *code,
+    const char *reason)
+{
+	session_local(s, verb, PENDING_CLOSE, "%s %s %s", code,
+	    s->conf->hostname, reason);
+	s->quitting = 1;
+	s->quit_reason = reason;
 }
 
 /*
@@ -226,7 +293,36 @@ session_refuse(struct session *s, enum smtp_verb verb, enum alarm_id id,
 	    alarm_table[id].ident);
 }
 
-/* Arm both sides' timeouts for what the dialog waits for now. */
+/*
+ * Arm one deadline: kept running while the same thing is awaited with
+ * no progress, restarted when either changes.
+ */
+static void
+session_timer(struct event *ev, int sec, uint64_t progress, int *sec_r,
+    uint64_t *at_r)
+{
+	struct timeval	 tv;
+
+	if (sec == *sec_r && progress == *at_r)
+		return;
+	*sec_r = sec;
+	*at_r = progress;
+	if (sec == 0) {
+		evtimer_del(ev);
+		return;
+	}
+	tv.tv_sec = sec;
+	tv.tv_usec = 0;
+	evtimer_add(ev, &tv);
+}
+
+/*
+ * Arm both sides' timeouts for what the dialog waits for now. Write
+ * timeouts bound a side that stops reading (an upstream that takes no
+ * more of the body, a client that takes no replies); the dialog
+ * deadlines run whether or not a side is being read, so backpressure
+ * never suspends them.
+ */
 void
 session_timeouts(struct session *s)
 {
@@ -234,10 +330,22 @@ session_timeouts(struct session *s)
 	struct pending	*p;
 	int		 csec = 0, ssec = 0;
 
-	if (s->state == SESSION_CLOSING || s->state == SESSION_TUNNEL) {
-		if (s->state == SESSION_TUNNEL)
-			csec = ssec = s->conf->timeouts.idle;
-	} else if (TAILQ_EMPTY(&s->pending)) {
+	if (s->state == SESSION_CLOSING)
+		return;		/* session_close() bounds the last write */
+	if (s->state == SESSION_TUNNEL) {
+		/* Opaque bytes: idle is the gap between them. */
+		ctv.tv_sec = stv.tv_sec = s->conf->timeouts.idle;
+		ctv.tv_usec = stv.tv_usec = 0;
+		session_timer(s->ev_ctimer, 0, 0, &s->ctimer_sec,
+		    &s->ctimer_at);
+		session_timer(s->ev_stimer, 0, 0, &s->stimer_sec,
+		    &s->stimer_at);
+		bufferevent_set_timeouts(s->client, &ctv, &ctv);
+		if (s->server != NULL)
+			bufferevent_set_timeouts(s->server, &stv, &stv);
+		return;
+	}
+	if (TAILQ_EMPTY(&s->pending)) {
 		if (s->state == SESSION_BODY)
 			csec = s->conf->timeouts.data_block;
 		else if (s->tx != NULL)
@@ -256,14 +364,65 @@ session_timeouts(struct session *s)
 			ssec = s->conf->timeouts.reply;
 		break;
 	}
-	ctv.tv_sec = csec;
+	session_timer(s->ev_ctimer, csec, s->cprogress, &s->ctimer_sec,
+	    &s->ctimer_at);
+	ctv.tv_sec = s->conf->timeouts.command;
 	ctv.tv_usec = 0;
-	bufferevent_set_timeouts(s->client, csec ? &ctv : NULL, NULL);
-	if (s->server != NULL && s->upstream != UPSTREAM_CONNECTING) {
-		stv.tv_sec = ssec;
-		stv.tv_usec = 0;
-		bufferevent_set_timeouts(s->server, ssec ? &stv : NULL, NULL);
+	bufferevent_set_timeouts(s->client, NULL, &ctv);
+	if (s->server == NULL || s->upstream == UPSTREAM_CONNECTING) {
+		/* Connecting: bounded by timeouts.connect (session_connect). */
+		session_timer(s->ev_stimer, 0, 0, &s->stimer_sec,
+		    &s->stimer_at);
+		return;
 	}
+	session_timer(s->ev_stimer, ssec, s->sprogress, &s->stimer_sec,
+	    &s->stimer_at);
+	stv.tv_sec = s->state == SESSION_BODY ? s->conf->timeouts.data_block :
+	    s->conf->timeouts.reply;
+	stv.tv_usec = 0;
+	bufferevent_set_timeouts(s->server, NULL, &stv);
+}
+
+static void
+session_client_timeout(struct session *s)
+{
+	log_info("session=%016llx event=timeout side=client state=%s",
+	    (unsigned long long)s->id, session_state_names[s->state]);
+	session_fail(s, "421 4.4.2", "timeout");
+}
+
+static void
+session_server_timeout(struct session *s)
+{
+	log_info("session=%016llx event=timeout side=upstream",
+	    (unsigned long long)s->id);
+	/* Could not connect: unavailable; connected: timed out. */
+	session_fail(s, s->upstream == UPSTREAM_CONNECTING ?
+	    "421 4.4.1" : "421 4.4.2", "upstream timeout");
+}
+
+static void
+session_ctimer(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	s->ctimer_sec = 0;
+	if (!s->closing)
+		session_client_timeout(s);
+}
+
+static void
+session_stimer(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	(void)fd;
+	(void)ev;
+	s->stimer_sec = 0;
+	if (!s->closing)
+		session_server_timeout(s);
 }
 
 /* Send a command line upstream, or keep it until the upstream is ready. */
@@ -306,10 +465,51 @@ session_forward(struct session *s, enum smtp_verb verb, const char *line,
 static int
 session_can_process(struct session *s)
 {
-	return !s->closing && s->waiting == 0 &&
+	return !s->closing && !s->quitting && s->waiting == 0 &&
 	    s->state != SESSION_GREETING &&
 	    bufferevent_get_enabled(s->client) & EV_READ &&
 	    evbuffer_get_length(bufferevent_get_input(s->client)) > 0;
+}
+
+/*
+ * May another command be parsed, or must the client wait (its read
+ * disabled) until what it already caused has drained? Bounded: the
+ * replies it does not read, the replies still outstanding (per session,
+ * and over all sessions while this one has any), the commands the
+ * upstream has not read.
+ */
+static int
+session_may_parse(struct session *s)
+{
+	if (evbuffer_get_length(bufferevent_get_output(s->client)) >
+	    SESSION_HIWAT)
+		return 0;
+	if (s->state == SESSION_BODY)
+		return 1;	/* tx_body() bounds the upstream side */
+	if (s->npending >= SESSION_PENDING_MAX ||
+	    (npending_total >= SESSION_PENDING_TOTAL && s->npending > 0))
+		return 0;
+	return session_upstream_queued(s) <= SESSION_HIWAT;
+}
+
+/*
+ * Something drained (client output, upstream output, replies): read
+ * the client again if it was stopped for backpressure and may go on.
+ */
+static void
+session_resume(struct session *s)
+{
+	if (s->closing || s->state == SESSION_TUNNEL ||
+	    bufferevent_get_enabled(s->client) & EV_READ)
+		return;
+	if (s->state == SESSION_BODY && s->server != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(s->server)) >
+	    SESSION_LOWAT)
+		return;
+	if (!session_may_parse(s))
+		return;
+	bufferevent_enable(s->client, EV_READ);
+	session_process(s);
 }
 
 /*
@@ -324,7 +524,7 @@ session_process(struct session *s)
 	if (s->processing)
 		return;
 	s->processing = 1;
-	while (!s->closing && s->state != SESSION_CLOSING) {
+	while (!s->closing && !s->quitting && s->state != SESSION_CLOSING) {
 		session_parse(s);
 		if (s->closing)
 			break;
@@ -345,7 +545,7 @@ session_parse(struct session *s)
 	int			 done;
 
 	in = bufferevent_get_input(s->client);
-	while (evbuffer_get_length(in) > 0 && !s->closing) {
+	while (evbuffer_get_length(in) > 0 && !s->closing && !s->quitting) {
 		if (s->state == SESSION_TUNNEL) {
 			if (s->server == NULL)
 				break;
@@ -358,9 +558,8 @@ session_parse(struct session *s)
 		}
 		if (s->waiting > 0 || s->state == SESSION_GREETING)
 			break;
-		if (evbuffer_get_length(bufferevent_get_output(s->client)) >
-		    SESSION_HIWAT) {
-			/* The client does not read its replies: wait. */
+		if (!session_may_parse(s)) {
+			/* Backpressure: resumed by session_resume(). */
 			bufferevent_disable(s->client, EV_READ);
 			break;
 		}
@@ -382,6 +581,7 @@ session_parse(struct session *s)
 		s->early = s->early > used ? s->early - used : 0;
 		if (done == 1) {
 			s->line_fresh = 1;
+			s->cprogress++;
 			command_line(s, s->cline.buf, s->cline.len,
 			    s->cline.flags, s->cline.total);
 		}
@@ -395,32 +595,30 @@ session_parse(struct session *s)
  * the client sent before it saw that reply was pipelined without
  * permission (RFC 2920 §3.1).
  */
-static void
-session_check_early(struct session *s, struct pending *p)
+static enum alarm_action
+session_check_early(struct session *s, enum smtp_verb verb)
 {
 	struct evbuffer		*in = bufferevent_get_input(s->client);
 	enum alarm_action	 act;
 	char			 detail[64];
 
-	if (evbuffer_get_length(in) == 0 || p->flags & PENDING_CLOSE)
-		return;
+	if (evbuffer_get_length(in) == 0)
+		return ALARM_PASS;
 	snprintf(detail, sizeof(detail), "after=%s bytes=%zu",
-	    p->flags & PENDING_EOD ? "end-of-data" : smtp_cmd_name(p->verb),
-	    evbuffer_get_length(in));
+	    smtp_cmd_name(verb), evbuffer_get_length(in));
 	act = session_alarm(s, ALARM_PIPELINING_VIOLATION, detail);
-	if (act == ALARM_CLOSE) {
-		session_fail_alarm(s, "421 4.7.0", ALARM_PIPELINING_VIOLATION);
-		return;
-	}
-	if (p->verb == SMTP_CMD_STARTTLS) {
+	if (act == ALARM_CLOSE)
+		return act;
+	if (verb == SMTP_CMD_STARTTLS) {
 		/* RFC 3207 §5: discard anything sent before the 220. */
 		evbuffer_drain(in, evbuffer_get_length(in));
-		return;
+		return act;
 	}
 	if (act == ALARM_BLOCK) {
 		s->early = evbuffer_get_length(in);
 		s->early_alarm = ALARM_PIPELINING_VIOLATION;
 	}
+	return act;
 }
 
 /*
@@ -454,25 +652,27 @@ session_reply_effect(struct session *s, struct pending *p)
 			session_set_state(s, SESSION_READY);
 		}
 		break;
+	/*
+	 * A pipelined command may have started the next transaction
+	 * already: a reply acts only on the transaction it was sent in.
+	 */
 	case SMTP_CMD_MAIL:
 		if (ok)
 			session_set_state(s, SESSION_MAIL);
-		else
+		else if (session_tx_of(s, p) != NULL)
 			tx_free(s);
 		break;
 	case SMTP_CMD_RCPT:
-		if (ok && s->tx != NULL) {
+		if (ok && session_tx_of(s, p) != NULL) {
 			s->tx->rcpts++;
 			session_set_state(s, SESSION_RCPT);
 		}
 		break;
 	case SMTP_CMD_RSET:
-		if (ok) {
-			tx_free(s);
-			if (s->state == SESSION_MAIL ||
-			    s->state == SESSION_RCPT)
-				session_set_state(s, SESSION_READY);
-		}
+		/* The transaction was ended when RSET was parsed. */
+		if (ok && s->tx == NULL && (s->state == SESSION_MAIL ||
+		    s->state == SESSION_RCPT))
+			session_set_state(s, SESSION_READY);
 		break;
 	case SMTP_CMD_DATA:
 		if (p->code != 354)
@@ -483,9 +683,13 @@ session_reply_effect(struct session *s, struct pending *p)
 		}
 		if (evbuffer_get_length(bufferevent_get_input(s->client)) >
 		    0) {
-			session_check_early(s, p);
-			if (s->closing)
+			if (session_check_early(s, p->verb) == ALARM_CLOSE) {
+				/* Not a 354 the client could act on. */
+				p->flags |= PENDING_ABSORB;
+				session_fail_alarm(s, "421 4.7.0",
+				    ALARM_PIPELINING_VIOLATION);
 				return;
+			}
 			if (s->early_alarm != -1) {
 				/*
 				 * The body came before the 354: refuse
@@ -546,32 +750,42 @@ session_flush(struct session *s)
 		session_process(s);
 }
 
+/*
+ * Each entry is off the queue before anything that may end the session
+ * runs: session_fail() writes and frees what is complete itself.
+ */
 static void
 session_flush_replies(struct session *s)
 {
-	struct evbuffer	*out = bufferevent_get_output(s->client);
 	struct pending	*p;
-	int		 close_after = 0, group_end;
+	enum smtp_verb	 verb;
+	int		 flags;
 
 	while ((p = TAILQ_FIRST(&s->pending)) != NULL &&
 	    p->flags & PENDING_DONE) {
-		if (!(p->flags & PENDING_ABSORB)) {
-			if (p->flags & PENDING_EOD)
-				tx_log_message(s, p);
-			evbuffer_add_buffer(out, p->reply);
-		}
-		close_after = p->flags & PENDING_CLOSE;
-		group_end = p->flags & PENDING_GROUP_END;
-		if (group_end && !(p->flags & PENDING_ABSORB) &&
-		    !close_after && s->waiting == 1)
-			session_check_early(s, p);
+		session_write_reply(s, p);
+		flags = p->flags;
+		verb = p->verb;
 		session_pending_free(s, p);
-		if (close_after) {
-			session_close(s, "quit");
+		if (flags & PENDING_CLOSE) {
+			session_close(s, s->quit_reason != NULL ?
+			    s->quit_reason : "quit");
 			return;
 		}
-		if (s->closing)
+		/*
+		 * The last open group has its reply: what came before it
+		 * was pipelined without permission. The end of data is
+		 * not a group end (RFC 2920 §3.1 sends "." and QUIT
+		 * together): what follows it waits for its reply, in
+		 * order, and is no violation.
+		 */
+		if (flags & PENDING_GROUP_END && !(flags & PENDING_ABSORB) &&
+		    !(flags & PENDING_EOD) && s->waiting == 0 &&
+		    session_check_early(s, verb) == ALARM_CLOSE) {
+			session_fail_alarm(s, "421 4.7.0",
+			    ALARM_PIPELINING_VIOLATION);
 			return;
+		}
 	}
 	session_timeouts(s);
 }
@@ -580,27 +794,38 @@ session_flush_replies(struct session *s)
  * The greeting and the EHLO reply as the policy wants them seen (SPEC
  * §4.3, §3): banner masked or replaced, EHLO extensions filtered to
  * those the proxy can follow. Returns 1 if it wrote p->reply, 0 if the
- * reply goes as it came.
+ * reply goes as it came, -1 if a rewrite the policy wants could not be
+ * made (out of memory): the reply must not go as it came.
+ *
+ * The output buffer is sized from the reply itself (every line at most
+ * "NNN-" text CRLF, the host name or banner text on top), so a long
+ * greeting or EHLO reply is rewritten like a short one.
  */
 static int
 session_reply_rewrite(struct session *s, struct pending *p)
 {
 	const struct config	*conf = s->conf;
 	const char		*lines[SMTP_REPLY_MAXLINES];
-	char			 buf[SMTP_REPLY_MAXLINES * 80 + 1024];
+	char			*buf;
+	size_t			 bufsz;
 	int			 i, n;
 	uint32_t		 allowed;
 
-	for (i = 0; i < s->reply.nlines; i++)
+	bufsz = strlen(conf->hostname) + strlen(conf->banner_text) + 64;
+	for (i = 0; i < s->reply.nlines; i++) {
 		lines[i] = smtp_reply_text(&s->reply, i);
+		bufsz += strlen(lines[i]) + 8;
+	}
 	if (p->flags & PENDING_GREETING) {
 		if (!conf->inspect || !conf->banner_enabled ||
 		    conf->banner_mode == POLICY_BANNER_PASS ||
 		    (conf->banner_mode == POLICY_BANNER_REPLACE &&
 		    p->code != 220))
 			return 0;
+		if ((buf = malloc(bufsz)) == NULL)
+			return -1;
 		n = policy_banner_render(conf->banner_mode, conf->banner_text,
-		    p->code, lines, (size_t)s->reply.nlines, buf, sizeof(buf));
+		    p->code, lines, (size_t)s->reply.nlines, buf, bufsz);
 	} else if (p->verb == SMTP_CMD_EHLO && p->code == 250) {
 		/*
 		 * CHUNKING and BINARYMIME go even with the filter off: the
@@ -608,15 +833,19 @@ session_reply_rewrite(struct session *s, struct pending *p)
 		 */
 		allowed = conf->inspect && conf->extensions_enabled ?
 		    conf->extensions_mask : ~(uint32_t)0;
+		if ((buf = malloc(bufsz)) == NULL)
+			return -1;
 		n = policy_ehlo_rebuild(allowed, lines,
 		    (size_t)s->reply.nlines, conf->inspect &&
 		    conf->banner_enabled && conf->banner_ehlo ?
-		    conf->hostname : NULL, buf, sizeof(buf), &s->offered);
+		    conf->hostname : NULL, buf, bufsz, &s->offered);
 	} else
 		return 0;
-	if (n < 0)
-		return 0;
-	evbuffer_add(p->reply, buf, (size_t)n);
+	if (n < 0 || evbuffer_add(p->reply, buf, (size_t)n) == -1) {
+		free(buf);
+		return -1;
+	}
+	free(buf);
 	return 1;
 }
 
@@ -625,7 +854,7 @@ static void
 session_upstream_reply(struct session *s)
 {
 	struct pending	*p;
-	int		 i;
+	int		 i, r;
 
 	TAILQ_FOREACH(p, &s->pending, entry)
 		if (!(p->flags & (PENDING_DONE | PENDING_LOCAL)))
@@ -642,9 +871,15 @@ session_upstream_reply(struct session *s)
 		return;
 	}
 	p->code = s->reply.code;
-	if (!(p->flags & PENDING_ABSORB) && session_reply_rewrite(s, p) == 1)
-		;
-	else
+	s->sprogress++;
+	if (!(p->flags & PENDING_ABSORB) &&
+	    (r = session_reply_rewrite(s, p)) != 0) {
+		if (r == -1) {
+			/* Fail closed: never the upstream's reply unfiltered. */
+			session_fail(s, "421 4.3.0", "out of memory");
+			return;
+		}
+	} else
 		for (i = 0; i < s->reply.nlines; i++)
 			evbuffer_add_printf(p->reply, "%d%c%s\r\n",
 			    s->reply.code, i + 1 < s->reply.nlines ? '-' : ' ',
@@ -703,6 +938,9 @@ session_server_read(struct bufferevent *bev, void *arg)
 	size_t			 len, used;
 	int			 r;
 
+	SESSION_ASSERT(s, bev == s->server && !s->closing);
+	if (s->closing)
+		return;
 	session_upstream_connected(s, bev);
 	while (!s->closing && s->server == bev &&
 	    (len = evbuffer_get_length(in)) > 0) {
@@ -781,13 +1019,17 @@ session_server_write(struct bufferevent *bev, void *arg)
 {
 	struct session	*s = arg;
 
-	(void)bev;
-	/* Below the low watermark again: read the client's body on. */
-	if (s->state == SESSION_BODY || s->state == SESSION_TUNNEL) {
-		bufferevent_setwatermark(s->server, EV_WRITE, 0, 0);
+	SESSION_ASSERT(s, bev == s->server);
+	if (s->closing)
+		return;
+	/* Below the low watermark again: read the client on. */
+	bufferevent_setwatermark(s->server, EV_WRITE, 0, 0);
+	if (s->state == SESSION_TUNNEL) {
 		bufferevent_enable(s->client, EV_READ);
 		session_process(s);
+		return;
 	}
+	session_resume(s);
 }
 
 static void
@@ -795,16 +1037,15 @@ session_server_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
+	SESSION_ASSERT(s, bev == s->server && !s->closing);
+	if (s->closing)
+		return;
 	if (what & BEV_EVENT_CONNECTED) {
 		session_upstream_connected(s, bev);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		log_info("session=%016llx event=timeout side=upstream",
-		    (unsigned long long)s->id);
-		/* Could not connect: unavailable; connected: timed out. */
-		session_fail(s, s->upstream == UPSTREAM_CONNECTING ?
-		    "421 4.4.1" : "421 4.4.2", "upstream timeout");
+		session_server_timeout(s);
 		return;
 	}
 	if (s->upstream == UPSTREAM_CONNECTING) {
@@ -913,6 +1154,7 @@ session_fail(struct session *s, const char *code, const char *reason)
 {
 	struct pending	*p, *next;
 	struct evbuffer	*out = bufferevent_get_output(s->client);
+	int		 last;
 
 	if (s->closing)
 		return;
@@ -920,9 +1162,13 @@ session_fail(struct session *s, const char *code, const char *reason)
 	TAILQ_FOREACH_SAFE(p, &s->pending, entry, next) {
 		if (!(p->flags & PENDING_DONE))
 			break;
-		if (!(p->flags & PENDING_ABSORB))
-			evbuffer_add_buffer(out, p->reply);
+		session_write_reply(s, p);
+		last = p->flags & PENDING_CLOSE;
 		session_pending_free(s, p);
+		if (last) {
+			code = NULL;	/* its own last reply is out */
+			break;
+		}
 	}
 	if (code != NULL && s->state != SESSION_TUNNEL)
 		evbuffer_add_printf(out, "%s %s %s\r\n", code,
@@ -974,6 +1220,8 @@ session_free(evutil_socket_t fd, short ev, void *arg)
 	tx_free(s);
 	free(s->helo_line);
 	event_free(s->ev_free);
+	event_free(s->ev_ctimer);
+	event_free(s->ev_stimer);
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
 	session_stats.active--;
@@ -995,6 +1243,8 @@ session_close(struct session *s, const char *reason)
 	s->closing = 1;
 	s->close_reason = reason;
 	session_set_state(s, SESSION_CLOSING);
+	evtimer_del(s->ev_ctimer);
+	evtimer_del(s->ev_stimer);
 	if (s->server != NULL) {
 		bufferevent_free(s->server);
 		s->server = NULL;
@@ -1015,7 +1265,7 @@ session_client_read(struct bufferevent *bev, void *arg)
 {
 	struct session		*s = arg;
 
-	(void)bev;
+	SESSION_ASSERT(s, bev == s->client);
 	if (s->state == SESSION_GREETING && !s->closing) {
 		/*
 		 * Talking before the greeting (smtp:242): checked once; the
@@ -1036,19 +1286,17 @@ session_client_write(struct bufferevent *bev, void *arg)
 {
 	struct session	*s = arg;
 
-	(void)bev;
+	SESSION_ASSERT(s, bev == s->client);
 	if (s->closing) {
 		event_active(s->ev_free, 0, 0);
 		return;
 	}
-	if (s->state == SESSION_TUNNEL && s->server != NULL)
-		bufferevent_enable(s->server, EV_READ);
-	else if (s->state != SESSION_BODY ||
-	    evbuffer_get_length(bufferevent_get_output(s->server)) <=
-	    SESSION_HIWAT) {
-		bufferevent_enable(s->client, EV_READ);
-		session_process(s);
+	if (s->state == SESSION_TUNNEL) {
+		if (s->server != NULL)
+			bufferevent_enable(s->server, EV_READ);
+		return;
 	}
+	session_resume(s);
 }
 
 static void
@@ -1056,16 +1304,14 @@ session_client_event(struct bufferevent *bev, short what, void *arg)
 {
 	struct session	*s = arg;
 
-	(void)bev;
+	SESSION_ASSERT(s, bev == s->client);
 	if (s->closing) {
 		/* The client is gone or will not read its last reply. */
 		event_active(s->ev_free, 0, 0);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		log_info("session=%016llx event=timeout side=client state=%s",
-		    (unsigned long long)s->id, session_state_names[s->state]);
-		session_fail(s, "421 4.4.2", "timeout");
+		session_client_timeout(s);
 		return;
 	}
 	if (what & BEV_EVENT_EOF)
@@ -1116,16 +1362,26 @@ session_new(struct event_base *base, struct config *conf, int fd,
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->ev_free = event_new(base, -1, 0, session_free, s);
+	s->ev_ctimer = evtimer_new(base, session_ctimer, s);
+	s->ev_stimer = evtimer_new(base, session_stimer, s);
 	s->client = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (s->ev_free == NULL || s->client == NULL) {
+	if (s->ev_free == NULL || s->ev_ctimer == NULL ||
+	    s->ev_stimer == NULL || s->client == NULL) {
 		if (s->ev_free != NULL)
 			event_free(s->ev_free);
+		if (s->ev_ctimer != NULL)
+			event_free(s->ev_ctimer);
+		if (s->ev_stimer != NULL)
+			event_free(s->ev_stimer);
 		TAILQ_REMOVE(&sessions, s, entry);
 		nsessions--;
 		session_stats.active--;
 		config_unref(s->conf);
+		if (s->client != NULL)
+			bufferevent_free(s->client);	/* closes fd */
+		else
+			close(fd);
 		free(s);
-		close(fd);
 		return -1;
 	}
 	bufferevent_setcb(s->client, session_client_read, session_client_write,

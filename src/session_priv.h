@@ -33,6 +33,14 @@ struct worker_pool;
 #define SESSION_LONGLINE	(64 * 1024)	/* kept whole when 217 is not
 						   blocking */
 #define SESSION_FLUSH_TIMEOUT	10		/* seconds to write a last reply */
+#define SESSION_AUTH_LINE	12288		/* RFC 4954 §4: an AUTH line */
+/*
+ * Outstanding replies (commands parsed, reply not yet written to the
+ * client): over the per-session bound, or over the process-wide one
+ * while this session has any, the client is not read until they drain.
+ */
+#define SESSION_PENDING_MAX	256
+#define SESSION_PENDING_TOTAL	65536
 
 enum session_state {
 	SESSION_GREETING,	/* waiting for the upstream greeting */
@@ -70,12 +78,14 @@ struct pending {
 	enum smtp_verb		 verb;
 	int			 flags;
 	int			 code;
+	uint64_t		 tx_seq;	/* transaction it was sent in */
 	struct evbuffer		*reply;		/* complete reply, CRLFs */
 };
 TAILQ_HEAD(pending_queue, pending);
 
 /* One transaction: MAIL to the end of data (or RSET). */
 struct tx {
+	uint64_t		 seq;		/* per session, from 1 */
 	char			 from[512];
 	int			 rcpts;		/* accepted by the upstream */
 	size_t			 rcpts_sent;	/* RCPT commands forwarded */
@@ -108,7 +118,11 @@ struct session {
 	struct smtp_line	 sline;		/* upstream reply lines */
 	struct smtp_reply	 reply;
 	struct pending_queue	 pending;
+	int			 npending;	/* entries in pending */
 	int			 waiting;	/* group-ending entries queued */
+	int			 quitting;	/* a closing reply is queued: parse
+						   nothing more */
+	const char		*quit_reason;	/* logged when it goes out */
 	size_t			 early;		/* bytes sent too early */
 	int			 early_alarm;	/* -1, or refuse those lines */
 	int			 line_fresh;	/* next byte starts a line */
@@ -117,11 +131,23 @@ struct session {
 	int			 processing;	/* in session_process() */
 	int			 early_talker;	/* action of smtp:242, or -1 */
 	struct event		*ev_free;
+	/*
+	 * Dialog deadlines (timeouts.*): each bounds a whole command, body
+	 * block or reply, not the gap between two bytes. Re-armed only
+	 * when what is awaited changes or progress is made (a complete
+	 * line or reply, body bytes consumed), never by a partial line.
+	 */
+	struct event		*ev_ctimer, *ev_stimer;
+	int			 ctimer_sec, stimer_sec;	/* armed, 0: off */
+	uint64_t		 ctimer_at, stimer_at;	/* progress then */
+	uint64_t		 cprogress;	/* lines, body chunks */
+	uint64_t		 sprogress;	/* complete replies */
 
 	uint32_t		 offered;	/* POLICY_EXT_* the client saw */
 	char			*helo_line;	/* to replay on a new upstream */
 	char			 helo[128];	/* for the log */
 	struct tx		*tx;
+	uint64_t		 tx_seq;	/* of the last transaction */
 	int			 messages;
 	int			 bad_commands;
 	int			 closing;
@@ -129,6 +155,24 @@ struct session {
 };
 
 /* session.c, for command.c and tx.c */
+/*
+ * A broken invariant of the session (a callback in a state it cannot
+ * run in, a side used after it was dropped): fatal in debug builds, the
+ * session closed otherwise. Never a wild pointer.
+ */
+#define SESSION_ASSERT(s, cond)						\
+	((cond) ? (void)0 : session_invariant((s), #cond, __func__, __LINE__))
+void	session_invariant(struct session *, const char *, const char *, int);
+/*
+ * Queue a reply made by the proxy after which the session closes
+ * (a 421): nothing the client sent after it is parsed.
+ */
+void	session_quit(struct session *, enum smtp_verb, const char *code,
+	    const char *reason);
+/* The transaction p was sent in, if it is still the current one. */
+struct tx *session_tx_of(struct session *, const struct pending *);
+/* Bytes waiting to go upstream (its output and the reconnect queue). */
+size_t	session_upstream_queued(struct session *);
 void	session_set_state(struct session *, enum session_state);
 enum alarm_action session_alarm(struct session *, enum alarm_id,
 	    const char *detail);

@@ -65,6 +65,7 @@ tx_new(struct session *s)
 	tx_free(s);
 	if ((s->tx = calloc(1, sizeof(*s->tx))) == NULL)
 		return NULL;
+	s->tx->seq = ++s->tx_seq;
 	data_init(&s->tx->data, 1, s->conf->limits.text_line);
 	return s->tx;
 }
@@ -316,6 +317,7 @@ tx_body(struct session *s, struct evbuffer *in)
 			tx_inspect_feed(s->tx, iov.iov_base, outlen);
 		evbuffer_commit_space(out, &iov, 1);
 		evbuffer_drain(in, used);
+		s->cprogress++;
 		session_stats.bytes_in += used;
 		if (s->tx->data.bytes > s->conf->limits.message_size &&
 		    !s->tx->too_large) {
