@@ -13,8 +13,11 @@
  *      offer (smtp:223)
  *
  * A check whose alarm is set to "pass" or "log" lets the command go on;
- * "block" answers it here; "close" ends the session with 421. Every
- * refusal counts towards max_bad_commands.
+ * "block" answers it here; "close" ends the session with 421. Refusals
+ * of commands a client should not send at all count towards
+ * max_bad_commands; limit replies (too many recipients, message too
+ * large) and pipelining refusals do not: a conforming client meets
+ * them in normal operation.
  */
 #include "autoconf.h"
 
@@ -51,16 +54,94 @@ command_group_end(enum smtp_verb verb)
 	}
 }
 
-/* Refuse a command with an alarm's reply; too many: 421 and close. */
+/* Refusals that say the client sends what it should not. */
+static int
+command_is_bad(enum alarm_id id)
+{
+	switch (id) {
+	case ALARM_COMMAND_NOT_SUPPORTED:
+	case ALARM_OUT_OF_SEQUENCE:
+	case ALARM_ADDRESS_INVALID:
+	case ALARM_EMPTY_LINE:
+	case ALARM_PROTOCOL_OVERFLOW:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Refuse a command with an alarm's reply. The one refusal too many is
+ * answered with the 421 instead, in command order: one reply per
+ * command, and the session closes after it.
+ */
 static void
 command_refuse(struct session *s, enum smtp_verb verb, enum alarm_id id)
 {
-	session_refuse(s, verb, id, NULL);
-	if (++s->bad_commands > s->conf->max_bad_commands) {
+	if (command_is_bad(id) &&
+	    ++s->bad_commands > s->conf->max_bad_commands) {
 		log_warnx("session=%016llx event=too-many-bad-commands "
 		    "count=%d", (unsigned long long)s->id, s->bad_commands);
-		session_fail(s, "421 4.7.0", "Too many bad commands");
+		session_quit(s, verb, "421 4.7.0", "Too many bad commands");
+		return;
 	}
+	session_refuse(s, verb, id, NULL);
+}
+
+/* Bare CR, bare LF and NUL are never relayed: dropped from the line. */
+static size_t
+command_strip(char *line, size_t len)
+{
+	size_t	 i, o;
+
+	for (i = o = 0; i < len; i++)
+		if (line[i] != '\r' && line[i] != '\n' && line[i] != '\0')
+			line[o++] = line[i];
+	line[o] = '\0';
+	return o;
+}
+
+/*
+ * A line of an AUTH exchange (RFC 4954 §4): base64 or "*", not a
+ * command, up to SESSION_AUTH_LINE bytes relayed whole. The line checks
+ * of commands apply (smtp:241: a bare line end must not smuggle a line
+ * of its own upstream). A line that cannot go as sent cancels the
+ * exchange ("*"); the upstream's answer to that is the client's reply,
+ * or, for a refusal, absorbed behind the proxy's own.
+ */
+static void
+command_auth_line(struct session *s, char *line, size_t len, int lflags,
+    size_t total)
+{
+	enum alarm_action	 act = ALARM_PASS;
+	int			 flags = PENDING_GROUP_END;
+
+	if (lflags & (SMTP_LINE_BARE_CR | SMTP_LINE_BARE_LF | SMTP_LINE_NUL)) {
+		act = session_alarm(s, ALARM_BARE_LINE_ENDING,
+		    "side=client state=auth");
+		if (act == ALARM_CLOSE) {
+			session_fail_alarm(s, "421 4.7.0",
+			    ALARM_BARE_LINE_ENDING);
+			return;
+		}
+		if (act == ALARM_BLOCK)
+			flags |= PENDING_ABSORB;
+		else
+			len = command_strip(line, len);
+	}
+	if (session_pending_new(s, SMTP_CMD_AUTH, flags) == NULL) {
+		session_close(s, "out of memory");
+		return;
+	}
+	/* Never a truncated response: cancel the exchange instead. */
+	if (act == ALARM_BLOCK || lflags & SMTP_LINE_OVERFLOW ||
+	    total + 2 > SESSION_AUTH_LINE)
+		session_upstream_send(s, "*", 1);
+	else
+		session_upstream_send(s, line, len);
+	if (act == ALARM_BLOCK)
+		session_refuse(s, SMTP_CMD_UNKNOWN, ALARM_BARE_LINE_ENDING,
+		    NULL);
 }
 
 /*
@@ -99,6 +180,25 @@ command_tx_from(struct session *s, const char *path, const struct smtp_cmd *cmd)
 }
 
 /*
+ * MAIL and RCPT as relayed: "MAIL FROM:<path>[ params]", whatever
+ * spacing, case or missing brackets the client used, so the upstream
+ * reads the path the policy checked. Returns a string to free, or NULL.
+ */
+static char *
+command_canonical(const struct smtp_cmd *cmd, const char *path,
+    const char *params)
+{
+	const char	*end = cmd->args + cmd->argslen;
+	char		*out;
+
+	if (asprintf(&out, "%s:<%s>%s%.*s", cmd->verb == SMTP_CMD_MAIL ?
+	    "MAIL FROM" : "RCPT TO", path, *params != '\0' ? " " : "",
+	    *params != '\0' ? (int)(end - params) : 0, params) == -1)
+		return NULL;
+	return out;
+}
+
+/*
  * Order of the dialog as the client sends it (RFC 5321 §4.1.4): the
  * transaction exists from the MAIL command on, so pipelined RCPT and
  * DATA after it are in sequence before their replies are in.
@@ -126,7 +226,7 @@ command_in_sequence(struct session *s, enum smtp_verb verb)
  */
 static int
 command_path(struct session *s, const struct smtp_cmd *cmd, char *path,
-    size_t pathsz, int *pathok_r)
+    size_t pathsz, int *pathok_r, const char **params_r)
 {
 	const struct config	*conf = s->conf;
 	const char		*params = "", *errstr;
@@ -171,6 +271,7 @@ command_path(struct session *s, const struct smtp_cmd *cmd, char *path,
 		    detail))
 			return 1;
 	}
+	*params_r = params;
 	return 0;
 }
 
@@ -182,7 +283,9 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 	struct smtp_cmd		 cmd;
 	const char		*errstr;
 	char			 esc[80], detail[96], path[512];
-	size_t			 i, o;
+	char			*canon = NULL;
+	const char		*params;
+	size_t			 limit;
 	int			 pathok = 0;
 
 	if (s->line_early && s->early_alarm != -1) {
@@ -201,23 +304,19 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 		return;
 	}
 	if (s->state == SESSION_AUTH) {
-		/* RFC 4954 §4: a base64 line or "*", not a command. */
-		if (session_pending_new(s, SMTP_CMD_AUTH,
-		    PENDING_GROUP_END) == NULL) {
-			session_close(s, "out of memory");
-			return;
-		}
-		/* Never a truncated response: cancel the exchange instead. */
-		if (lflags & SMTP_LINE_OVERFLOW)
-			session_upstream_send(s, "*", 1);
-		else
-			session_upstream_send(s, line, len);
+		command_auth_line(s, line, len, lflags, total);
 		return;
 	}
 
-	/* RFC 5321 §4.5.3.1.4: 512 octets with the CRLF. */
-	if (lflags & SMTP_LINE_OVERFLOW || total + 2 >
-	    conf->limits.command_line) {
+	/*
+	 * RFC 5321 §4.5.3.1.4: 512 octets with the CRLF; an AUTH command
+	 * with its initial response may take RFC 4954's 12288.
+	 */
+	limit = conf->limits.command_line;
+	if (len >= 5 && strncasecmp(line, "AUTH ", 5) == 0 &&
+	    limit < SESSION_AUTH_LINE)
+		limit = SESSION_AUTH_LINE;
+	if (lflags & SMTP_LINE_OVERFLOW || total + 2 > limit) {
 		if (command_alarm(s, SMTP_CMD_UNKNOWN, ALARM_PROTOCOL_OVERFLOW,
 		    "side=client"))
 			return;
@@ -232,13 +331,7 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 		if (command_alarm(s, SMTP_CMD_UNKNOWN, ALARM_BARE_LINE_ENDING,
 		    "side=client"))
 			return;
-		/* Never relayed: the bytes are dropped from the line. */
-		for (i = o = 0; i < len; i++)
-			if (line[i] != '\r' && line[i] != '\n' &&
-			    line[i] != '\0')
-				line[o++] = line[i];
-		len = o;
-		line[len] = '\0';
+		len = command_strip(line, len);
 	}
 	if (len == 0) {
 		if (command_alarm(s, SMTP_CMD_UNKNOWN, ALARM_EMPTY_LINE,
@@ -290,19 +383,29 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 		log_escape(s->helo, sizeof(s->helo), cmd.args, cmd.argslen);
 		break;
 	case SMTP_CMD_MAIL:
-		if (command_path(s, &cmd, path, sizeof(path), &pathok))
+		if (command_path(s, &cmd, path, sizeof(path), &pathok,
+		    &params))
 			return;
 		if (tx_new(s) == NULL) {
 			session_close(s, "out of memory");
 			return;
 		}
 		command_tx_from(s, pathok ? path : NULL, &cmd);
+		if (pathok && (canon = command_canonical(&cmd, path, params)) == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
 		break;
 	case SMTP_CMD_RCPT:
-		if (command_path(s, &cmd, path, sizeof(path), &pathok))
+		if (command_path(s, &cmd, path, sizeof(path), &pathok,
+		    &params))
 			return;
 		if (s->tx != NULL)
 			s->tx->rcpts_sent++;
+		if (pathok && (canon = command_canonical(&cmd, path, params)) == NULL) {
+			session_close(s, "out of memory");
+			return;
+		}
 		break;
 	case SMTP_CMD_RSET:
 		/* Pipelined commands after RSET start afresh. */
@@ -319,6 +422,11 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 	default:
 		break;
 	}
+	if (canon != NULL) {
+		line = canon;
+		len = strlen(canon);
+	}
 	session_forward(s, cmd.verb, line, len,
 	    command_group_end(cmd.verb) ? PENDING_GROUP_END : 0);
+	free(canon);
 }

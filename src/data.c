@@ -122,7 +122,8 @@ data_first(struct data_parser *d, char c, char *out)
 
 /*
  * One byte inside a line (states OBOL and TEXT). CR is held; bare LF
- * becomes a break; NUL is dropped. Returns the bytes written.
+ * becomes a break; NUL is dropped at a line start, kept inside a line.
+ * Returns the bytes written.
  */
 static size_t
 data_text(struct data_parser *d, char c, char *out)
@@ -136,10 +137,20 @@ data_text(struct data_parser *d, char c, char *out)
 		d->state = DATA_S_OBOL;
 		return data_break(d, out);
 	case '\0':
-		/* At a line start a NUL could hide a dot from a lax server. */
-		d->flags |= d->state == DATA_S_OBOL ? DATA_NUL : DATA_NUL_TEXT;
+		/*
+		 * At a line start a NUL could hide a dot from a lax server:
+		 * dropped (and smtp:241). Inside a line it hides nothing
+		 * and is the sender's: relayed as sent, as MTAs keep it.
+		 */
 		data_count(d);
-		return 0;
+		if (d->state == DATA_S_OBOL) {
+			d->flags |= DATA_NUL;
+			return 0;
+		}
+		d->flags |= DATA_NUL_TEXT;
+		out[0] = c;
+		d->bytes++;
+		return 1;
 	default:
 		break;
 	}

@@ -10,7 +10,8 @@
  * Nothing but that exact sequence ends the message: a bare CR, a bare
  * LF or a NUL never does (SMTP smuggling, CVE-2023-51764/51765/51766).
  * The parser rebuilds the body as canonical lines: bare CR and bare LF
- * become CRLF line breaks, NUL bytes are dropped, and (with stuff set)
+ * become CRLF line breaks, a NUL where a line starts is dropped (a NUL
+ * inside a line is kept: it cannot end anything), and (with stuff set)
  * every output line starting with "." gets the proxy's own extra dot.
  * What it writes can therefore never contain an end of data, whatever
  * the client sent; what it saw is reported in flags for smtp:241.

@@ -21,6 +21,7 @@
 #include "autoconf.h"
 
 #include <sys/types.h>
+#include <sys/param.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -1237,11 +1238,21 @@ void
 session_close(struct session *s, const char *reason)
 {
 	struct timeval	 tv = { SESSION_FLUSH_TIMEOUT, 0 };
+	struct pending	*p;
 
 	if (s->closing)
 		return;
 	s->closing = 1;
 	s->close_reason = reason;
+	/*
+	 * RFC 1047: the terminator went upstream and its reply never came
+	 * back. The client gets no 250 (a 4xx, or it left), so it will
+	 * send again; say that the upstream may have the message already.
+	 */
+	TAILQ_FOREACH(p, &s->pending, entry)
+		if ((p->flags & (PENDING_EOD | PENDING_DONE | PENDING_LOCAL)) ==
+		    PENDING_EOD)
+			tx_log_uncertain(s, reason);
 	session_set_state(s, SESSION_CLOSING);
 	evtimer_del(s->ev_ctimer);
 	evtimer_del(s->ev_stimer);
@@ -1391,7 +1402,8 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	    (s->discard = evbuffer_new()) == NULL ||
 	    smtp_line_init(&s->cline,
 	    conf->alarm_action[ALARM_PROTOCOL_OVERFLOW] >= ALARM_BLOCK ?
-	    conf->limits.command_line : SESSION_LONGLINE) == -1 ||
+	    MAX(conf->limits.command_line, SESSION_AUTH_LINE) :
+	    SESSION_LONGLINE) == -1 ||
 	    smtp_line_init(&s->sline, SESSION_LONGLINE) == -1)
 		goto fail;
 	smtp_reply_init(&s->reply);

@@ -21,6 +21,8 @@ struct session_stats {
 	uint64_t	 refused;	/* over max_sessions[_per_client] */
 	uint64_t	 messages_accepted;
 	uint64_t	 messages_rejected;
+	uint64_t	 messages_uncertain;	/* reply lost after the end
+						   of data (RFC 1047) */
 	uint64_t	 alarms;
 	uint64_t	 bytes_in;	/* body bytes from clients */
 };

@@ -227,6 +227,8 @@ void	tx_body_start(struct session *);
 int	tx_body(struct session *, struct evbuffer *in);
 /* The summary line of a message whose end-of-data reply goes out. */
 void	tx_log_message(struct session *, struct pending *);
+/* The same for a message whose reply was lost after the terminator. */
+void	tx_log_uncertain(struct session *, const char *reason);
 
 /* command.c */
 /*

@@ -408,6 +408,7 @@ smtp_cmd_path(const char *args, size_t argslen, const char *prefix,
 	struct smtp_cmd_cur	 cur;
 	size_t			 plen, i, n;
 	long			 end;
+	int			 bracket;
 
 	if (pathsz > 0)
 		path[0] = '\0';
@@ -420,16 +421,28 @@ smtp_cmd_path(const char *args, size_t argslen, const char *prefix,
 	i = plen;
 	if (i < argslen && args[i] == ' ')
 		i++;
-	if (i >= argslen || args[i] != '<') {
-		*errstr_r = "address not in angle brackets";
-		return -1;
+	/*
+	 * "FROM:a@b" without brackets is not RFC 5321, but many scripts
+	 * send it and MTAs take it (Postfix's strict_rfc821_envelopes =
+	 * no): a bare Mailbox, up to the first SP, held to the same
+	 * syntax. The caller relays the bracketed form.
+	 */
+	bracket = i < argslen && args[i] == '<';
+	if (bracket) {
+		i++;
+		if ((end = smtp_cmd_pathend(args + i, argslen - i)) == -1) {
+			*errstr_r = "address not in angle brackets";
+			return -1;
+		}
+		n = (size_t)end;
+	} else {
+		for (n = 0; i + n < argslen && args[i + n] != ' '; n++)
+			;
+		if (n == 0) {
+			*errstr_r = "empty address";
+			return -1;
+		}
 	}
-	i++;
-	if ((end = smtp_cmd_pathend(args + i, argslen - i)) == -1) {
-		*errstr_r = "address not in angle brackets";
-		return -1;
-	}
-	n = (size_t)end;
 	if ((maxpath > 0 && n > maxpath) || n >= pathsz) {
 		*errstr_r = "address too long";
 		return -1;
@@ -465,7 +478,7 @@ smtp_cmd_path(const char *args, size_t argslen, const char *prefix,
 	path[n] = '\0';
 
 	/* §4.1.2: Mail-parameters follow after one SP; extra SP tolerated. */
-	i += n + 1;
+	i += n + (bracket ? 1 : 0);
 	if (i < argslen && args[i] != ' ') {
 		*errstr_r = "garbage after address";
 		return -1;

@@ -52,10 +52,10 @@ const char *smtp_cmd_name(enum smtp_verb);
 /*
  * MAIL FROM / RCPT TO arguments: "FROM:<path> [params]" (RFC 5321
  * §4.1.2; one space after the colon is tolerated, as many clients send
- * it). prefix is "FROM:" or "TO:". On success fills path (without the
+ * it, and so is a Mailbox without the angle brackets, ending at SP). prefix is "FROM:" or "TO:". On success fills path (without the
  * angle brackets, NUL-terminated, at most pathsz - 1 bytes) and points
  * *params_r at the ESMTP parameters (possibly ""). Returns 0, or -1 with
- * *errstr_r for a missing prefix, missing brackets, a path longer than
+ * *errstr_r for a missing prefix, an unclosed bracket, a path longer than
  * maxpath bytes, or characters outside RFC 5321 Mailbox syntax
  * (controls, SP, 8-bit unless smtputf8 is set).
  */

@@ -123,8 +123,10 @@ tx_end_of_data(struct session *s)
 			session_local(s, SMTP_CMD_DATA,
 			    PENDING_EOD | PENDING_GROUP_END |
 			    (act == ALARM_CLOSE ? PENDING_CLOSE : 0),
-			    "%s Bare CR or LF in message (%s)",
+			    "%s %s in message (%s)",
 			    act == ALARM_CLOSE ? "421 4.7.0" : "554 5.6.0",
+			    tx->data.flags & (DATA_BARE_CR | DATA_BARE_LF) ?
+			    "Bare CR or LF" : "NUL at the start of a line",
 			    alarm_table[ALARM_BARE_LINE_ENDING].ident);
 			return;
 		}
@@ -333,6 +335,19 @@ tx_body(struct session *s, struct evbuffer *in)
 	if (done)
 		tx_end_of_data(s);
 	return 0;
+}
+
+void
+tx_log_uncertain(struct session *s, const char *reason)
+{
+	s->messages++;
+	session_stats.messages_uncertain++;
+	log_warnx("session=%016llx event=message from=%s rcpts=%d size=%llu "
+	    "verdict=unknown reason=\"%s\" note=\"no reply after the end of "
+	    "data: the upstream may have delivered the message\"",
+	    (unsigned long long)s->id, s->tx ? s->tx->from : "",
+	    s->tx ? s->tx->rcpts : 0,
+	    s->tx ? (unsigned long long)s->tx->data.bytes : 0ULL, reason);
 }
 
 void
