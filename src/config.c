@@ -1306,7 +1306,7 @@ config_load(const char *path, config_errfn errfn)
 
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		fatal("config");
-	conf->refcnt = 1;
+	atomic_init(&conf->refcnt, 1);
 	conf->path = config_strdup(path);
 	tree = CONFIG_SEC(root);
 	config_build_listen(tree, conf);
@@ -1350,20 +1350,19 @@ config_load(const char *path, config_errfn errfn)
 	return NULL;
 }
 
-/* Take a reference; single-threaded use. Returns conf. */
+/* Take a reference; any thread. Returns conf. */
 struct config *
 config_ref(struct config *conf)
 {
-	conf->refcnt++;
+	atomic_fetch_add(&conf->refcnt, 1);
 	return conf;
 }
 
+/* The thread that drops the last reference frees the configuration. */
 void
 config_unref(struct config *conf)
 {
-	if (conf == NULL)
-		return;
-	if (--conf->refcnt > 0)
+	if (conf == NULL || atomic_fetch_sub(&conf->refcnt, 1) != 1)
 		return;
 	config_build_free(conf);
 }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -2409,6 +2410,42 @@ START_TEST(test_refcount)
 }
 END_TEST
 
+/*
+ * References are taken and dropped on the event loop and on the worker
+ * threads (a scan job owns one): none may be lost.
+ */
+#define REF_THREADS	4
+#define REF_ROUNDS	200000
+
+static void *
+ref_loop(void *arg)
+{
+	struct config	*conf = arg;
+	int		 i;
+
+	for (i = 0; i < REF_ROUNDS; i++) {
+		config_ref(conf);
+		config_unref(conf);
+	}
+	return NULL;
+}
+
+START_TEST(test_refcount_threads)
+{
+	struct config	*conf;
+	pthread_t	 t[REF_THREADS];
+	int		 i;
+
+	conf = load_ok("");
+	for (i = 0; i < REF_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, ref_loop, conf), 0);
+	for (i = 0; i < REF_THREADS; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	ck_assert_int_eq(conf->refcnt, 1);
+	config_unref(conf);
+}
+END_TEST
+
 /* Two loads live side by side, as during a reload. */
 START_TEST(test_reload)
 {
@@ -2710,6 +2747,7 @@ config_suite(void)
 	tcase_add_test(tc, test_access);
 	tcase_add_test(tc, test_antivirus);
 	tcase_add_test(tc, test_refcount);
+	tcase_add_test(tc, test_refcount_threads);
 	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
 
