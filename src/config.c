@@ -17,8 +17,10 @@
  * before (config_prepare()). Checks that involve several keys run after
  * the parse and use the lines the callbacks recorded.
  *
- * libconfuse keeps its lexer in globals: config_load() is not
- * reentrant and runs on the main thread only (start-up and SIGHUP).
+ * libconfuse keeps its lexer in globals, and a load its state in
+ * config_ld: config_load() holds config_load_lock from start to end, so
+ * any thread may load, one at a time (start-up on the main thread, a
+ * reload on a worker thread).
  */
 #include "autoconf.h"
 
@@ -28,6 +30,7 @@
 
 #include <confuse.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -238,7 +241,8 @@ struct config_ld {
 	size_t			 nlocal_lines;
 };
 
-static struct config_ld	*config_ld;
+static pthread_mutex_t	 config_load_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct config_ld	*config_ld;	/* under config_load_lock */
 
 /*
  * Parsers of the keys with a fixed set of values; the other values
@@ -1281,6 +1285,7 @@ config_load(const char *path, config_errfn errfn)
 	ld.errfn = errfn;
 	for (i = 0; i < ALARM_COUNT; i++)
 		ld.alarm_action[i] = alarm_table[i].action;
+	pthread_mutex_lock(&config_load_lock);
 	config_ld = &ld;
 
 	if (config_read(path, &buf, &len) == -1 ||
@@ -1332,6 +1337,7 @@ config_load(const char *path, config_errfn errfn)
 	free(ld.seclines);
 	free(ld.local_lines);
 	config_ld = NULL;
+	pthread_mutex_unlock(&config_load_lock);
 	return conf;
 
  fail:
@@ -1347,6 +1353,7 @@ config_load(const char *path, config_errfn errfn)
 	free(ld.seclines);
 	free(ld.local_lines);
 	config_ld = NULL;
+	pthread_mutex_unlock(&config_load_lock);
 	return NULL;
 }
 
