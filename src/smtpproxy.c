@@ -228,6 +228,14 @@ drop_privileges(const char *user)
 		fatal("cannot drop privileges to %s", user);
 }
 
+/*
+ * The pidfile is written before the privileges are dropped and removed
+ * at exit by the daemon's user, which needs write permission on its
+ * directory: one of its own, such as /run/smtpproxy, not /run itself.
+ * The path is the one written at start-up, whatever a reload says.
+ */
+static char	*pidfile;
+
 static void
 write_pidfile(const char *path)
 {
@@ -235,10 +243,24 @@ write_pidfile(const char *path)
 
 	if (path == NULL)
 		return;
+	if ((pidfile = strdup(path)) == NULL)
+		fatal("pidfile");
 	if ((fp = fopen(path, "w")) == NULL)
 		fatal("%s", path);
-	fprintf(fp, "%ld\n", (long)getpid());
-	fclose(fp);
+	if (fprintf(fp, "%ld\n", (long)getpid()) < 0 || fclose(fp) == EOF)
+		fatal("%s", path);
+}
+
+static void
+remove_pidfile(void)
+{
+	if (pidfile == NULL)
+		return;
+	if (unlink(pidfile) == -1)
+		log_warnx("event=pidfile-not-removed path=%s uid=%ld "
+		    "error=\"%s\"", pidfile, (long)geteuid(), strerror(errno));
+	free(pidfile);
+	pidfile = NULL;
 }
 
 /*
@@ -510,8 +532,7 @@ main(int argc, char *argv[])
 
 	stopping = 1;
 	log_info("event=stop");
-	if (conf->pidfile != NULL)
-		unlink(conf->pidfile);
+	remove_pidfile();
 	event_free(ev_hup);
 	event_free(ev_term);
 	event_free(ev_int);
