@@ -15,10 +15,14 @@
  * syntax error, an unknown key, a duplicate section title) stops the
  * parse, and a string, comment or brace left open, which is found
  * before (config_prepare()). Checks that involve several keys run after
- * the parse and use the lines the callbacks recorded.
+ * the parse and use the lines the callbacks recorded. A key set twice
+ * in one section, or an untitled section given twice, which libconfuse
+ * takes silently (the last value wins), is an error too.
  *
- * libconfuse keeps its lexer in globals: config_load() is not
- * reentrant and runs on the main thread only (start-up and SIGHUP).
+ * libconfuse keeps its lexer in globals, and a load its state in
+ * config_ld: config_load() holds config_load_lock from start to end, so
+ * any thread may load, one at a time (start-up on the main thread, a
+ * reload on a worker thread).
  */
 #include "autoconf.h"
 
@@ -28,6 +32,7 @@
 
 #include <confuse.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -200,8 +205,10 @@ static const struct {
 /* The line of the last value a callback saw for an option. */
 struct config_mark {
 	const cfg_opt_t	*opt;
-	int		 line;
+	int		 line;	/* 0 for a default */
 	int		 bad;	/* the value was reported as an error */
+	int		 dflt;	/* the values are the default list's */
+	int		 dfltline;	/* the lexer's line as it was parsed */
 };
 
 /* The line where a section starts: its name or title. */
@@ -217,6 +224,10 @@ struct config_ld {
 	int			 nerrors;
 	struct config_mark	*marks;
 	size_t			 nmarks;
+	size_t			 maxmarks;	/* allocated */
+	/* Index + 1 into marks[] by option, 0 for none (config_mark_slot()). */
+	size_t			*slots;
+	size_t			 nslots;	/* 0 or a power of 2 */
 
 	/* Alarm sections seen so far, by alarm id. */
 	const cfg_t		*alarm_sec[ALARM_COUNT];
@@ -238,7 +249,8 @@ struct config_ld {
 	size_t			 nlocal_lines;
 };
 
-static struct config_ld	*config_ld;
+static pthread_mutex_t	 config_load_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct config_ld	*config_ld;	/* under config_load_lock */
 
 /*
  * Parsers of the keys with a fixed set of values; the other values
@@ -412,39 +424,120 @@ config_keyname(const cfg_t *cfg, const cfg_opt_t *opt, char *buf,
 	return buf;
 }
 
-/* Remember the line of opt's value and whether it was bad. */
-static void
-config_mark(const cfg_t *cfg, const cfg_opt_t *opt, int bad)
+/*
+ * The marks are found by their option through a hash table with linear
+ * probing: a file of thousands of rules has tens of thousands of them.
+ */
+static size_t
+config_mark_slot(const cfg_opt_t *opt)
 {
-	struct config_mark	*m;
-	size_t			 i;
+	uint64_t	 h = (uint64_t)(uintptr_t)opt;
+	size_t		 i, mask = config_ld->nslots - 1;
 
-	for (i = 0; i < config_ld->nmarks; i++)
-		if (config_ld->marks[i].opt == opt)
-			break;
-	if (i == config_ld->nmarks) {
-		m = reallocarray(config_ld->marks, i + 1, sizeof(*m));
-		if (m == NULL)
-			fatal("config");
-		config_ld->marks = m;
-		config_ld->nmarks++;
-	}
-	m = &config_ld->marks[i];
-	m->opt = opt;
-	m->line = cfg->line;
-	m->bad = bad;
+	h = (h ^ (h >> 29)) * UINT64_C(0x9e3779b97f4a7c15);
+	for (i = (size_t)(h >> 32) & mask; config_ld->slots[i] != 0 &&
+	    config_ld->marks[config_ld->slots[i] - 1].opt != opt;
+	    i = (i + 1) & mask)
+		;
+	return i;
 }
 
-static const struct config_mark *
+/* The mark of opt, or NULL. */
+static struct config_mark *
 config_getmark(const cfg_opt_t *opt)
 {
 	size_t	 i;
 
-	for (i = 0; i < config_ld->nmarks; i++)
-		if (config_ld->marks[i].opt == opt)
-			return &config_ld->marks[i];
-	return NULL;
+	if (config_ld->nslots == 0)
+		return NULL;
+	i = config_mark_slot(opt);
+	return config_ld->slots[i] != 0 ?
+	    &config_ld->marks[config_ld->slots[i] - 1] : NULL;
 }
+
+/* A new, zeroed mark for opt, which has none. */
+static struct config_mark *
+config_newmark(const cfg_opt_t *opt)
+{
+	struct config_mark	*m;
+	size_t			 i, n;
+
+	if (config_ld->nmarks == config_ld->maxmarks) {
+		n = config_ld->maxmarks > 0 ? config_ld->maxmarks * 2 : 64;
+		if ((m = reallocarray(config_ld->marks, n, sizeof(*m))) == NULL)
+			fatal("config");
+		config_ld->marks = m;
+		config_ld->maxmarks = n;
+	}
+	/* At most half full: rebuild twice as large. */
+	if (2 * (config_ld->nmarks + 1) > config_ld->nslots) {
+		n = config_ld->nslots > 0 ? config_ld->nslots * 2 : 128;
+		free(config_ld->slots);
+		if ((config_ld->slots = calloc(n, sizeof(size_t))) == NULL)
+			fatal("config");
+		config_ld->nslots = n;
+		for (i = 0; i < config_ld->nmarks; i++)
+			config_ld->slots[config_mark_slot(
+			    config_ld->marks[i].opt)] = i + 1;
+	}
+	m = &config_ld->marks[config_ld->nmarks++];
+	memset(m, 0, sizeof(*m));
+	m->opt = opt;
+	config_ld->slots[config_mark_slot(opt)] = config_ld->nmarks;
+	return m;
+}
+
+/*
+ * Does libconfuse parse a default for opt through its value callback? It
+ * does for a list with a value ("{any}", not "{}"), as the section is
+ * created: before the file's first value of that section, at line 0 for
+ * the sections cfg_init() creates, at the title's line for a titled one.
+ */
+static int
+config_default_list(const cfg_opt_t *opt)
+{
+	return (opt->flags & CFGF_LIST) && opt->def.parsed != NULL &&
+	    strspn(opt->def.parsed, "{} \t") != strlen(opt->def.parsed);
+}
+
+/*
+ * Remember the line of opt's value and whether it was bad. Every value
+ * callback calls this once per value. A value that starts a new
+ * assignment of a key the file set before in the same section (a second
+ * "max_sessions = 1", a second "listen = { ... }") is an error, where
+ * libconfuse silently keeps the last one; the next element of a list is
+ * no new assignment, nor is "+=", which appends. Defaults do not count.
+ * A list assigned "{ }" leaves no value, so no trace here.
+ */
+static void
+config_mark(const cfg_t *cfg, const cfg_opt_t *opt, int bad)
+{
+	struct config_mark	*m;
+	char			 key[256];
+	int			 fresh;
+
+	/* A new assignment, or the next element of the same list. */
+	fresh = !(opt->flags & CFGF_LIST) || opt->nvalues == 1;
+	if ((m = config_getmark(opt)) == NULL) {
+		m = config_newmark(opt);
+		m->dflt = fresh && config_default_list(opt);
+		m->dfltline = cfg->line;
+	} else {
+		if (fresh && !m->dflt && m->line > 0) {
+			config_error(cfg->line, "%s: already set at line %d",
+			    config_keyname(cfg, opt, key, sizeof(key)),
+			    m->line);
+			bad = 1;
+		}
+		/* What follows the default's elements is the file's. */
+		if (fresh || cfg->line != m->dfltline)
+			m->dflt = 0;
+	}
+	m->opt = opt;
+	m->line = m->dflt ? 0 : cfg->line;
+	m->bad = bad;
+}
+
 
 /* Report a bad value of opt at the current line. */
 static void __attribute__((format(printf, 3, 4)))
@@ -668,6 +761,16 @@ config_cb_local_server(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 	return 0;
 }
 
+/* A list element checked after the parse (access entries): its line. */
+static int
+config_cb_plain(cfg_t *cfg, cfg_opt_t *opt, const char *value,
+    void *result)
+{
+	*(const char **)result = value;
+	config_mark(cfg, opt, 0);
+	return 0;
+}
+
 static void
 config_alarm_unknown(const cfg_t *sec)
 {
@@ -710,13 +813,16 @@ config_cb_alarm_action(cfg_t *cfg, cfg_opt_t *opt, const char *value,
 /*
  * Called by libconfuse as each section closes, in the order they close,
  * which is the order of config_ld->secopen[]: remember where the
- * section starts, for errors found after the parse.
+ * section starts, for errors found after the parse. libconfuse merges
+ * a second section of an untitled name ("limits { } limits { }") into
+ * the first: that is an error, reported where the second one starts.
  */
 static int
 config_cb_section(cfg_t *cfg, cfg_opt_t *opt)
 {
 	struct config_secline	*sl;
 	cfg_t			*sec;
+	char			 name[256];
 	size_t			 i;
 	int			 line;
 
@@ -730,6 +836,12 @@ config_cb_section(cfg_t *cfg, cfg_opt_t *opt)
 	for (i = 0; i < config_ld->nseclines; i++)
 		if (config_ld->seclines[i].sec == sec)
 			break;
+	if (i < config_ld->nseclines && !(opt->flags & CFGF_MULTI)) {
+		config_error(line, "%s: already set at line %d",
+		    config_cfg_secname(sec, name, sizeof(name)),
+		    config_ld->seclines[i].line);
+		return 0;	/* the first one's line stays */
+	}
 	if (i == config_ld->nseclines) {
 		sl = reallocarray(config_ld->seclines, i + 1, sizeof(*sl));
 		if (sl == NULL)
@@ -806,14 +918,14 @@ static cfg_opt_t config_banner_opts[] = {	/* SPEC §4.3 */
  * the rules that use it.
  */
 static cfg_opt_t config_object_opts[] = {
-	CFG_STR_LIST("address", "{}", CFGF_NONE),
+	CFG_STR_LIST_CB("address", "{}", CFGF_NONE, config_cb_plain),
 	CFG_END()
 };
 
 static cfg_opt_t config_rule_opts[] = {
 	CFG_STR_CB("action", NULL, CFGF_NODEFAULT, config_cb_enum),
-	CFG_STR_LIST("source", "{any}", CFGF_NONE),
-	CFG_STR_LIST("destination", "{any}", CFGF_NONE),
+	CFG_STR_LIST_CB("source", "{any}", CFGF_NONE, config_cb_plain),
+	CFG_STR_LIST_CB("destination", "{any}", CFGF_NONE, config_cb_plain),
 	CFG_STR_CB("reply", "Access denied", CFGF_NONE, config_cb_check),
 	CFG_END()
 };
@@ -1281,6 +1393,7 @@ config_load(const char *path, config_errfn errfn)
 	ld.errfn = errfn;
 	for (i = 0; i < ALARM_COUNT; i++)
 		ld.alarm_action[i] = alarm_table[i].action;
+	pthread_mutex_lock(&config_load_lock);
 	config_ld = &ld;
 
 	if (config_read(path, &buf, &len) == -1 ||
@@ -1306,7 +1419,7 @@ config_load(const char *path, config_errfn errfn)
 
 	if ((conf = calloc(1, sizeof(*conf))) == NULL)
 		fatal("config");
-	conf->refcnt = 1;
+	atomic_init(&conf->refcnt, 1);
 	conf->path = config_strdup(path);
 	tree = CONFIG_SEC(root);
 	config_build_listen(tree, conf);
@@ -1328,10 +1441,12 @@ config_load(const char *path, config_errfn errfn)
 	fclose(fp);
 	free(buf);
 	free(ld.marks);
+	free(ld.slots);
 	free(ld.secopen);
 	free(ld.seclines);
 	free(ld.local_lines);
 	config_ld = NULL;
+	pthread_mutex_unlock(&config_load_lock);
 	return conf;
 
  fail:
@@ -1343,27 +1458,28 @@ config_load(const char *path, config_errfn errfn)
 		fclose(fp);
 	free(buf);
 	free(ld.marks);
+	free(ld.slots);
 	free(ld.secopen);
 	free(ld.seclines);
 	free(ld.local_lines);
 	config_ld = NULL;
+	pthread_mutex_unlock(&config_load_lock);
 	return NULL;
 }
 
-/* Take a reference; single-threaded use. Returns conf. */
+/* Take a reference; any thread. Returns conf. */
 struct config *
 config_ref(struct config *conf)
 {
-	conf->refcnt++;
+	atomic_fetch_add(&conf->refcnt, 1);
 	return conf;
 }
 
+/* The thread that drops the last reference frees the configuration. */
 void
 config_unref(struct config *conf)
 {
-	if (conf == NULL)
-		return;
-	if (--conf->refcnt > 0)
+	if (conf == NULL || atomic_fetch_sub(&conf->refcnt, 1) != 1)
 		return;
 	config_build_free(conf);
 }

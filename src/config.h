@@ -8,6 +8,7 @@
 
 #include <sys/socket.h>
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -88,7 +89,12 @@ struct config_limits {
 };
 
 struct config {
-	int			 refcnt;
+	/*
+	 * Shared between the event loop and the worker threads (a scan job
+	 * owns a reference to the configuration it reads): changed only
+	 * through config_ref() and config_unref(), atomically.
+	 */
+	atomic_int		 refcnt;
 	char			*path;
 
 	struct config_addr	 listen[CONFIG_MAX_LISTEN];
@@ -196,12 +202,16 @@ typedef void	(*config_errfn)(const char *);
 /*
  * Parse and validate path. Returns a configuration with refcnt 1, or
  * NULL after reporting every error through errfn (NULL: only count).
- * Not reentrant (libconfuse's lexer is global): main thread only.
+ * Any thread may call it; loads are serialised (libconfuse's lexer is
+ * global), so errfn runs on the calling thread, one load at a time.
  */
 struct config	*config_load(const char *path, config_errfn errfn);
-/* Take a reference and return the configuration; one thread only. */
+/* Take a reference and return the configuration; any thread. */
 struct config	*config_ref(struct config *);
-/* Drop a reference; frees at zero. Accepts NULL. */
+/*
+ * Drop a reference; the last one frees the configuration, on whichever
+ * thread drops it. Any thread; accepts NULL.
+ */
 void		 config_unref(struct config *);
 
 #endif

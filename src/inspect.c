@@ -56,7 +56,7 @@ struct inspect_find {
 };
 
 struct inspect {
-	const struct config	*conf;
+	struct config		*conf;		/* a reference of its own */
 	struct scan_engine	*engine;
 	struct scan_engine	*av;		/* libclamav with signatures */
 	int			 scan_av;	/* anti-virus this message */
@@ -304,7 +304,7 @@ static const struct mime_callbacks inspect_callbacks = {
 };
 
 struct inspect *
-inspect_new(const struct config *conf, struct scan_engine *engine,
+inspect_new(struct config *conf, struct scan_engine *engine,
     struct scan_engine *av, int scan_av)
 {
 	struct inspect		*ins;
@@ -324,6 +324,7 @@ inspect_new(const struct config *conf, struct scan_engine *engine,
 		free(ins);
 		return NULL;
 	}
+	config_ref(conf);
 	if (engine != NULL && conf->filetypes_enabled)
 		ins->engine = scan_engine_ref(engine);
 	ins->scan_av = scan_av;
@@ -692,5 +693,6 @@ inspect_free(struct inspect *ins)
 		close(ins->msg.fd);
 	free(ins->msg.mem);
 	free(ins->av_result);
+	config_unref(ins->conf);
 	free(ins);
 }

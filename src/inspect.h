@@ -44,10 +44,12 @@ int	inspect_wanted(const struct config *);
  * when they are off); av the anti-virus engine with signatures (NULL
  * with the clamd backend or when anti-virus is off); scan_av says
  * whether this message is to be scanned for viruses (anti-virus on and
- * scan_local / scan_other for its destination). Engines are referenced
- * for the life of the inspection. NULL if out of memory.
+ * scan_local / scan_other for its destination). The configuration and
+ * the engines are referenced for the life of the inspection, which may
+ * outlive the session on a worker thread (a reload meanwhile frees
+ * nothing it reads); inspect_free() drops them. NULL if out of memory.
  */
-struct inspect	*inspect_new(const struct config *, struct scan_engine *types,
+struct inspect	*inspect_new(struct config *, struct scan_engine *types,
 		    struct scan_engine *av, int scan_av);
 /*
  * Is mail to this destination scanned for viruses (antivirus enabled,
@@ -85,6 +87,7 @@ typedef void	(*inspect_report_fn)(void *arg, int alarm,
  */
 enum inspect_verdict inspect_verdict(struct inspect *, inspect_report_fn,
 	    void *arg, char *reply, size_t replysz);
+/* Free the inspection and drop its references. Accepts NULL. */
 void	inspect_free(struct inspect *);
 
 #endif

@@ -3,6 +3,17 @@
  * session limits and answered "421 4.7.0" at once when over them (never
  * left pending in the backlog), then handed to a new session with its
  * original destination.
+ *
+ * Out of descriptors (EMFILE, ENFILE), accept(2) fails while the
+ * connection stays in the backlog, so the listening socket stays
+ * readable: retrying at once would spin. Instead the listeners are
+ * disabled and re-enabled from a timer, 100 ms after the first failure,
+ * doubling up to 1 s while failures go on; and a reserve descriptor
+ * (/dev/null, opened at start) is given up for a moment to accept the
+ * waiting connections one by one and answer them "421 4.7.0", so that
+ * no client is left without a byte. The error is logged once a second
+ * at most, each line with how many accept(2) calls failed and how many
+ * connections were refused since the last one.
  */
 #include "autoconf.h"
 
@@ -13,10 +24,12 @@
 #include <linux/netfilter_ipv4.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -40,8 +53,29 @@ struct listener {
 	struct config_addr	 addr;
 };
 
+/* Back-off after a failed accept(2), in milliseconds. */
+#define LISTENER_BACKOFF_MIN	100
+#define LISTENER_BACKOFF_MAX	1000
+/* Connections refused with the reserve descriptor per failure, at most. */
+#define LISTENER_SHED_MAX	64
+
 static TAILQ_HEAD(, listener)	 listeners = TAILQ_HEAD_INITIALIZER(listeners);
 static struct config		*listener_conf;
+
+/*
+ * Out of descriptors (all on the event loop's thread): the reserve, the
+ * timer that re-enables the listeners and the current back-off, and
+ * what the rate-limited log line sums up.
+ */
+static int		 listener_reserve = -1;
+static struct event	*listener_ev_resume;
+static int		 listener_paused;
+static long		 listener_backoff = LISTENER_BACKOFF_MIN;
+static struct event	*listener_ev_report;	/* the next log line */
+static struct timespec	 listener_logged;	/* CLOCK_MONOTONIC */
+static int		 listener_lasterr;	/* errno of the last failure */
+static unsigned		 listener_errors;	/* failures, not logged yet */
+static unsigned		 listener_shed;		/* refused, not logged yet */
 
 static int
 listener_same_addr(const struct sockaddr *a, const struct sockaddr *b)
@@ -102,18 +136,31 @@ listener_orig_dst(int fd, const struct sockaddr_storage *local,
 			*loop_r = 1;
 }
 
+/* Answer a connection the proxy cannot serve now, and close it. */
+static void
+listener_send_421(int fd)
+{
+	char	 msg[512];
+	ssize_t	 n;
+	int	 len;
+
+	len = snprintf(msg, sizeof(msg), "421 4.7.0 %s Too many connections, "
+	    "try again later\r\n", listener_conf->hostname);
+	if (len < 0 || (size_t)len >= sizeof(msg))
+		len = snprintf(msg, sizeof(msg), "421 4.7.0 Too many "
+		    "connections, try again later\r\n");
+	/* A fresh socket's send buffer always has room for one line. */
+	n = write(fd, msg, (size_t)len);
+	(void)n;
+	session_stats.refused++;
+	close(fd);
+}
+
 static void
 listener_refuse(int fd, const char *why)
 {
-	static const char	 msg[] = "421 4.7.0 Too many connections\r\n";
-	ssize_t			 n;
-
-	/* A fresh socket's send buffer always has room for one line. */
-	n = write(fd, msg, sizeof(msg) - 1);
-	(void)n;
-	session_stats.refused++;
+	listener_send_421(fd);
 	log_info("event=refused reason=\"%s\"", why);
-	close(fd);
 }
 
 static void
@@ -126,6 +173,7 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	int			 loop;
 
 	(void)arg;
+	listener_backoff = LISTENER_BACKOFF_MIN;
 	if (session_count() >= conf->max_sessions) {
 		listener_refuse(fd, "max_sessions");
 		return;
@@ -150,16 +198,122 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	    (socklen_t)salen, (struct sockaddr *)&dst, dstlen, loop);
 }
 
+/* The reserve descriptor; -1 if there is none, which only costs the 421. */
+static void
+listener_reserve_open(void)
+{
+	if (listener_reserve == -1)
+		listener_reserve = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Out of descriptors: give up the reserve to accept the connections
+ * waiting on fd, answer each 421 and close it, then take the reserve
+ * back. Another thread may take the freed slot first: then accept(2)
+ * fails again and the rest waits for the next try.
+ */
+static void
+listener_shed_waiting(int fd)
+{
+	int	 c, i;
+
+	for (i = 0; i < LISTENER_SHED_MAX && listener_reserve != -1; i++) {
+		close(listener_reserve);
+		listener_reserve = -1;
+		c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (c != -1) {
+			listener_send_421(c);
+			listener_shed++;
+		}
+		listener_reserve_open();
+		if (c == -1)
+			break;
+	}
+}
+
+static void
+listener_resume(evutil_socket_t fd, short ev, void *arg)
+{
+	struct listener	*l;
+
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	listener_paused = 0;
+	listener_reserve_open();
+	TAILQ_FOREACH(l, &listeners, entry)
+		evconnlistener_enable(l->evl);
+}
+
+/* Stop accepting for the back-off, which doubles up to its maximum. */
+static void
+listener_pause(void)
+{
+	struct listener	*l;
+	struct timeval	 tv;
+
+	if (listener_paused)
+		return;
+	TAILQ_FOREACH(l, &listeners, entry)
+		evconnlistener_disable(l->evl);
+	tv.tv_sec = listener_backoff / 1000;
+	tv.tv_usec = (listener_backoff % 1000) * 1000;
+	evtimer_add(listener_ev_resume, &tv);
+	listener_paused = 1;
+	if ((listener_backoff *= 2) > LISTENER_BACKOFF_MAX)
+		listener_backoff = LISTENER_BACKOFF_MAX;
+}
+
+/* One line for the failures and refusals since the last one. */
+static void
+listener_report(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd;
+	(void)ev;
+	(void)arg;
+	if (listener_errors == 0)
+		return;
+	log_warnx("event=accept-error error=\"%s\" errors=%u refused=%u "
+	    "backoff_ms=%ld reserve=%s",
+	    evutil_socket_error_to_string(listener_lasterr), listener_errors,
+	    listener_shed, listener_backoff, listener_reserve != -1 ?
+	    "yes" : "no");
+	clock_gettime(CLOCK_MONOTONIC, &listener_logged);
+	listener_errors = listener_shed = 0;
+}
+
+/*
+ * accept(2) failed with an error libevent does not retry itself (it
+ * retries EAGAIN, EINTR, ECONNABORTED): most likely EMFILE or ENFILE,
+ * which would come back at once. Logged at once if the last line is a
+ * second old, else summed up in one line when the second is over.
+ */
 static void
 listener_error(struct evconnlistener *evl, void *arg)
 {
-	int	 err = EVUTIL_SOCKET_ERROR();
+	struct timespec	 now;
+	struct timeval	 tv;
+	long		 ms;
 
-	(void)evl;
 	(void)arg;
-	/* EMFILE and friends: log and keep listening. */
-	log_warnx("event=accept-error error=\"%s\"",
-	    evutil_socket_error_to_string(err));
+	listener_lasterr = EVUTIL_SOCKET_ERROR();
+	listener_errors++;
+	if (listener_lasterr == EMFILE || listener_lasterr == ENFILE)
+		listener_shed_waiting(evconnlistener_get_fd(evl));
+	listener_pause();
+	if (evtimer_pending(listener_ev_report, NULL))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (now.tv_sec - listener_logged.tv_sec) * 1000 +
+	    (now.tv_nsec - listener_logged.tv_nsec) / 1000000;
+	if ((listener_logged.tv_sec == 0 && listener_logged.tv_nsec == 0) ||
+	    ms >= 1000) {
+		listener_report(-1, 0, NULL);
+		return;
+	}
+	tv.tv_sec = 0;
+	tv.tv_usec = (1000 - ms) * 1000;
+	evtimer_add(listener_ev_report, &tv);
 }
 
 int
@@ -171,6 +325,16 @@ listener_bind(struct event_base *base, struct config *conf)
 			    LEV_OPT_CLOSE_ON_EXEC;
 
 	listener_conf = conf;
+	listener_reserve_open();
+	if (listener_reserve == -1)
+		log_warnx("event=no-reserve-descriptor error=\"%s\"",
+		    strerror(errno));
+	if ((listener_ev_resume == NULL &&
+	    (listener_ev_resume = evtimer_new(base, listener_resume,
+	    NULL)) == NULL) || (listener_ev_report == NULL &&
+	    (listener_ev_report = evtimer_new(base, listener_report,
+	    NULL)) == NULL))
+		return -1;
 	for (i = 0; i < conf->nlisten; i++) {
 		if ((l = calloc(1, sizeof(*l))) == NULL)
 			return -1;
@@ -207,5 +371,19 @@ listener_close_all(void)
 		TAILQ_REMOVE(&listeners, l, entry);
 		evconnlistener_free(l->evl);
 		free(l);
+	}
+	if (listener_ev_resume != NULL) {
+		event_free(listener_ev_resume);
+		listener_ev_resume = NULL;
+	}
+	if (listener_ev_report != NULL) {
+		listener_report(-1, 0, NULL);
+		event_free(listener_ev_report);
+		listener_ev_report = NULL;
+	}
+	listener_paused = 0;
+	if (listener_reserve != -1) {
+		close(listener_reserve);
+		listener_reserve = -1;
 	}
 }

@@ -1,10 +1,14 @@
 /*
- * Logging to syslog or stderr.
+ * Logging to syslog or stderr. Any thread may log: the event loop and
+ * the worker threads (scans, configuration loads) do. syslog(3) is
+ * thread safe; a line to stderr is written under the stream's lock, so
+ * lines of two threads never mix; the level is atomic.
  */
 #include "autoconf.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +18,8 @@
 
 #include "log.h"
 
-static int	 log_foreground = 1;
-static int	 log_level = LOG_LEVEL_INFO;
+static int	 log_foreground = 1;	/* set once, before any thread */
+static atomic_int log_level = LOG_LEVEL_INFO;
 
 static const struct {
 	const char	*name;
@@ -43,13 +47,13 @@ log_setlevel(int level)
 {
 	if (level > LOG_LEVEL_DEBUG)
 		level = LOG_LEVEL_DEBUG;
-	log_level = level;
+	atomic_store(&log_level, level);
 }
 
 int
 log_getlevel(void)
 {
-	return log_level;
+	return atomic_load(&log_level);
 }
 
 int
@@ -84,17 +88,19 @@ log_vwrite(int level, const char *fmt, va_list ap)
 	struct tm		 tm;
 	int			 saved = errno;
 
-	if (level > log_level)
+	if (level > atomic_load(&log_level))
 		return;
 	if (log_foreground) {
 		clock_gettime(CLOCK_REALTIME, &now);
 		localtime_r(&now.tv_sec, &tm);
 		strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+		flockfile(stderr);
 		fprintf(stderr, "%s.%03ld %s ", ts, now.tv_nsec / 1000000,
 		    log_levels[level]);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 		fflush(stderr);
+		funlockfile(stderr);
 	} else
 		vsyslog(prio[level], fmt, ap);
 	errno = saved;

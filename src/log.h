@@ -1,6 +1,7 @@
 /*
  * Logging: one line per event, key=value, to syslog (facility mail by
- * default) or to stderr in the foreground.
+ * default) or to stderr in the foreground. The log functions may be
+ * called from any thread; log_init() once, before threads start.
  */
 #ifndef SMTPPROXY_LOG_H
 #define SMTPPROXY_LOG_H

@@ -56,6 +56,7 @@ print_error(const char *msg)
 	fprintf(stderr, "%s\n", msg);
 }
 
+/* The errors of a reload, from the worker thread that loads the file. */
 static void
 log_config_error(const char *msg)
 {
@@ -227,6 +228,14 @@ drop_privileges(const char *user)
 		fatal("cannot drop privileges to %s", user);
 }
 
+/*
+ * The pidfile is written before the privileges are dropped and removed
+ * at exit by the daemon's user, which needs write permission on its
+ * directory: one of its own, such as /run/smtpproxy, not /run itself.
+ * The path is the one written at start-up, whatever a reload says.
+ */
+static char	*pidfile;
+
 static void
 write_pidfile(const char *path)
 {
@@ -234,31 +243,67 @@ write_pidfile(const char *path)
 
 	if (path == NULL)
 		return;
+	if ((pidfile = strdup(path)) == NULL)
+		fatal("pidfile");
 	if ((fp = fopen(path, "w")) == NULL)
 		fatal("%s", path);
-	fprintf(fp, "%ld\n", (long)getpid());
-	fclose(fp);
+	if (fprintf(fp, "%ld\n", (long)getpid()) < 0 || fclose(fp) == EOF)
+		fatal("%s", path);
 }
 
-/* A reload in progress: prepared on a worker thread, applied on the loop. */
+static void
+remove_pidfile(void)
+{
+	if (pidfile == NULL)
+		return;
+	if (unlink(pidfile) == -1)
+		log_warnx("event=pidfile-not-removed path=%s uid=%ld "
+		    "error=\"%s\"", pidfile, (long)geteuid(), strerror(errno));
+	free(pidfile);
+	pidfile = NULL;
+}
+
+/*
+ * A reload in progress. Everything slow runs on a worker thread in
+ * reload_run(), never on the event loop: parsing and compiling the file
+ * (a large rule set takes seconds), resolving the upstream, loading
+ * signatures. reload_done() applies the result on the loop.
+ */
 struct reload {
-	struct config		*conf;
+	struct config		*conf;		/* NULL if the file is bad */
 	struct scan_engine	*types, *av;
 	struct sockaddr_storage	 up;
 	socklen_t		 uplen;
 	int			 failed;
-	char			 err[256];
+	char			 err[256];	/* "" if already logged */
 };
 static struct reload	*reloading;
+static int		 stopping;	/* the loop is over: apply nothing */
 
+/* On a worker thread; config_load() logs each FILE:LINE error itself. */
 static void
 reload_run(void *arg)
 {
 	struct reload	*r = arg;
 
+	if ((r->conf = config_load(conf_path, log_config_error)) == NULL) {
+		r->failed = 1;
+		return;
+	}
 	r->failed = resolve_upstream(r->conf, &r->up, &r->uplen, r->err,
 	    sizeof(r->err)) == -1 || load_engines(r->conf, &r->types, &r->av,
 	    r->err, sizeof(r->err)) == -1;
+}
+
+static void
+reload_free(struct reload *r)
+{
+	if (r->types != NULL)
+		scan_engine_unref(r->types);
+	if (r->av != NULL)
+		scan_engine_unref(r->av);
+	config_unref(r->conf);
+	free(r);
 }
 
 /* Swap: new sessions use the new ones; open ones keep theirs. */
@@ -268,12 +313,16 @@ reload_done(void *arg)
 	struct reload	*r = arg;
 
 	reloading = NULL;
+	if (stopping) {
+		reload_free(r);
+		return;
+	}
 	if (r->failed) {
-		log_error("%s", r->err);
+		if (r->err[0] != '\0')
+			log_error("%s", r->err);
 		log_error("event=reload-failed: keeping the running "
 		    "configuration");
-		config_unref(r->conf);
-		free(r);
+		reload_free(r);
 		return;
 	}
 	if (r->uplen > 0)
@@ -307,21 +356,14 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 		return;
 	}
 	log_info("event=reload path=%s", conf_path);
+	/* Traffic goes on while the worker thread loads. */
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    (r->conf = config_load(conf_path, log_config_error)) == NULL) {
-		free(r);
-		log_error("event=reload-failed: keeping the running "
-		    "configuration");
-		return;
-	}
-	/* Signatures take a while to load: traffic goes on meanwhile. */
-	reloading = r;
-	if (worker_submit(workers, reload_run, reload_done, r) == -1) {
-		reloading = NULL;
-		config_unref(r->conf);
+	    worker_submit(workers, reload_run, reload_done, r) == -1) {
 		free(r);
 		log_error("event=reload-failed: out of memory");
+		return;
 	}
+	reloading = r;
 }
 
 static void
@@ -488,9 +530,9 @@ main(int argc, char *argv[])
 
 	event_base_dispatch(base);
 
+	stopping = 1;
 	log_info("event=stop");
-	if (conf->pidfile != NULL)
-		unlink(conf->pidfile);
+	remove_pidfile();
 	event_free(ev_hup);
 	event_free(ev_term);
 	event_free(ev_int);

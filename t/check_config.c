@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -810,10 +811,6 @@ static const struct {
 	    config, alarm_action[ALARM_SUBJECT_8BIT]), ALARM_PASS },
 	{ "alarm \"smtp:246\" { action = log }\n", offsetof(struct
 	    config, alarm_action[ALARM_INVALID_REPLY]), ALARM_LOG },
-	/* The same section twice: last action wins. */
-	{ "alarm \"smtp:241\" { action = log action = close }\n",
-	    offsetof(struct config, alarm_action[ALARM_BARE_LINE_ENDING]),
-	    ALARM_CLOSE },
 	{ "max_bad_commands = 1\n", offsetof(struct config,
 	    max_bad_commands), 1 },
 	{ "max_bad_commands = \"1000000\"\n", offsetof(struct config,
@@ -1814,10 +1811,11 @@ static const struct {
 	{ "antivirus { local_servers = { \"mx\" } }\n"
 	  "access {\n\tobject \"mx\" { address = { \"mx.example\" } }\n}\n",
 	    { ":3: access: object \"mx\": invalid address \"mx.example\"" } },
-	/* The last list set is the one checked. */
+	/* A list set twice: an error, and the last one is checked. */
 	{ "antivirus {\n\tlocal_servers = { \"x\" }\n"
 	  "\tlocal_servers = { \"10.0.0.1\",\n\t\t\"y\" }\n}\n",
-	    { ":4: antivirus.local_servers: unknown object \"y\"" } },
+	    { ":3: antivirus.local_servers: already set at line 2",
+	      ":4: antivirus.local_servers: unknown object \"y\"" } },
 	{ "spool_dir = \"/tmp\"\nantivirus {\n\tenabled = true\n"
 	  "\tdatabase = \"/tmp\"\n\tscan_local = false\n"
 	  "\tscan_other = false\n}\n",
@@ -1857,6 +1855,44 @@ static const struct {
 	  "spool_dir = \"/dev/null/\"\n",
 	    { ":3: spool_dir: cannot use \"/dev/null\": Not a directory "
 	      "(needed by filetypes and antivirus)" } },
+
+	/*
+	 * A key set twice in one section, an untitled section given twice:
+	 * libconfuse would keep the last value silently.
+	 */
+	{ "max_sessions = 1\nmax_sessions = 2\n",
+	    { ":2: max_sessions: already set at line 1" } },
+	{ "max_sessions = 1\nmax_sessions = \"x\"\nmax_sessions = 3\n",
+	    { ":2: max_sessions: already set at line 1",
+	      ":2: max_sessions: invalid number \"x\"",
+	      ":3: max_sessions: already set at line 2" } },
+	{ "listen = { \"127.0.0.1:1\" }\nlisten = { \"127.0.0.1:2\" }\n",
+	    { ":2: listen: already set at line 1" } },
+	{ "inspect = false\n\ninspect = true\n",
+	    { ":3: inspect: already set at line 1" } },
+	{ "limits {\n\trecipients = 5\n\trecipients = 6\n}\n",
+	    { ":3: limits.recipients: already set at line 2" } },
+	{ "limits { recipients = 5 }\nlimits { command_line = 600 }\n",
+	    { ":2: limits: already set at line 1" } },
+	{ "limits { recipients = 5 }\n\nlimits {\n\trecipients = 6\n}\n",
+	    { ":4: limits.recipients: already set at line 1",
+	      ":3: limits: already set at line 1" } },
+	{ "antivirus { }\nantivirus { enabled = false }\n",
+	    { ":2: antivirus: already set at line 1" } },
+	{ "timeouts { }\ntimeouts { }\ntimeouts { }\n",
+	    { ":2: timeouts: already set at line 1",
+	      ":3: timeouts: already set at line 1" } },
+	{ "access { default = accept }\naccess { default = deny }\n",
+	    { ":2: access.default: already set at line 1",
+	      ":2: access: already set at line 1" } },
+	{ "alarm \"smtp:241\" { action = log action = close }\n",
+	    { ":1: alarm \"smtp:241\" action: already set at line 1" } },
+	{ "access {\n\trule \"r\" { action = accept source = { any }\n"
+	  "\t\tsource = { \"10.0.0.0/8\" } }\n}\n",
+	    { ":3: access rule \"r\" source: already set at line 2" } },
+	{ "access {\n\tobject \"o\" {\n\t\taddress = { \"10.0.0.1\" }\n"
+	  "\t\taddress = { \"10.0.0.2\" }\n\t}\n}\n",
+	    { ":4: access object \"o\" address: already set at line 3" } },
 
 	/* Errors before a stopping one are reported too. */
 	{ "mode = \"bridge\"\nlimits { address = 1 }\nfoo = 1\n",
@@ -2409,6 +2445,69 @@ START_TEST(test_refcount)
 }
 END_TEST
 
+/*
+ * References are taken and dropped on the event loop and on the worker
+ * threads (a scan job owns one): none may be lost.
+ */
+#define REF_THREADS	4
+#define REF_ROUNDS	200000
+
+static void *
+ref_loop(void *arg)
+{
+	struct config	*conf = arg;
+	int		 i;
+
+	for (i = 0; i < REF_ROUNDS; i++) {
+		config_ref(conf);
+		config_unref(conf);
+	}
+	return NULL;
+}
+
+START_TEST(test_refcount_threads)
+{
+	struct config	*conf;
+	pthread_t	 t[REF_THREADS];
+	int		 i;
+
+	conf = load_ok("");
+	for (i = 0; i < REF_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, ref_loop, conf), 0);
+	for (i = 0; i < REF_THREADS; i++)
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+	ck_assert_int_eq(conf->refcnt, 1);
+	config_unref(conf);
+}
+END_TEST
+
+/*
+ * What is not a duplicate: "+=" appends to a list (the default or the
+ * file's), a list element on the next line, the default of a rule's
+ * source replaced on the line that opens the rule, the same key in two
+ * titled sections.
+ */
+START_TEST(test_not_duplicates)
+{
+	struct config	*conf;
+
+	conf = load_ok("listen = { \"127.0.0.1:1\" }\n"
+	    "listen += { \"127.0.0.1:2\",\n\t\"127.0.0.1:3\" }\n");
+	ck_assert_int_eq(conf->nlisten, 3);
+	config_unref(conf);
+	conf = load_ok("extensions { allow += { \"SIZE\" } }\n");
+	config_unref(conf);
+	conf = load_ok("access {\n"
+	    "\trule \"a\" { action = deny source = { \"10.0.0.0/8\" } }\n"
+	    "\trule \"b\" { source = { \"10.1.0.0/16\" } action = deny\n"
+	    "\t\tdestination = { \"192.0.2.1\" } }\n"
+	    "\trule \"c\" {\n\t\taction = accept\n\t}\n}\n"
+	    "alarm \"smtp:241\" { action = log }\n"
+	    "alarm \"smtp:231\" { action = log }\n");
+	config_unref(conf);
+}
+END_TEST
+
 /* Two loads live side by side, as during a reload. */
 START_TEST(test_reload)
 {
@@ -2710,6 +2809,8 @@ config_suite(void)
 	tcase_add_test(tc, test_access);
 	tcase_add_test(tc, test_antivirus);
 	tcase_add_test(tc, test_refcount);
+	tcase_add_test(tc, test_refcount_threads);
+	tcase_add_test(tc, test_not_duplicates);
 	tcase_add_test(tc, test_reload);
 	suite_add_tcase(s, tc);
 

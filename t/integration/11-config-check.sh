@@ -1,8 +1,9 @@
 #!/bin/bash
 # 11-config-check: "smtpproxy -n" checks a configuration: "configuration
 # OK" and exit 0 for a good file (the shipped conf/smtpproxy.conf
-# included), "FILE:LINE: message" lines and exit 1 for a bad one. "-V"
-# prints the version and those of libevent, OpenSSL and libclamav.
+# included), "FILE:LINE: message" lines and exit 1 for a bad one (a key
+# set twice in a section, or an untitled section given twice, included).
+# "-V" prints the version and those of libevent, OpenSSL and libclamav.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 require_proxy
@@ -105,6 +106,41 @@ assert_eq 1 "$RC" "exit status"
 for l in 2 4 5; do
 	assert_grep "$WORK/many.out" "many\\.conf:$l: .+" "output"
 done
+
+check "a key set twice, untitled sections given twice (lines 5, 7, 9, 10)"
+cat >"$WORK/dup.conf" <<'CONF'
+listen = { "127.0.0.1:10025" }
+mode = "relay"
+upstream = "127.0.0.1:10026"
+max_sessions = 1
+max_sessions = 2
+limits { recipients = 5 }
+limits { command_line = 600 }
+antivirus { enabled = false }
+antivirus {
+	enabled = false
+}
+CONF
+run dup -n -f "$WORK/dup.conf"
+assert_eq 1 "$RC" "exit status"
+assert_grep "$WORK/dup.out" '^.*dup\.conf:5: max_sessions: already set at line 4$' "output"
+assert_grep "$WORK/dup.out" '^.*dup\.conf:7: limits: already set at line 6$' "output"
+assert_grep "$WORK/dup.out" '^.*dup\.conf:9: antivirus: already set at line 8$' "output"
+# libconfuse merges the second section into the first one.
+assert_grep "$WORK/dup.out" '^.*dup\.conf:10: antivirus\.enabled: already set at line 8$' "output"
+assert_eq 4 "$(grep -c . "$WORK/dup.out")" "error lines"
+assert_no_grep "$WORK/dup.out" '^configuration OK' "output"
+
+check "a list appended to with += is no duplicate"
+cat >"$WORK/append.conf" <<'CONF'
+listen = { "127.0.0.1:10025" }
+listen += { "127.0.0.1:10027" }
+mode = "relay"
+upstream = "127.0.0.1:10026"
+CONF
+run append -n -f "$WORK/append.conf"
+assert_eq 0 "$RC" "exit status"
+assert_grep "$WORK/append.out" '^configuration OK$' "output"
 
 check "relay mode without an upstream"
 cat >"$WORK/noup.conf" <<'CONF'

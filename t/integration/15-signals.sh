@@ -1,6 +1,7 @@
 #!/bin/bash
-# 15-signals: SIGHUP reloads the configuration (a broken file is logged
-# and the running configuration kept; a session open across the reload
+# 15-signals: SIGHUP reloads the configuration (a broken file, one with a
+# key or a section given twice too, is logged with FILE:LINE and the
+# running configuration kept; a session open across the reload
 # finishes on the configuration it started with), SIGUSR1 logs the
 # counters, SIGTERM stops accepting and lets an open session finish
 # within shutdown_grace, then answers 421 and exits.
@@ -40,15 +41,26 @@ assert_grep "$PROXY_LOG" 'proxy-[0-9]+\.conf:2: .*mode' "reload error names file
 client kept 'expect:^220 \*+$' 'send:QUIT\r\n' 'expect:^221'
 check_proxy_alive
 
+check "SIGHUP with a key set twice: logged with file:line, the running configuration kept"
+{ conf pass; printf 'shutdown_grace = 5s\nbanner { ehlo = true }\n'; } >"$PROXY_CONF"
+kill -HUP "$SIG_PID"
+wait_until 10 log_at_least 2 'reload-failed' || fail "second reload-failed not logged"
+assert_grep "$PROXY_LOG" 'proxy-[0-9]+\.conf:6: shutdown_grace: already set at line 4' \
+    "duplicate key names file:line"
+assert_grep "$PROXY_LOG" 'proxy-[0-9]+\.conf:7: banner: already set at line 5' \
+    "duplicate section names file:line"
+client kept2 'expect:^220 \*+$' 'send:QUIT\r\n' 'expect:^221'
+check_proxy_alive
+
 check "SIGUSR1 logs the counters"
 kill -USR1 "$SIG_PID"
-wait_log 'event=counters sessions=3 '
+wait_log 'event=counters sessions=4 '
 
 check "SIGTERM: no new connections, the open session finishes, then 421"
 client_bg long 'expect:^220' 'send:EHLO client.test\r\n' 'expect:^250 ' \
     'sleep:6' 'expect:^421 4\.3\.2' 'eof'
 LONG_PID=$BG_PID
-wait_until 10 log_at_least 4 'event=connect' || fail "fourth session not seen"
+wait_until 10 log_at_least 5 'event=connect' || fail "fifth session not seen"
 kill -TERM "$SIG_PID"
 wait_log 'event=shutdown '
 is_listening "$PROXY_PORT" && fail "still listening after SIGTERM"
