@@ -330,6 +330,63 @@ stop_proxy() {
 	check_sanitizers
 }
 
+# start_named_proxy NAME PORT CONFIG_TEXT: one more proxy beside the one
+# of start_proxy, for a test that needs several at once: configuration
+# in $WORK/proxy-NAME.conf, stderr in $WORK/proxy-NAME.log; waits until
+# it listens on PORT. Sets NAMED_PID. stop_named_proxy NAME PID stops it
+# as stop_proxy does: a crash or a sanitizer report fails the test.
+start_named_proxy() {
+	local name=$1 port=$2 conf="$WORK/proxy-$1.conf" log="$WORK/proxy-$1.log"
+	require_proxy
+	printf '%s\n' "$3" >"$conf"
+	note "starting proxy $name on 127.0.0.1:$port with:"
+	sed 's/^/    /' "$conf"
+	"${IN_NS[@]}" timeout -k 5 "$BG_TIMEOUT" \
+	    "$SMTPPROXY" -d -v -f "$conf" \
+	    2>"$log" >"$WORK/proxy-$name.out" </dev/null &
+	NAMED_PID=$!
+	PIDS+=("$NAMED_PID proxy-$name")
+	wait_until 15 named_proxy_ready "$NAMED_PID" "$port" ||
+	    fail "proxy $name not listening on 127.0.0.1:$port after 15s"
+	kill -0 "$NAMED_PID" 2>/dev/null ||
+	    fail "proxy $name exited at start-up"
+}
+
+named_proxy_ready() {
+	kill -0 "$1" 2>/dev/null || return 0	# reported by the caller
+	is_listening "$2"
+}
+
+# check_sanitizers_in FILE: check_sanitizers on another proxy's log.
+check_sanitizers_in() {
+	if grep -Eq 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' \
+	    "$1" 2>/dev/null; then
+		fail "sanitizer report in $1"
+	fi
+}
+
+stop_named_proxy() {
+	local name=$1 pid=$2 st=0 log="$WORK/proxy-$1.log"
+	if ! kill -0 "$pid" 2>/dev/null; then
+		wait "$pid" || st=$?
+		fail "proxy $name is gone (exit status $st)"
+	fi
+	check_sanitizers_in "$log"
+	kill -TERM "$pid" 2>/dev/null
+	if ! wait_pid_exit "$pid" 35; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		fail "proxy $name still running 35s after SIGTERM"
+	fi
+	wait "$pid" || st=$?
+	case $st in
+	0) ;;
+	134|135|136|139) fail "proxy $name crashed on SIGTERM (status $st)" ;;
+	*) note "warning: proxy $name exit status $st after SIGTERM" ;;
+	esac
+	check_sanitizers_in "$log"
+}
+
 # wait_log PATTERN [SECONDS]: the proxy log gets a line matching the
 # extended regular expression PATTERN (events are logged asynchronously).
 wait_log() {
