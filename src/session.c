@@ -21,11 +21,13 @@
 #include "autoconf.h"
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/param.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -84,6 +86,7 @@ static void	session_server_write(struct bufferevent *, void *);
 static void	session_server_event(struct bufferevent *, short, void *);
 static void	session_process(struct session *);
 static int	session_connect(struct session *, int);
+static void	session_drop_upstream(struct session *);
 
 void
 session_set_state(struct session *s, enum session_state new)
@@ -1120,6 +1123,29 @@ session_connect(struct session *s, int replay)
 }
 
 /*
+ * Close the upstream connection. Bytes it has not taken yet (an upstream
+ * that stopped reading a body) would keep the connection, and a FIN
+ * queued behind them, alive for ever: then it is reset instead, which
+ * also tells it plainly that the transaction is void.
+ */
+static void
+session_drop_upstream(struct session *s)
+{
+	struct linger	 lg = { 1, 0 };
+	int		 fd, unsent = 0;
+
+	if (s->server == NULL)
+		return;
+	fd = bufferevent_getfd(s->server);
+	if (fd != -1 && (evbuffer_get_length(bufferevent_get_output(
+	    s->server)) > 0 || (ioctl(fd, SIOCOUTQ, &unsent) == 0 &&
+	    unsent > 0)))
+		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	bufferevent_free(s->server);
+	s->server = NULL;
+}
+
+/*
  * Drop the upstream connection without ever sending what would end a
  * message (RFC 5321 §4.1.1.4: an unterminated message is not
  * delivered). The next command that needs the upstream reconnects.
@@ -1129,10 +1155,7 @@ session_abort_upstream(struct session *s)
 {
 	struct pending	*p, *next;
 
-	if (s->server != NULL) {
-		bufferevent_free(s->server);
-		s->server = NULL;
-	}
+	session_drop_upstream(s);
 	s->upstream = UPSTREAM_NONE;
 	evbuffer_drain(s->upq, evbuffer_get_length(s->upq));
 	/* Replies the old upstream still owed are answered here. */
@@ -1203,10 +1226,7 @@ session_free(evutil_socket_t fd, short ev, void *arg)
 	    (long long)(time(NULL) - s->started), s->close_reason);
 	while ((p = TAILQ_FIRST(&s->pending)) != NULL)
 		session_pending_free(s, p);
-	if (s->server != NULL) {
-		bufferevent_free(s->server);
-		s->server = NULL;
-	}
+	session_drop_upstream(s);
 	if (s->client != NULL) {
 		bufferevent_free(s->client);
 		s->client = NULL;
@@ -1256,10 +1276,7 @@ session_close(struct session *s, const char *reason)
 	session_set_state(s, SESSION_CLOSING);
 	evtimer_del(s->ev_ctimer);
 	evtimer_del(s->ev_stimer);
-	if (s->server != NULL) {
-		bufferevent_free(s->server);
-		s->server = NULL;
-	}
+	session_drop_upstream(s);
 	if (s->client == NULL ||
 	    evbuffer_get_length(bufferevent_get_output(s->client)) == 0) {
 		/* Freed from the loop: callers up the stack still hold s. */

@@ -344,7 +344,7 @@ tx_log_uncertain(struct session *s, const char *reason)
 	session_stats.messages_uncertain++;
 	log_warnx("session=%016llx event=message from=%s rcpts=%d size=%llu "
 	    "verdict=unknown reason=\"%s\" note=\"no reply after the end of "
-	    "data: the upstream may have delivered the message\"",
+	    "data: the message may have been delivered\"",
 	    (unsigned long long)s->id, s->tx ? s->tx->from : "",
 	    s->tx ? s->tx->rcpts : 0,
 	    s->tx ? (unsigned long long)s->tx->data.bytes : 0ULL, reason);
