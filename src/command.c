@@ -160,7 +160,8 @@ command_alarm(struct session *s, enum smtp_verb verb, enum alarm_id id,
 		command_refuse(s, verb, id);
 		return 1;
 	case ALARM_CLOSE:
-		session_fail_alarm(s, "421 4.7.0", id);
+		/* After the replies still due, in order; nothing more read. */
+		session_quit_alarm(s, verb, id);
 		return 1;
 	}
 	return 1;

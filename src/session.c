@@ -255,6 +255,15 @@ session_write_reply(struct session *s, struct pending *p)
 }
 
 void
+session_quit_alarm(struct session *s, enum smtp_verb verb, enum alarm_id id)
+{
+	session_local(s, verb, PENDING_CLOSE, "421 4.7.0 %s %s (%s)",
+	    s->conf->hostname, alarm_table[id].text, alarm_table[id].ident);
+	s->quitting = 1;
+	s->quit_reason = alarm_table[id].text;
+}
+
+void
 session_quit(struct session *s, enum smtp_verb verb, const char *code,
     const char *reason)
 {
@@ -1268,10 +1277,13 @@ session_close(struct session *s, const char *reason)
 	 * RFC 1047: the terminator went upstream and its reply never came
 	 * back. The client gets no 250 (a 4xx, or it left), so it will
 	 * send again; say that the upstream may have the message already.
+	 * A terminator still in our output buffer never left: nothing was
+	 * delivered then.
 	 */
 	TAILQ_FOREACH(p, &s->pending, entry)
 		if ((p->flags & (PENDING_EOD | PENDING_DONE | PENDING_LOCAL)) ==
-		    PENDING_EOD)
+		    PENDING_EOD && s->server != NULL &&
+		    evbuffer_get_length(bufferevent_get_output(s->server)) == 0)
 			tx_log_uncertain(s, reason);
 	session_set_state(s, SESSION_CLOSING);
 	evtimer_del(s->ev_ctimer);

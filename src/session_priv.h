@@ -169,6 +169,8 @@ void	session_invariant(struct session *, const char *, const char *, int);
  */
 void	session_quit(struct session *, enum smtp_verb, const char *code,
 	    const char *reason);
+/* The same for an alarm whose action is "close": the reply names it. */
+void	session_quit_alarm(struct session *, enum smtp_verb, enum alarm_id);
 /* The transaction p was sent in, if it is still the current one. */
 struct tx *session_tx_of(struct session *, const struct pending *);
 /* Bytes waiting to go upstream (its output and the reconnect queue). */

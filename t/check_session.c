@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,7 +163,9 @@ h_wait(struct harness *h, const char *buf, const char *what)
 	for (i = 0; i < 2000; i++) {
 		event_base_loop(h->base, EVLOOP_NONBLOCK);
 		h_drain(h);
-		if (strstr(buf, what) != NULL)
+		/* The buffers may hold NUL bytes. */
+		if (memmem(buf, buf == h->ubuf ? h->ulen : buf == h->cbuf ?
+		    h->clen : strlen(buf), what, strlen(what)) != NULL)
 			return 1;
 		poll(NULL, 0, 1);
 	}
@@ -382,6 +385,345 @@ START_TEST(test_split_bytes)
 }
 END_TEST
 
+
+/* Turn the loop until the client sees EOF (the session closed). */
+static int
+h_wait_eof(struct harness *h)
+{
+	for (int i = 0; i < 2000 && !h->client_eof; i++) {
+		event_base_loop(h->base, EVLOOP_NONBLOCK);
+		h_drain(h);
+		poll(NULL, 0, 1);
+	}
+	return h->client_eof;
+}
+
+static int
+count_of(const char *hay, const char *needle)
+{
+	int	 n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+/*
+ * smtp:251 set to "close" and "EHLO x\r\nNOOP\r\n" in one packet: the
+ * EHLO reply and the 421 reach the client, once each, then EOF (this
+ * was a double free of the head reply).
+ */
+START_TEST(test_pipelining_close_after_ehlo)
+{
+	struct harness	 h;
+
+	h_init(&h, "alarm \"smtp:251\" { action = \"close\" }");
+	ck_assert(h_wait(&h, h.ubuf, "") && (h_settle(&h), h.up != -1));
+	h_upstream(&h, "220 up.test ESMTP\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "220 up.test"));
+	CLIENT(&h, "EHLO x\r\nNOOP\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "EHLO x\r\n"));
+	h_upstream(&h, "250-up.test\r\n250 PIPELINING\r\n");
+	ck_assert_msg(h_wait(&h, h.cbuf, "(smtp:251)"), "%s", h.cbuf);
+	ck_assert(h_wait_eof(&h));
+	ck_assert_int_eq(count_of(h.cbuf, "250 PIPELINING\r\n"), 1);
+	ck_assert_int_eq(count_of(h.cbuf, "421 4.7.0"), 1);
+	ck_assert_ptr_null(strstr(h.ubuf, "NOOP"));
+	h_free(&h);
+}
+END_TEST
+
+/*
+ * Every alarm a command line can raise, set to "close", on a trigger
+ * pipelined behind a good command: the good command's reply comes
+ * first, then exactly one 421 naming the alarm, then EOF; nothing of
+ * the trigger reaches the upstream.
+ */
+static const struct close_vec {
+	const char	*id;
+	const char	*trigger;
+	const char	*extra;
+} close_vecs[] = {
+	{ "smtp:217", "NOOP aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\r\n", "" },
+	{ "smtp:219", "\r\n", "" },
+	{ "smtp:223", "VRFY root\r\n", "" },
+	{ "smtp:241", "NO\nOP\r\n", "" },
+	{ "smtp:243", "RSET\r\nRCPT TO:<a@b.test>\r\n", "" },
+	{ "smtp:244", "RCPT TO:<e@f.test>\r\n", "limits { recipients = 1 }" },
+	{ "smtp:245", "RSET\r\nMAIL FROM:<a@b.test> SIZE=99999999999\r\n",
+	    "extensions { enabled = false }" },
+	{ "smtp:248", "RSET\r\nMAIL FROM:<a b@c.test>\r\n", "" },
+};
+
+START_TEST(test_alarm_close_pipelined)
+{
+	const struct close_vec	*v = &close_vecs[_i];
+	struct harness		 h;
+	char			 conf[256], want[64];
+	const char		*a, *b;
+
+	snprintf(conf, sizeof(conf), "alarm \"%s\" { action = \"close\" }\n%s",
+	    v->id, v->extra);
+	h_init(&h, conf);
+	h_start(&h);
+	CLIENT(&h, "MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "RCPT TO:<c@d.test>\r\n"));
+	h_client(&h, v->trigger, strlen(v->trigger));
+	h_settle(&h);
+	h_upstream(&h, "250 2.1.0 mail ok\r\n250 2.1.5 rcpt ok\r\n"
+	    "250 2.0.0 rset ok\r\n");
+	snprintf(want, sizeof(want), "(%s)", v->id);
+	ck_assert_msg(h_wait(&h, h.cbuf, want), "%s: %s", v->id, h.cbuf);
+	ck_assert_msg(h_wait_eof(&h), "%s: no EOF", v->id);
+	a = strstr(h.cbuf, "rcpt ok");
+	b = strstr(h.cbuf, "421 4.7.0");
+	ck_assert_msg(a != NULL && b != NULL && a < b, "%s: %s", v->id,
+	    h.cbuf);
+	ck_assert_int_eq(count_of(h.cbuf, "421 "), 1);
+	ck_assert_ptr_null(strstr(h.ubuf, "VRFY"));
+	ck_assert_ptr_null(strstr(h.ubuf, "SIZE=99999999999"));
+	ck_assert_ptr_null(strstr(h.ubuf, "a b@c.test"));
+	ck_assert_ptr_null(strstr(h.ubuf, "e@f.test"));
+	h_free(&h);
+}
+END_TEST
+
+/*
+ * RFC 2920 §3.1's own example: "." and QUIT in one write. The end of
+ * data is no group end: QUIT waits for the end-of-data reply and gets
+ * the upstream's 221; a transaction pipelined after "." is relayed.
+ */
+START_TEST(test_pipelined_after_end_of_data)
+{
+	struct harness	 h;
+	const char	*a, *b;
+
+	h_init(&h, "");
+	h_start(&h);
+	CLIENT(&h, "MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "DATA\r\n"));
+	h_upstream(&h, "250 ok\r\n250 ok\r\n354 go\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "354 go\r\n"));
+	CLIENT(&h, "Subject: x\r\n\r\nbody\r\n.\r\nMAIL FROM:<n@b.test>\r\n"
+	    "RCPT TO:<c@d.test>\r\nQUIT\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "body\r\n.\r\n"));
+	h_settle(&h);
+	/* Nothing after "." before its reply. */
+	ck_assert_ptr_null(strstr(h.ubuf, "n@b.test"));
+	h_upstream(&h, "250 2.0.0 queued\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "QUIT\r\n"));
+	h_upstream(&h, "250 2.1.0 ok\r\n250 2.1.5 ok\r\n221 2.0.0 bye\r\n");
+	ck_assert_msg(h_wait(&h, h.cbuf, "221 2.0.0 bye\r\n"), "%s", h.cbuf);
+	ck_assert_ptr_null(strstr(h.cbuf, "smtp:251"));
+	a = strstr(h.cbuf, "250 2.0.0 queued");
+	b = strstr(h.cbuf, "221 2.0.0 bye");
+	ck_assert(a != NULL && b != NULL && a < b);
+	h_free(&h);
+}
+END_TEST
+
+/*
+ * Limit replies are no bad commands: 30 recipients over the limit with
+ * max_bad_commands = 5 get 30 452s and the session goes on. Commands a
+ * client should not send do count, and the one too many gets the 421
+ * instead of its refusal: one reply per command.
+ */
+START_TEST(test_bad_commands_counted)
+{
+	struct harness	 h;
+	char		 line[64];
+	int		 i;
+
+	h_init(&h, "max_bad_commands = 5\nlimits { recipients = 1 }");
+	h_start(&h);
+	CLIENT(&h, "MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "RCPT TO:<c@d.test>\r\n"));
+	h_upstream(&h, "250 ok\r\n250 ok\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "250 ok\r\n250 ok\r\n"));
+	for (i = 0; i < 30; i++) {
+		snprintf(line, sizeof(line), "RCPT TO:<r%d@d.test>\r\n", i);
+		h_client(&h, line, strlen(line));
+	}
+	for (i = 0; i < 200 && count_of(h.cbuf, "452 4.5.3") < 30; i++)
+		h_settle(&h);
+	ck_assert_int_eq(count_of(h.cbuf, "452 4.5.3"), 30);
+	ck_assert_ptr_null(strstr(h.cbuf, "421"));
+	h.clen = 0;
+	for (i = 0; i < 6; i++)
+		CLIENT(&h, "VRFY root\r\n");
+	ck_assert(h_wait_eof(&h));
+	ck_assert_int_eq(count_of(h.cbuf, "502 5.5.1"), 5);
+	ck_assert_int_eq(count_of(h.cbuf, "421 4.7.0"), 1);
+	ck_assert_int_eq(count_of(h.cbuf, "\r\n"), 6);
+	h_free(&h);
+}
+END_TEST
+
+/* MAIL/RCPT without angle brackets are accepted and relayed bracketed. */
+START_TEST(test_path_without_brackets)
+{
+	struct harness	 h;
+
+	h_init(&h, "extensions { enabled = false }");
+	h_start(&h);
+	CLIENT(&h, "MAIL FROM: a@b.test SIZE=10\r\nrcpt to:c@d.test\r\n");
+	ck_assert_msg(h_wait(&h, h.ubuf, "RCPT TO:<c@d.test>\r\n"), "%s",
+	    h.ubuf);
+	ck_assert_ptr_nonnull(strstr(h.ubuf,
+	    "MAIL FROM:<a@b.test> SIZE=10\r\n"));
+	h_upstream(&h, "250 ok\r\n250 ok\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "250 ok\r\n250 ok\r\n"));
+	ck_assert_ptr_null(strstr(h.cbuf, "smtp:248"));
+	h_free(&h);
+}
+END_TEST
+
+/*
+ * A NUL inside a body line goes through as sent; one at a line start
+ * is refused with a reply that names it.
+ */
+START_TEST(test_body_nul)
+{
+	struct harness	 h;
+
+	h_init(&h, "");
+	h_start(&h);
+	CLIENT(&h, "MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "DATA\r\n"));
+	h_upstream(&h, "250 ok\r\n250 ok\r\n354 go\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "354 go\r\n"));
+	h_client(&h, "X: y\r\n\r\nabc\0def\r\n.\r\n", 20);
+	ck_assert(h_wait(&h, h.ubuf, "\r\n.\r\n"));
+	ck_assert_int_eq(memcmp(h.ubuf + h.ulen - 12, "abc\0def\r\n.\r\n",
+	    12), 0);
+	h_upstream(&h, "250 2.0.0 queued\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "250 2.0.0 queued"));
+	CLIENT(&h, "MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "250 2.0.0 queued"));
+	h_upstream(&h, "250 ok\r\n250 ok\r\n354 go\r\n");
+	h_settle(&h);
+	h_client(&h, "X: y\r\n\r\n\0.\r\n.\r\n", 15);
+	ck_assert_msg(h_wait(&h, h.cbuf, "NUL at the start of a line"), "%s",
+	    h.cbuf);
+	ck_assert_ptr_nonnull(strstr(h.cbuf, "554 5.6.0"));
+	ck_assert_ptr_null(strstr(h.cbuf, "Bare CR or LF"));
+	h_free(&h);
+}
+END_TEST
+
+/*
+ * AUTH: a response with a bare LF never smuggles a line upstream; the
+ * exchange is cancelled and the client gets a refusal naming smtp:241.
+ * A 12000-byte response is relayed whole.
+ */
+START_TEST(test_auth_lines)
+{
+	struct harness	 h;
+	static char	 big[12003];
+
+	h_init(&h, "extensions { enabled = false }");
+	h_start(&h);
+	h.clen = 0;
+	CLIENT(&h, "AUTH PLAIN\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "AUTH PLAIN\r\n"));
+	h_upstream(&h, "334 \r\n");
+	ck_assert(h_wait(&h, h.cbuf, "334 \r\n"));
+	CLIENT(&h, "dGVzdA==\nXCLIENT ADDR=1.2.3.4\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "*\r\n"));
+	ck_assert_ptr_null(strstr(h.ubuf, "XCLIENT"));
+	h_upstream(&h, "501 5.7.0 cancelled\r\n");
+	ck_assert_msg(h_wait(&h, h.cbuf, "(smtp:241)"), "%s", h.cbuf);
+	ck_assert_ptr_null(strstr(h.cbuf, "cancelled"));
+
+	memset(big, 'A', sizeof(big) - 3);
+	memcpy(big + sizeof(big) - 3, "\r\n", 3);
+	CLIENT(&h, "AUTH LOGIN\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "AUTH LOGIN\r\n"));
+	h_upstream(&h, "334 VXNlcm5hbWU6\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "334 VXNlcm5hbWU6\r\n"));
+	h_client(&h, big, strlen(big));
+	ck_assert(h_wait(&h, h.ubuf, "AAAA\r\n"));
+	ck_assert_ptr_nonnull(strstr(h.ubuf, big));
+	h_free(&h);
+}
+END_TEST
+
+/*
+ * A pipelined RSET or a refused MAIL acts on its own transaction: the
+ * next one, already started, keeps its sender and recipient count.
+ */
+START_TEST(test_pipelined_rset_keeps_next_tx)
+{
+	struct harness	 h;
+	char		 path[] = "/tmp/check_session_log.XXXXXX", log[8192];
+	ssize_t		 n;
+	int		 fd;
+
+	/* The message line is logged on stderr (this test runs forked). */
+	fd = mkstemp(path);
+	ck_assert_int_ne(fd, -1);
+	unlink(path);
+	ck_assert_int_ne(dup2(fd, 2), -1);
+	log_setlevel(LOG_LEVEL_INFO);
+	h_init(&h, "");
+	h_start(&h);
+	CLIENT(&h, "MAIL FROM:<bad@b.test>\r\nRSET\r\nMAIL FROM:<good@b.test>"
+	    "\r\nRCPT TO:<c@d.test>\r\nDATA\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "DATA\r\n"));
+	h_upstream(&h, "550 no\r\n250 reset\r\n250 ok\r\n250 ok\r\n354 go\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "354 go\r\n"));
+	CLIENT(&h, "Subject: x\r\n\r\nbody\r\n.\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "body\r\n.\r\n"));
+	h_upstream(&h, "250 2.0.0 queued\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "250 2.0.0 queued\r\n"));
+	h_settle(&h);
+	n = pread(fd, log, sizeof(log) - 1, 0);
+	ck_assert_int_gt(n, 0);
+	log[n] = '\0';
+	ck_assert_msg(strstr(log, "from=<good@b.test> rcpts=1 ") != NULL, "%s",
+	    log);
+	h_free(&h);
+}
+END_TEST
+
+/*
+ * A greeting of 120 long lines is masked like a short one: no original
+ * character of it reaches the client (this failed open past ~11 KB).
+ */
+START_TEST(test_long_greeting_masked)
+{
+	struct harness	 h;
+	char		*greet;
+	size_t		 off = 0;
+	int		 i;
+
+	h_init(&h, "banner { mode = \"mask\" }");
+	ck_assert(h_wait(&h, h.ubuf, "") && (h_settle(&h), h.up != -1));
+	greet = malloc(120 * 200 + 1);
+	ck_assert_ptr_nonnull(greet);
+	for (i = 0; i < 120; i++)
+		off += (size_t)snprintf(greet + off, 200, "220%csecret.up.test "
+		    "%0150d\r\n", i < 119 ? '-' : ' ', i);
+	h_upstream(&h, greet);
+	free(greet);
+	ck_assert_msg(h_wait(&h, h.cbuf, "220 *"), "%.200s", h.cbuf);
+	for (i = 0; i < 200 && count_of(h.cbuf, "\r\n") < 120; i++)
+		h_settle(&h);
+	ck_assert_int_eq(count_of(h.cbuf, "\r\n"), 120);
+	ck_assert_ptr_null(strstr(h.cbuf, "secret"));
+	h_free(&h);
+}
+END_TEST
+
 static Suite *
 session_suite(void)
 {
@@ -396,6 +738,16 @@ session_suite(void)
 	tcase_add_test(tc, test_invalid_reply_closes);
 	tcase_add_test(tc, test_upstream_lost);
 	tcase_add_test(tc, test_split_bytes);
+	tcase_add_test(tc, test_pipelining_close_after_ehlo);
+	tcase_add_loop_test(tc, test_alarm_close_pipelined, 0,
+	    (int)(sizeof(close_vecs) / sizeof(close_vecs[0])));
+	tcase_add_test(tc, test_pipelined_after_end_of_data);
+	tcase_add_test(tc, test_bad_commands_counted);
+	tcase_add_test(tc, test_path_without_brackets);
+	tcase_add_test(tc, test_body_nul);
+	tcase_add_test(tc, test_auth_lines);
+	tcase_add_test(tc, test_pipelined_rset_keeps_next_tx);
+	tcase_add_test(tc, test_long_greeting_masked);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -406,6 +758,7 @@ main(void)
 	SRunner	*sr;
 	int	 failed;
 
+	signal(SIGPIPE, SIG_IGN);
 	log_init(1, 0);
 	log_setlevel(getenv("CHECK_DEBUG") ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR);
 	sr = srunner_create(session_suite());

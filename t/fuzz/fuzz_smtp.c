@@ -189,7 +189,10 @@ fuzz_data(const char *in, size_t size, int stuff, size_t chunk,
 	b->lines = d.lines;
 }
 
-/* No bare CR, bare LF or NUL; every leading "." is stuffed. */
+/*
+ * No bare CR, bare LF or NUL at a line start (a NUL inside a line is
+ * relayed as sent); every leading "." is stuffed.
+ */
 static void
 fuzz_wire_safe(const char *p, size_t len)
 {
@@ -197,7 +200,7 @@ fuzz_wire_safe(const char *p, size_t len)
 	int	 bol = 1;
 
 	for (i = 0; i < len; i++) {
-		FUZZ_CHECK(p[i] != '\0');
+		FUZZ_CHECK(!bol || p[i] != '\0');
 		FUZZ_CHECK(p[i] != '\r' || (i + 1 < len && p[i + 1] == '\n'));
 		FUZZ_CHECK(p[i] != '\n' || (i > 0 && p[i - 1] == '\r'));
 		/* A line starting with "." starts with "..": stuffed. */

@@ -29,6 +29,9 @@ client dies --timeout 20 \
 assert_no_grep "$WORK/dies.out" 'S: 2[0-9][0-9] .*queued' "client transcript"
 assert_grep "$REC_DIR/connlog" '^conn=1 died in data' "recorder"
 assert_eq 0 "$(rec_msgs)" "messages at the upstream"
-wait_log 'event=close .*messages=0'
+# If the terminator had left for the upstream when it died, the proxy
+# cannot know whether it was taken (RFC 1047) and logs verdict=unknown;
+# either way the message is never logged accepted.
+wait_log 'event=close '
 assert_eq 0 "$(log_count 'verdict=accept')" "accepted messages in the log"
 pass
