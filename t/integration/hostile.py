@@ -1,0 +1,243 @@
+#!/usr/bin/python3
+"""Hostile clients and upstreams for 52-hostile.sh.
+
+    hostile.py upstream PORT MODE      a scripted upstream on 127.0.0.1:PORT
+    hostile.py client PORT SCENARIO    one client scenario against the proxy
+
+Upstream modes (greeting and EHLO are answered normally in each):
+
+    prompt    every other command gets 250 at once; DATA 354, the body is
+              read to CRLF.CRLF and queued
+    mute      after EHLO, reads everything and never answers again
+    endless   after EHLO, answers the next command with a reply line that
+              never ends: a "250-" and then one byte every 50 ms
+
+Client scenarios print "result: ..." lines that the test checks:
+
+    backlog   pipelines NOOPs, then MAIL/RCPT/DATA and a body over the
+              proxy's message_size, with a small receive window and
+              without reading; then reads everything. Prints the last
+              reply and whether the connection ended cleanly.
+    flood     pipelines 200,000 NOOPs (1.2 MB) without reading a reply,
+              for a few seconds; prints "sent=BYTES".
+    trickle   sends "NOOP\\r\\n" one byte every 0.7 s; prints the reply
+              and how long it took to come.
+    wait      EHLO, then NOOP, then waits for a reply; prints it and the
+              time it took.
+"""
+
+import socket
+import sys
+import threading
+import time
+
+
+def upstream(port, mode):
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port))
+    ls.listen(64)
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=serve, args=(c, mode), daemon=True).start()
+
+
+def serve(c, mode):
+    f = c.makefile("rb")
+    try:
+        c.sendall(b"220 up.test ESMTP\r\n")
+        ehlo = False
+        for line in f:
+            verb = line[:4].upper()
+            if not ehlo:
+                if verb in (b"EHLO", b"HELO"):
+                    c.sendall(b"250-up.test\r\n250-PIPELINING\r\n"
+                              b"250 8BITMIME\r\n")
+                    ehlo = True
+                continue
+            if mode == "mute":
+                continue
+            if mode == "endless":
+                c.sendall(b"250-")
+                while True:
+                    c.sendall(b"x")
+                    time.sleep(0.05)
+            if verb == b"DATA":
+                c.sendall(b"354 go\r\n")
+                body = b""
+                while not body.endswith(b"\r\n.\r\n"):
+                    chunk = f.readline()
+                    if not chunk:
+                        return
+                    body += chunk
+                c.sendall(b"250 2.0.0 queued\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"250 2.0.0 ok\r\n")
+    except OSError:
+        pass
+    finally:
+        c.close()
+
+
+def connect(port, rcvbuf=None):
+    s = socket.socket()
+    if rcvbuf:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+def read_all(s, limit):
+    data = b""
+    s.settimeout(limit)
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data, "eof"
+            data += chunk
+    except socket.timeout:
+        return data, "timeout"
+    except ConnectionResetError:
+        return data, "reset"
+
+
+def read_reply(s, limit):
+    """One complete reply (last line "NNN "), or what came by then."""
+    data = b""
+    s.settimeout(limit)
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return data
+            data += chunk
+            lines = data.split(b"\r\n")
+            if any(len(l) >= 4 and l[3:4] == b" " for l in lines[:-1]):
+                return data
+    except (socket.timeout, ConnectionResetError):
+        return data
+
+
+def scenario_backlog(port):
+    s = connect(port, rcvbuf=4096)
+    read_reply(s, 10)
+    s.sendall(b"EHLO client.test\r\n")
+    read_reply(s, 10)
+    s.setblocking(False)
+    out = (b"NOOP\r\n" * 60000 + b"MAIL FROM:<a@b.test>\r\n"
+           b"RCPT TO:<c@d.test>\r\nDATA\r\n")
+    body = b"Subject: big\r\n\r\n" + (b"x" * 998 + b"\r\n") * 40 + b".\r\n"
+    sent = 0
+    deadline = time.time() + 20
+    # Push the commands while the replies back up unread, then start
+    # reading once the proxy stops taking them.
+    stalled = 0
+    while sent < len(out) and time.time() < deadline:
+        try:
+            sent += s.send(out[sent:sent + 65536])
+            stalled = 0
+        except BlockingIOError:
+            stalled += 1
+            if stalled > 20:
+                break
+            time.sleep(0.05)
+    s.setblocking(True)
+    got = b""
+    reader_done = threading.Event()
+
+    def reader():
+        nonlocal got
+        data, how = read_all(s, 15)
+        got = data
+        reader_done.set()
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    s.sendall(out[sent:])
+    # The 354 comes after 60000 replies: give the reader time.
+    time.sleep(1)
+    try:
+        s.sendall(body + b"QUIT\r\n")
+    except OSError:
+        pass
+    reader_done.wait(30)
+    print("result: replies=%d" % got.count(b"\r\n"))
+    print("result: has552=%d" % (b"552 5.3.4" in got))
+    print("result: has221=%d" % (b"221 " in got))
+
+
+def scenario_flood(port):
+    s = connect(port, rcvbuf=4096)
+    read_reply(s, 10)
+    s.sendall(b"EHLO client.test\r\n")
+    read_reply(s, 10)
+    s.setblocking(False)
+    out = b"NOOP\r\n" * 200000
+    sent = 0
+    deadline = time.time() + 4
+    while sent < len(out) and time.time() < deadline:
+        try:
+            sent += s.send(out[sent:sent + 65536])
+        except BlockingIOError:
+            time.sleep(0.01)
+    print("result: sent=%d" % sent)
+    sys.stdout.flush()
+    # Hold the connection while the test measures the proxy.
+    time.sleep(3)
+    s.close()
+
+
+def scenario_trickle(port):
+    s = connect(port)
+    read_reply(s, 10)
+    s.sendall(b"EHLO client.test\r\n")
+    read_reply(s, 10)
+    start = time.time()
+    s.setblocking(False)
+    got = b""
+    for b in b"NOOP\r\n" * 4:
+        try:
+            s.send(bytes([b]))
+        except OSError:
+            break
+        time.sleep(0.7)
+        try:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            got += chunk
+        except BlockingIOError:
+            pass
+        except OSError:
+            break
+        if b"421" in got:
+            break
+    print("result: reply=%s" % got.decode("latin-1").strip())
+    print("result: elapsed=%.1f" % (time.time() - start))
+
+
+def scenario_wait(port):
+    s = connect(port)
+    read_reply(s, 10)
+    s.sendall(b"EHLO client.test\r\n")
+    read_reply(s, 10)
+    start = time.time()
+    s.sendall(b"NOOP\r\n")
+    data, how = read_all(s, 20)
+    last = [l for l in data.split(b"\r\n") if l[:3].isdigit()]
+    print("result: reply=%s" % (last[-1].decode("latin-1") if last else ""))
+    print("result: elapsed=%.1f end=%s" % (time.time() - start, how))
+
+
+def main():
+    if sys.argv[1] == "upstream":
+        upstream(int(sys.argv[2]), sys.argv[3])
+    else:
+        globals()["scenario_" + sys.argv[3]](int(sys.argv[2]))
+
+
+if __name__ == "__main__":
+    main()
