@@ -761,6 +761,8 @@ session_flush(struct session *s)
 	/* A group closed: parse what waited behind it (never re-entered). */
 	if (!s->processing && session_can_process(s))
 		session_process(s);
+	else if (!s->closing)
+		session_resume(s);	/* fewer replies outstanding */
 }
 
 /*

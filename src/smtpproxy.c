@@ -423,13 +423,14 @@ on_usr1(evutil_socket_t sig, short ev, void *arg)
 	(void)ev;
 	(void)arg;
 	log_info("event=counters sessions=%llu active=%llu refused=%llu "
-	    "messages_accepted=%llu messages_rejected=%llu alarms=%llu "
-	    "bytes_in=%llu",
+	    "messages_accepted=%llu messages_rejected=%llu "
+	    "messages_uncertain=%llu alarms=%llu bytes_in=%llu",
 	    (unsigned long long)session_stats.sessions,
 	    (unsigned long long)session_stats.active,
 	    (unsigned long long)session_stats.refused,
 	    (unsigned long long)session_stats.messages_accepted,
 	    (unsigned long long)session_stats.messages_rejected,
+	    (unsigned long long)session_stats.messages_uncertain,
 	    (unsigned long long)session_stats.alarms,
 	    (unsigned long long)session_stats.bytes_in);
 }
