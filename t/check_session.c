@@ -211,6 +211,16 @@ h_start(struct harness *h)
 	ck_assert(h_wait(h, h->cbuf, "250 PIPELINING\r\n"));
 }
 
+/* A transaction up to the 354: MAIL, RCPT and DATA pipelined. */
+static void
+h_data(struct harness *h)
+{
+	CLIENT(h, "MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n");
+	ck_assert(h_wait(h, h->ubuf, "DATA\r\n"));
+	h_upstream(h, "250 ok\r\n250 ok\r\n354 go\r\n");
+	ck_assert(h_wait(h, h->cbuf, "354 go\r\n"));
+}
+
 START_TEST(test_relay_message)
 {
 	struct harness	 h;
@@ -270,10 +280,7 @@ START_TEST(test_bare_lf_refused_then_reconnect)
 
 	h_init(&h, "");
 	h_start(&h);
-	CLIENT(&h, "MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n");
-	ck_assert(h_wait(&h, h.ubuf, "DATA\r\n"));
-	h_upstream(&h, "250 ok\r\n250 ok\r\n354 go\r\n");
-	ck_assert(h_wait(&h, h.cbuf, "354 go\r\n"));
+	h_data(&h);
 	/* Smuggling attempt: "\n.\n" then a second transaction. */
 	CLIENT(&h, "hello\n.\nMAIL FROM:<evil@x.test>\r\n.\r\n");
 	ck_assert_msg(h_wait(&h, h.cbuf, "554 5.6.0"), "%s", h.cbuf);
@@ -509,10 +516,7 @@ START_TEST(test_pipelined_after_end_of_data)
 
 	h_init(&h, "");
 	h_start(&h);
-	CLIENT(&h, "MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n");
-	ck_assert(h_wait(&h, h.ubuf, "DATA\r\n"));
-	h_upstream(&h, "250 ok\r\n250 ok\r\n354 go\r\n");
-	ck_assert(h_wait(&h, h.cbuf, "354 go\r\n"));
+	h_data(&h);
 	CLIENT(&h, "Subject: x\r\n\r\nbody\r\n.\r\nMAIL FROM:<n@b.test>\r\n"
 	    "RCPT TO:<c@d.test>\r\nQUIT\r\n");
 	ck_assert(h_wait(&h, h.ubuf, "body\r\n.\r\n"));
@@ -597,10 +601,7 @@ START_TEST(test_body_nul)
 
 	h_init(&h, "");
 	h_start(&h);
-	CLIENT(&h, "MAIL FROM:<a@b.test>\r\nRCPT TO:<c@d.test>\r\nDATA\r\n");
-	ck_assert(h_wait(&h, h.ubuf, "DATA\r\n"));
-	h_upstream(&h, "250 ok\r\n250 ok\r\n354 go\r\n");
-	ck_assert(h_wait(&h, h.cbuf, "354 go\r\n"));
+	h_data(&h);
 	h_client(&h, "X: y\r\n\r\nabc\0def\r\n.\r\n", 20);
 	ck_assert(h_wait(&h, h.ubuf, "\r\n.\r\n"));
 	ck_assert_int_eq(memcmp(h.ubuf + h.ulen - 12, "abc\0def\r\n.\r\n",
