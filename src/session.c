@@ -506,6 +506,20 @@ session_may_parse(struct session *s)
 }
 
 /*
+ * Nothing can be parsed until a reply is in (the greeting, a group end):
+ * once the read-ahead is full, stop reading instead of letting libevent
+ * report the same full buffer over and over (a busy loop). The reply
+ * resumes it (session_flush).
+ */
+static void
+session_input_full(struct session *s)
+{
+	if (evbuffer_get_length(bufferevent_get_input(s->client)) >=
+	    SESSION_INPUT_MAX)
+		bufferevent_disable(s->client, EV_READ);
+}
+
+/*
  * Something drained (client output, upstream output, replies): read
  * the client again if it was stopped for backpressure and may go on.
  */
@@ -513,6 +527,7 @@ static void
 session_resume(struct session *s)
 {
 	if (s->closing || s->state == SESSION_TUNNEL ||
+	    s->state == SESSION_GREETING || s->waiting > 0 ||
 	    bufferevent_get_enabled(s->client) & EV_READ)
 		return;
 	if (s->state == SESSION_BODY && s->server != NULL &&
@@ -569,8 +584,10 @@ session_parse(struct session *s)
 				bufferevent_disable(s->client, EV_READ);
 			break;
 		}
-		if (s->waiting > 0 || s->state == SESSION_GREETING)
+		if (s->waiting > 0 || s->state == SESSION_GREETING) {
+			session_input_full(s);
 			break;
+		}
 		if (!session_may_parse(s)) {
 			/* Backpressure: resumed by session_resume(). */
 			bufferevent_disable(s->client, EV_READ);
@@ -1313,11 +1330,13 @@ session_client_read(struct bufferevent *bev, void *arg)
 		 * Talking before the greeting (smtp:242): checked once; the
 		 * bytes wait, bounded by the read watermark.
 		 */
-		if (s->early_talker != -1)
-			return;
-		s->early_talker = session_alarm(s, ALARM_EARLY_TALKER, NULL);
+		if (s->early_talker == -1)
+			s->early_talker = session_alarm(s, ALARM_EARLY_TALKER,
+			    NULL);
 		if (s->early_talker == ALARM_CLOSE)
 			session_fail_alarm(s, "421 4.7.0", ALARM_EARLY_TALKER);
+		else
+			session_input_full(s);
 		return;
 	}
 	session_process(s);

@@ -9,6 +9,8 @@
 #     answers and against one that answers at once: the proxy's memory
 #     stays bounded (outstanding replies and upstream output are): under
 #     16 MB of growth (43 MB before they were bounded).
+#     The same flood behind a HELO the upstream never answers must not
+#     make the proxy spin on its full read-ahead.
 #  3. a client trickling a command one byte at a time is bounded by
 #     timeouts.command per command, not per byte.
 #  4. an upstream that streams an endless reply line, and one that never
@@ -84,6 +86,25 @@ for mode in mute prompt; do
 	note "upstream $mode: proxy RSS ${base} kB before, ${rss} kB with the flood held"
 	assert_memory $((rss - base)) 16384 "RSS growth (upstream $mode)"
 done
+
+check "2b. a flood behind a HELO that is never answered: no busy loop"
+up mute-3 mute
+start_proxy "$(proxy_conf "$UP_PORT" '')"
+pid=$(pgrep -P "$PROXY_PID" -x smtpproxy | head -n 1)
+timeout -k 5 60 "$PYTHON" "$HOSTILE" client "$PROXY_PORT" groupflood \
+    >"$WORK/groupflood.out" 2>&1 </dev/null &
+fpid=$!
+wait_until 10 grep -q 'result: sent=' "$WORK/groupflood.out" ||
+    fail "groupflood client did not report"
+t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+sleep 2
+t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+wait "$fpid" || fail "groupflood client failed"
+check_proxy_alive
+note "proxy CPU over 2s with a full read-ahead: $((t1 - t0)) ticks"
+[ $((t1 - t0)) -le 20 ] ||
+    fail "proxy spins with a full read-ahead: $((t1 - t0)) ticks in 2s"
+ok "no busy loop ($((t1 - t0)) ticks in 2s)"
 
 check "3. a command trickled one byte every 0.7s, timeouts.command = 2s"
 start_proxy "$(proxy_conf "$PROMPT_PORT" 'timeouts { command = 2s idle = 2s }')"

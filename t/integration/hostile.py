@@ -20,6 +20,8 @@ Client scenarios print "result: ..." lines that the test checks:
               reply and whether the connection ended cleanly.
     flood     pipelines 200,000 NOOPs (1.2 MB) without reading a reply,
               for a few seconds; prints "sent=BYTES".
+    groupflood  the same behind a HELO the upstream never answers, so
+              nothing may be parsed until its reply.
     trickle   sends "NOOP\\r\\n" one byte every 0.7 s; prints the reply
               and how long it took to come.
     wait      EHLO, then NOOP, then waits for a reply; prints it and the
@@ -157,13 +159,17 @@ def scenario_backlog(port):
     print("result: has221=%d" % (b"221 " in got))
 
 
-def scenario_flood(port):
+def scenario_groupflood(port):
+    scenario_flood(port, b"HELO client.test\r\n")
+
+
+def scenario_flood(port, first=b""):
     s = connect(port, rcvbuf=4096)
     read_reply(s, 10)
     s.sendall(b"EHLO client.test\r\n")
     read_reply(s, 10)
     s.setblocking(False)
-    out = b"NOOP\r\n" * 200000
+    out = first + b"NOOP\r\n" * 200000
     sent = 0
     deadline = time.time() + 4
     while sent < len(out) and time.time() < deadline:
