@@ -254,13 +254,25 @@ session_write_reply(struct session *s, struct pending *p)
 	    evbuffer_pullup(p->reply, (ev_ssize_t)len), len);
 }
 
+/*
+ * A closing reply is queued: nothing more is parsed, so nothing more is
+ * read either (a full read-ahead that is never consumed would keep
+ * libevent calling back for ever).
+ */
+static void
+session_quitting(struct session *s, const char *reason)
+{
+	s->quitting = 1;
+	s->quit_reason = reason;
+	bufferevent_disable(s->client, EV_READ);
+}
+
 void
 session_quit_alarm(struct session *s, enum smtp_verb verb, enum alarm_id id)
 {
 	session_local(s, verb, PENDING_CLOSE, "421 4.7.0 %s %s (%s)",
 	    s->conf->hostname, alarm_table[id].text, alarm_table[id].ident);
-	s->quitting = 1;
-	s->quit_reason = alarm_table[id].text;
+	session_quitting(s, alarm_table[id].text);
 }
 
 void
@@ -269,8 +281,7 @@ session_quit(struct session *s, enum smtp_verb verb, const char *code,
 {
 	session_local(s, verb, PENDING_CLOSE, "%s %s %s", code,
 	    s->conf->hostname, reason);
-	s->quitting = 1;
-	s->quit_reason = reason;
+	session_quitting(s, reason);
 }
 
 /*
@@ -526,7 +537,7 @@ session_input_full(struct session *s)
 static void
 session_resume(struct session *s)
 {
-	if (s->closing || s->state == SESSION_TUNNEL ||
+	if (s->closing || s->quitting || s->state == SESSION_TUNNEL ||
 	    s->state == SESSION_GREETING || s->waiting > 0 ||
 	    bufferevent_get_enabled(s->client) & EV_READ)
 		return;
@@ -1308,8 +1319,14 @@ session_close(struct session *s, const char *reason)
 	evtimer_del(s->ev_ctimer);
 	evtimer_del(s->ev_stimer);
 	session_drop_upstream(s);
+	/*
+	 * Nothing left to write, or no way to write it: after a write
+	 * error libevent has stopped writing, so no callback would ever
+	 * come to free the session.
+	 */
 	if (s->client == NULL ||
-	    evbuffer_get_length(bufferevent_get_output(s->client)) == 0) {
+	    evbuffer_get_length(bufferevent_get_output(s->client)) == 0 ||
+	    !(bufferevent_get_enabled(s->client) & EV_WRITE)) {
 		/* Freed from the loop: callers up the stack still hold s. */
 		event_active(s->ev_free, 0, 0);
 		return;
