@@ -24,7 +24,7 @@ PACKAGES="
 	iptables iproute2 util-linux procps
 	python3 openssl zip unzip mandoc clamav-testfiles
 	libnet-ssleay-perl libio-socket-ssl-perl clamav-daemon clamsmtp
-	clang libclang-rt-dev
+	clang libclang-rt-dev gcovr
 "
 
 if [ "$(id -u)" -ne 0 ]; then
