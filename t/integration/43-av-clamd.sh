@@ -33,52 +33,12 @@ HDB_RE='Test-File-Signature(\.UNOFFICIAL)?'
 STEPS=()
 # ---------------------------------------------------------------------
 # clamd, a child of the test: stopped by the EXIT trap.
-CLAMD_SOCK="$WORK/clamd/clamd.sock"
 free_port CLAMD_PORT
-cat >"$WORK/clamd/clamd.conf" <<EOF
-LocalSocket $CLAMD_SOCK
-TCPSocket $CLAMD_PORT
-TCPAddr 127.0.0.1
-DatabaseDirectory $FX/db
-TemporaryDirectory $WORK/clamd
-Foreground yes
-LogFile $WORK/clamd/clamd.log
-LogTime yes
-StreamMaxLength 2M
-MaxThreads 4
-SelfCheck 3600
-EOF
-
-# clamd_ping ADDRESS: clamd answers PING on a unix socket path or on
-# host:port.
-clamd_ping() {
-	"$PYTHON" - "$1" <<'EOF' 2>/dev/null
-import socket, sys
-a = sys.argv[1]
-if a.startswith("/"):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(2)
-    s.connect(a)
-else:
-    h, p = a.rsplit(":", 1)
-    s = socket.create_connection((h, int(p)), timeout=2)
-s.sendall(b"zPING\0")
-sys.exit(0 if s.recv(16) == b"PONG\0" else 1)
-EOF
-}
-
-clamd_up() {
-	clamd_ping "$CLAMD_SOCK" && clamd_ping "127.0.0.1:$CLAMD_PORT"
-}
-
 check "starting clamd (unix socket and 127.0.0.1:$CLAMD_PORT)"
-bg clamd "$CLAMD" -c "$WORK/clamd/clamd.conf"
-CLAMD_PID=$BG_PID
-if ! wait_until 60 clamd_up; then
-	dump_file "$WORK/clamd.out"
-	dump_file "$WORK/clamd/clamd.log"
-	fail "clamd did not answer PING within 60s"
-fi
+start_clamd "$FX/db" "TCPSocket $CLAMD_PORT" "TCPAddr 127.0.0.1" \
+    "StreamMaxLength 2M"
+wait_until 60 clamd_ping "127.0.0.1:$CLAMD_PORT" ||
+    fail "clamd did not answer PING on 127.0.0.1:$CLAMD_PORT within 60s"
 ok "clamd answers on $CLAMD_SOCK and 127.0.0.1:$CLAMD_PORT"
 
 start_recorder

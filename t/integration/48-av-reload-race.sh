@@ -25,36 +25,8 @@ FX="$WORK/fx"
 mkdir -p "$WORK/spool" "$WORK/clamd"
 
 # ---------------------------------------------------------------------
-# The real clamd, a child of the test: stopped by the EXIT trap.
-CLAMD_SOCK="$WORK/clamd/clamd.sock"
-cat >"$WORK/clamd/clamd.conf" <<EOF
-LocalSocket $CLAMD_SOCK
-DatabaseDirectory $FX/db
-TemporaryDirectory $WORK/clamd
-Foreground yes
-LogFile $WORK/clamd/clamd.log
-LogTime yes
-LogClean yes
-MaxThreads 4
-SelfCheck 3600
-EOF
-clamd_up() {
-	"$PYTHON" - "$CLAMD_SOCK" <<'EOF' 2>/dev/null
-import socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(2)
-s.connect(sys.argv[1])
-s.sendall(b"zPING\0")
-sys.exit(0 if s.recv(16) == b"PONG\0" else 1)
-EOF
-}
-check "starting clamd on $CLAMD_SOCK"
-bg clamd "$CLAMD" -c "$WORK/clamd/clamd.conf"
-if ! wait_until 60 clamd_up; then
-	dump_file "$WORK/clamd.out"
-	dump_file "$WORK/clamd/clamd.log"
-	fail "clamd did not answer PING within 60s"
-fi
+check "starting clamd"
+start_clamd "$FX/db" "LogClean yes"
 ok "clamd answers"
 
 # The slow one: reads one INSTREAM to its zero-length chunk, touches

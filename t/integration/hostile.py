@@ -92,7 +92,8 @@ def connect(port, rcvbuf=None):
     return s
 
 
-def read_all(s, limit):
+def read_all(s, limit, until=None):
+    """What arrives within limit seconds, up to EOF or until(data)."""
     data = b""
     s.settimeout(limit)
     try:
@@ -101,27 +102,22 @@ def read_all(s, limit):
             if not chunk:
                 return data, "eof"
             data += chunk
+            if until is not None and until(data):
+                return data, "done"
     except socket.timeout:
         return data, "timeout"
     except ConnectionResetError:
         return data, "reset"
 
 
+def reply_complete(data):
+    return any(len(l) >= 4 and l[3:4] == b" "
+               for l in data.split(b"\r\n")[:-1])
+
+
 def read_reply(s, limit):
     """One complete reply (last line "NNN "), or what came by then."""
-    data = b""
-    s.settimeout(limit)
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                return data
-            data += chunk
-            lines = data.split(b"\r\n")
-            if any(len(l) >= 4 and l[3:4] == b" " for l in lines[:-1]):
-                return data
-    except (socket.timeout, ConnectionResetError):
-        return data
+    return read_all(s, limit, reply_complete)[0]
 
 
 def scenario_backlog(port):

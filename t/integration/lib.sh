@@ -301,10 +301,7 @@ assert_memory() {
 }
 
 check_sanitizers() {
-	if grep -Eq 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' \
-	    "$PROXY_LOG" 2>/dev/null; then
-		fail "sanitizer report in $PROXY_LOG"
-	fi
+	check_sanitizers_in "$PROXY_LOG"
 }
 
 # stop_proxy: SIGTERM, then wait for the exit (sessions are over, so the
@@ -357,7 +354,7 @@ named_proxy_ready() {
 	is_listening "$2"
 }
 
-# check_sanitizers_in FILE: check_sanitizers on another proxy's log.
+# check_sanitizers_in FILE: a sanitizer report in a proxy's log fails.
 check_sanitizers_in() {
 	if grep -Eq 'ERROR: (Address|Leak|Thread|Memory)Sanitizer|runtime error:' \
 	    "$1" 2>/dev/null; then
@@ -463,6 +460,47 @@ body = lines[i + 3:]
 assert body[-1] == b"" and body[-2] == b"", "unexpected dump end"
 sys.stdout.buffer.write(b"\n".join(body[:-2]) + b"\n")
 EOF
+}
+
+# clamd_ping ADDRESS: clamd answers PING on a unix socket path or on
+# host:port.
+clamd_ping() {
+	"$PYTHON" - "$1" <<'EOF' 2>/dev/null
+import socket, sys
+a = sys.argv[1]
+if a.startswith("/"):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(2)
+    s.connect(a)
+else:
+    h, p = a.rsplit(":", 1)
+    s = socket.create_connection((h, int(p)), timeout=2)
+s.sendall(b"zPING\0")
+sys.exit(0 if s.recv(16) == b"PONG\0" else 1)
+EOF
+}
+
+# start_clamd DBDIR [CLAMD.CONF LINES...]: a real clamd (CLAMD, default
+# /usr/sbin/clamd), a child of the test stopped by the EXIT trap, with the
+# signatures in DBDIR, listening on the unix socket CLAMD_SOCK (and
+# wherever the extra lines say); returns once it answers PING there.
+# Sets CLAMD_SOCK and CLAMD_PID.
+start_clamd() {
+	local db=$1
+	shift
+	mkdir -p "$WORK/clamd"
+	CLAMD_SOCK="$WORK/clamd/clamd.sock"
+	printf '%s\n' "LocalSocket $CLAMD_SOCK" "DatabaseDirectory $db" \
+	    "TemporaryDirectory $WORK/clamd" "Foreground yes" \
+	    "LogFile $WORK/clamd/clamd.log" "LogTime yes" "MaxThreads 4" \
+	    "SelfCheck 3600" "$@" >"$WORK/clamd/clamd.conf"
+	bg clamd "${CLAMD:-/usr/sbin/clamd}" -c "$WORK/clamd/clamd.conf"
+	CLAMD_PID=$BG_PID
+	if ! wait_until 60 clamd_ping "$CLAMD_SOCK"; then
+		dump_file "$WORK/clamd.out"
+		dump_file "$WORK/clamd/clamd.log"
+		fail "clamd did not answer PING on $CLAMD_SOCK within 60s"
+	fi
 }
 
 # start_recorder [RECORDER OPTIONS...]: recorder.py on a free port,
