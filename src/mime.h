@@ -31,6 +31,9 @@
 #define MIME_F_LIMITS		0x10
 #define MIME_F_PARTIAL		0x20
 
+#define MIME_NAME_SIZE		256	/* a file name and its NUL */
+#define MIME_ALTNAMES		4	/* other readings of a name kept */
+
 enum mime_encoding {
 	MIME_ENC_7BIT,
 	MIME_ENC_8BIT,
@@ -53,10 +56,29 @@ struct mime_part {
 	unsigned		 depth;		/* 0: the message itself */
 	char			 type[128];	/* "application/pdf", lower case;
 						   "text/plain" by default */
-	char			 filename[256];	/* UTF-8, decoded from
-						   Content-Disposition filename
-						   or Content-Type name (RFC 2231,
-						   RFC 2047); "" if none */
+	/*
+	 * UTF-8, decoded from Content-Disposition filename or else
+	 * Content-Type name (RFC 2231, RFC 2047), as Python's email
+	 * package reads it; "" if none. A name too long loses its
+	 * middle, never its end.
+	 */
+	char			 filename[MIME_NAME_SIZE];
+	/*
+	 * The other readings of the name, where readers could differ:
+	 * Content-Type name beside Content-Disposition filename, plain
+	 * filename beside filename*, a first beside a repeated one, a
+	 * second decoding (UTF-16 byte order, raw bytes of a name that
+	 * does not decode). Each is a name a mail client may show; the
+	 * policy checks them all. None repeats filename or another.
+	 */
+	char			 altnames[MIME_ALTNAMES][MIME_NAME_SIZE];
+	unsigned		 naltnames;
+	/*
+	 * Inside an encoded message/rfc822 part that is itself reported
+	 * whole: only its names are new, its bytes come with the
+	 * enclosing part's (part_data is not called for it).
+	 */
+	int			 enclosed;
 	int			 attachment;	/* disposition attachment */
 	enum mime_encoding	 encoding;
 	uint64_t		 size;		/* decoded bytes so far */
