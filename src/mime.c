@@ -83,8 +83,16 @@ enum mime_phase {
 
 enum mime_lmode {
 	MIME_L_STREAM,		/* pass the line on as it comes */
-	MIME_L_HOLD,		/* hold it: it may be a delimiter */
+	MIME_L_HOLD,		/* hold it: a delimiter? a header field? */
 	MIME_L_DISCARD		/* rest of a delimiter line */
+};
+
+/* What a held line start turned out to be. */
+enum mime_start {
+	MIME_S_MORE,		/* not known yet */
+	MIME_S_LINE,		/* content of the current entity */
+	MIME_S_DELIM,		/* a delimiter of an open multipart */
+	MIME_S_NOFIELD		/* in a header section, not a field */
 };
 
 enum mime_eol {
@@ -133,6 +141,7 @@ struct mime_level {
 struct mime_entity {
 	unsigned		 depth;
 	int			 message;	/* an RFC 5322 message header */
+	unsigned		 nfields;	/* header fields seen */
 	int			 digest;	/* a body part of a digest */
 	int			 have_type;
 	int			 have_cte;
@@ -170,6 +179,7 @@ struct mime {
 	enum mime_lmode		 lmode;
 	int			 lheader;	/* line began in a header */
 	int			 lbound;	/* line is a delimiter */
+	int			 lpad;		/* delimiter: padding only yet */
 	size_t			 linelen;
 	char			 hold[MIME_HOLD];
 	size_t			 holdlen;
@@ -234,8 +244,9 @@ mime_line_reset(struct mime *m)
 	m->linelen = 0;
 	m->holdlen = 0;
 	m->lbound = 0;
-	m->lmode = m->nlv > 0 ? MIME_L_HOLD : MIME_L_STREAM;
+	m->lpad = 0;
 	m->lheader = m->phase == MIME_P_HEADER;
+	m->lmode = m->nlv > 0 || m->lheader ? MIME_L_HOLD : MIME_L_STREAM;
 }
 
 /* Bytes to hold before a line start can be told from a delimiter. */
@@ -310,6 +321,9 @@ static void	mime_leaf_end(struct mime *);
 static void
 mime_boundary(struct mime *m, size_t i, int close)
 {
+	if (m->phase == MIME_P_HEADER && m->ent.nfields > 0)
+		mime_flag(m, MIME_F_LIMITS, "header section without its "
+		    "empty line");
 	mime_headers_close(m);
 	if (m->phase == MIME_P_LEAF) {
 		/* The CRLF before the delimiter is part of it. */
@@ -335,23 +349,118 @@ mime_boundary(struct mime *m, size_t i, int close)
 	mime_level_need(m);
 }
 
-/* Decide on the held line start: a delimiter, or line content. */
+/*
+ * The rest of a delimiter line. RFC 2046 allows transport padding
+ * there and ignores anything else; readers that want the whole line
+ * to match (Python's email package) see no delimiter at all, and the
+ * part going on. Two readings of one message: smtp:247.
+ */
 static void
-mime_hold_decide(struct mime *m)
+mime_delim_pad(struct mime *m, const char *p, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n && m->lpad; i++)
+		if (!mime_param_space((unsigned char)p[i])) {
+			m->lpad = 0;
+			mime_flag(m, MIME_F_LIMITS, "boundary delimiter "
+			    "followed by other characters");
+		}
+}
+
+/*
+ * What the held line start is. In a multipart, a delimiter of an open
+ * one, decided on m->need bytes (RFC 2046 §5.1.1: the line start
+ * alone). In a header section, RFC 5322 §2.2 as readers apply it (a
+ * line that is neither a field nor folded ends the section; Python's
+ * email package: '^(From |[\041-\071\073-\176]*:|[\t ])'), decided at
+ * the first byte that is not a field-name character. A name longer
+ * than the hold goes on as a field: the header layer flags it if no
+ * colon comes. final: the line ended.
+ */
+static enum mime_start
+mime_hold_check(struct mime *m, int final, int *i_r, int *close_r)
+{
+	const char	*h = m->hold;
+	size_t		 n = m->holdlen, i;
+	unsigned char	 c;
+
+	if (m->nlv > 0 && (n < 1 || h[0] == '-') && (n < 2 || h[1] == '-')) {
+		if (n < m->need && !final)
+			return MIME_S_MORE;
+		if ((*i_r = mime_boundary_match(m, h, n, close_r)) != -1)
+			return MIME_S_DELIM;
+	}
+	if (m->phase != MIME_P_HEADER || n == 0 ||
+	    mime_param_space((unsigned char)h[0]))
+		return n == 0 && !final ? MIME_S_MORE : MIME_S_LINE;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)h[i];
+		if (c == ':')
+			return MIME_S_LINE;
+		if (c < 0x21 || c > 0x7e)
+			break;
+	}
+	if (i == n)
+		return final ? MIME_S_NOFIELD : n < sizeof(m->hold) ?
+		    MIME_S_MORE : MIME_S_LINE;
+	/* An mbox "From " line: readers skip it, the section goes on. */
+	if (n >= 5 && memcmp(h, "From ", 5) == 0)
+		return MIME_S_LINE;
+	return MIME_S_NOFIELD;
+}
+
+/*
+ * Decide on the held line start if it can be: a delimiter, content of
+ * the entity, or a line that ends a header section without its empty
+ * line, after which it is decided again as a line of the body.
+ */
+static void
+mime_hold_decide(struct mime *m, int final)
 {
 	int	 i, close = 0;
+	size_t	 n;
 
-	i = mime_boundary_match(m, m->hold, m->holdlen, &close);
-	if (i == -1) {
-		m->lmode = MIME_L_STREAM;
-		mime_deliver(m, m->hold, m->holdlen);
-	} else {
-		m->lmode = MIME_L_DISCARD;
-		m->lbound = 1;
-		mime_body_long(m);
-		mime_boundary(m, (size_t)i, close);
+	for (;;) {
+		switch (mime_hold_check(m, final, &i, &close)) {
+		case MIME_S_MORE:
+			return;
+		case MIME_S_LINE:
+			n = m->holdlen;
+			m->holdlen = 0;
+			m->lmode = MIME_L_STREAM;
+			mime_deliver(m, m->hold, n);
+			return;
+		case MIME_S_DELIM:
+			m->lmode = MIME_L_DISCARD;
+			m->lbound = 1;
+			m->lpad = 1;
+			mime_body_long(m);
+			/* What follows the boundary must be padding. */
+			n = 2 + m->lv[i].blen + (close ? 2 : 0);
+			mime_boundary(m, (size_t)i, close);
+			mime_delim_pad(m, m->hold + n, m->holdlen - n);
+			m->holdlen = 0;
+			return;
+		case MIME_S_NOFIELD:
+			mime_flag(m, MIME_F_LIMITS, "header section without "
+			    "its empty line");
+			mime_headers_end(m);
+			if (m->oom)
+				return;
+			m->lheader = m->phase == MIME_P_HEADER;
+			mime_body_long(m);
+			if (m->nlv == 0 && !m->lheader)
+				m->lmode = MIME_L_STREAM;
+			if (m->lmode == MIME_L_STREAM) {
+				n = m->holdlen;
+				m->holdlen = 0;
+				mime_deliver(m, m->hold, n);
+				return;
+			}
+			break;
+		}
 	}
-	m->holdlen = 0;
 }
 
 /* n bytes of the current line (a bare CR among them, no LF). */
@@ -365,31 +474,26 @@ mime_line_bytes(struct mime *m, const char *p, size_t n)
 	while (n > 0 && !m->oom) {
 		switch (m->lmode) {
 		case MIME_L_DISCARD:
+			mime_delim_pad(m, p, n);
 			return;
 		case MIME_L_STREAM:
 			mime_deliver(m, p, n);
 			return;
 		case MIME_L_HOLD:
-			/* Known at once not to start with "--": no copy. */
-			if (m->holdlen == 0 && (p[0] != '-' ||
-			    (n > 1 && p[1] != '-'))) {
+			/* Known at once to be neither: no copy. */
+			if (m->holdlen == 0 && m->phase != MIME_P_HEADER &&
+			    (p[0] != '-' || (n > 1 && p[1] != '-'))) {
 				m->lmode = MIME_L_STREAM;
 				break;
 			}
-			take = m->need - m->holdlen;
+			take = sizeof(m->hold) - m->holdlen;
 			if (take > n)
 				take = n;
 			memcpy(m->hold + m->holdlen, p, take);
 			m->holdlen += take;
 			p += take;
 			n -= take;
-			if (m->hold[0] != '-' ||
-			    (m->holdlen > 1 && m->hold[1] != '-')) {
-				m->lmode = MIME_L_STREAM;
-				mime_deliver(m, m->hold, m->holdlen);
-				m->holdlen = 0;
-			} else if (m->holdlen == m->need)
-				mime_hold_decide(m);
+			mime_hold_decide(m, 0);
 			break;
 		}
 	}
@@ -401,8 +505,8 @@ static void	mime_leaf_eol(struct mime *, enum mime_eol);
 static void
 mime_line_end(struct mime *m, enum mime_eol eol)
 {
-	if (m->lmode == MIME_L_HOLD && m->holdlen > 0)
-		mime_hold_decide(m);
+	if (m->lmode == MIME_L_HOLD)
+		mime_hold_decide(m, 1);
 	if (!m->lbound) {
 		switch (m->phase) {
 		case MIME_P_HEADER:
@@ -491,8 +595,12 @@ mime_field_add(struct mime *m, char c)
 	size_t	 cap;
 
 	if (m->flen == m->fcap) {
-		if (m->fcap >= MIME_FIELD_MAX)
+		if (m->fcap >= MIME_FIELD_MAX) {
+			/* Its end would be lost: a name's extension. */
+			mime_flag(m, MIME_F_LIMITS, "a Content-* field over "
+			    "%d bytes", MIME_FIELD_MAX);
 			return;
+		}
 		cap = m->fcap == 0 ? MIME_FIELD_MIN : m->fcap * 2;
 		if (cap > MIME_FIELD_MAX)
 			cap = MIME_FIELD_MAX;
@@ -518,6 +626,7 @@ mime_field_begin(struct mime *m)
 	m->namelen = n;
 	m->flen = 0;
 	m->field = MIME_FLD_OTHER;
+	m->ent.nfields++;
 	if (n == 12 && strncasecmp(m->name, "content-type", n) == 0) {
 		if (!m->ent.have_type)
 			m->field = MIME_FLD_CTYPE;
@@ -591,9 +700,13 @@ mime_hdr_bytes(struct mime *m, const char *p, size_t n)
 			}
 		}
 		mime_hdr_check(m, c);
-		/* RFC 5322 §2.1.1; the rest of the line is not parsed. */
+		/*
+		 * RFC 5322 §2.1.1. Flagged, and parsed all the same:
+		 * readers do, and a name's end is on the line's end.
+		 */
 		if (++m->hlinelen > m->lim.header_line &&
-		    m->lim.header_line > 0) {
+		    m->lim.header_line > 0 &&
+		    !(m->flags & MIME_F_HEADER_LONG)) {
 			if (m->hstate == MIME_H_VALUE &&
 			    m->field != MIME_FLD_NONE)
 				mime_flag(m, MIME_F_HEADER_LONG,
@@ -604,7 +717,6 @@ mime_hdr_bytes(struct mime *m, const char *p, size_t n)
 				mime_flag(m, MIME_F_HEADER_LONG,
 				    "header line over %zu bytes",
 				    m->lim.header_line);
-			continue;
 		}
 		if (m->hstate == MIME_H_NAME) {
 			if (c == ':') {
@@ -631,9 +743,18 @@ mime_hdr_eol(struct mime *m, enum mime_eol eol)
 			mime_headers_end(m);
 		return;
 	}
-	/* A line without a colon is no field, nor its folded lines. */
-	if (m->hstate == MIME_H_NAME)
+	/*
+	 * A line without a colon is no field, nor its folded lines. Only
+	 * an mbox "From " line or a name longer than the line start held
+	 * gets here (mime_hold_check): the latter other readers take for
+	 * the first line of the body.
+	 */
+	if (m->hstate == MIME_H_NAME) {
+		if (m->namelen < 5 || memcmp(m->name, "From ", 5) != 0)
+			mime_flag(m, MIME_F_LIMITS, "header line of %zu "
+			    "bytes without a colon", m->hlinelen);
 		m->field = MIME_FLD_NONE;
+	}
 	m->hstate = MIME_H_BOL;
 	m->hlinelen = 0;
 }
