@@ -249,15 +249,25 @@ inspect_part_begin(void *arg, const struct mime_part *mp)
 	struct inspect		*ins = arg;
 	const struct config	*conf = ins->conf;
 	struct inspect_part	*p;
-	const char		*ext;
+	const char		*ext, *name;
+	unsigned		 i;
 
 	if (!conf->filetypes_enabled)
 		return;
-	if (mp->filename[0] != '\0' && conf->nblock_extensions > 0 &&
-	    (ext = filetype_ext_match(mp->filename,
-	    (const char *const *)conf->block_extensions,
-	    conf->nblock_extensions)) != NULL)
-		inspect_filetype(ins, mp->filename, ext);
+	/* Every reading of the name a mail client may show. */
+	for (i = 0; i <= mp->naltnames; i++) {
+		name = i == 0 ? mp->filename : mp->altnames[i - 1];
+		if (name[0] != '\0' && conf->nblock_extensions > 0 &&
+		    (ext = filetype_ext_match(name,
+		    (const char *const *)conf->block_extensions,
+		    conf->nblock_extensions)) != NULL) {
+			inspect_filetype(ins, name, ext);
+			break;
+		}
+	}
+	/* Its bytes come with the part that encloses it. */
+	if (mp->enclosed)
+		return;
 	/* Names only: nothing to type, nothing to spool. */
 	if (conf->block_types == 0 && !conf->block_encrypted_archives &&
 	    !conf->block_office_macros && !conf->block_packed_executables)
@@ -295,8 +305,8 @@ inspect_part_end(void *arg, const struct mime_part *mp)
 {
 	struct inspect	*ins = arg;
 
-	(void)mp;
-	ins->cur = NULL;
+	if (!mp->enclosed)
+		ins->cur = NULL;
 }
 
 static const struct mime_callbacks inspect_callbacks = {

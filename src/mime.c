@@ -154,8 +154,8 @@ struct mime_entity {
 	enum mime_encoding	 encoding;
 	int			 attachment;
 	/* File names from Content-Disposition and Content-Type. */
-	char			 dispname[MIME_PARAM_NAME_SIZE];
-	char			 typename[MIME_PARAM_NAME_SIZE];
+	struct mime_param_name	 dispname;
+	struct mime_param_name	 typename;
 };
 
 struct mime {
@@ -773,7 +773,10 @@ mime_ctype(struct mime *m, const char *f, size_t flen)
 	if (mime_param_ctype(m->hb64, f, flen, &ct) == -1)
 		m->oom = 1;
 	memcpy(m->ent.type, ct.type, sizeof(m->ent.type));
-	memcpy(m->ent.typename, ct.name, sizeof(m->ent.typename));
+	m->ent.typename = ct.name;
+	if (ct.boundary_ambiguous)
+		mime_flag(m, MIME_F_LIMITS, "boundary parameters that "
+		    "disagree");
 	if (ct.boundary != NULL && ct.blen > MIME_BOUNDARY_MAX)
 		m->ent.bstate = MIME_B_LONG;
 	else if (ct.boundary != NULL && ct.blen > 0) {
@@ -801,7 +804,7 @@ mime_cdisp(struct mime *m, const char *f, size_t flen)
 	if (mime_param_cdisp(m->hb64, f, flen, &cd) == -1)
 		m->oom = 1;
 	m->ent.attachment = cd.attachment;
-	memcpy(m->ent.dispname, cd.filename, sizeof(m->ent.dispname));
+	m->ent.dispname = cd.filename;
 }
 
 /*
@@ -897,6 +900,50 @@ mime_out(struct mime *m, const char *p, size_t n)
 	}
 }
 
+/* Add a reading of a part's name unless it has it already. */
+static void
+mime_leaf_name(struct mime *m, struct mime_part *pt, const char *name)
+{
+	unsigned	 i;
+
+	if (pt->filename[0] == '\0') {
+		memcpy(pt->filename, name, strlen(name) + 1);
+		return;
+	}
+	if (strcmp(pt->filename, name) == 0)
+		return;
+	for (i = 0; i < pt->naltnames; i++)
+		if (strcmp(pt->altnames[i], name) == 0)
+			return;
+	if (pt->naltnames == MIME_ALTNAMES) {
+		mime_flag(m, MIME_F_LIMITS, "more readings of a file name "
+		    "than followed");
+		return;
+	}
+	memcpy(pt->altnames[pt->naltnames++], name, strlen(name) + 1);
+}
+
+/*
+ * The part's name as Python's email package reads it (Content-
+ * Disposition filename, else Content-Type name), and every other
+ * reading of both.
+ */
+static void
+mime_leaf_names(struct mime *m, struct mime_part *pt)
+{
+	const struct mime_param_name	*r[2] = { &m->ent.dispname,
+					    &m->ent.typename };
+	unsigned			 i, j;
+
+	for (i = 0; i < 2; i++) {
+		if (r[i]->over)
+			mime_flag(m, MIME_F_LIMITS, "a file name in more "
+			    "sections or readings than followed");
+		for (j = 0; j < r[i]->nname; j++)
+			mime_leaf_name(m, pt, r[i]->name[j]);
+	}
+}
+
 /* A leaf part starts: report it unless over limits.parts. */
 static void
 mime_leaf_begin(struct mime *m, const char *type)
@@ -915,8 +962,7 @@ mime_leaf_begin(struct mime *m, const char *type)
 	pt->index = m->nleaf - 1;
 	pt->depth = m->ent.depth;
 	(void)snprintf(pt->type, sizeof(pt->type), "%s", type);
-	(void)snprintf(pt->filename, sizeof(pt->filename), "%s",
-	    m->ent.dispname[0] != '\0' ? m->ent.dispname : m->ent.typename);
+	mime_leaf_names(m, pt);
 	pt->attachment = m->ent.attachment;
 	pt->encoding = m->ent.encoding;
 	pt->size = 0;

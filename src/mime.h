@@ -32,7 +32,7 @@
 #define MIME_F_PARTIAL		0x20
 
 #define MIME_NAME_SIZE		256	/* a file name and its NUL */
-#define MIME_ALTNAMES		4	/* other readings of a name kept */
+#define MIME_ALTNAMES		8	/* other readings of a name kept */
 
 enum mime_encoding {
 	MIME_ENC_7BIT,

@@ -14,6 +14,10 @@
  */
 #include "autoconf.h"
 
+#include <sys/types.h>
+
+#include <errno.h>
+#include <iconv.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -133,16 +137,29 @@ mime_param_next(const char *p, const char *e)
  */
 struct mime_param {
 	const char	*attr;
-	const char	*plain;
+	const char	*plain;		/* the first plain value */
 	size_t		 plainlen;
+	const char	*last;		/* the last one, if repeated */
+	size_t		 lastlen;
 	const char	*ext;
 	size_t		 extlen;
 	size_t		 nsect;		/* 1 + highest section seen */
+	int		 over;		/* a section past MIME_SECT_MAX */
 	struct {
 		const char	*v;
 		size_t		 len;
 		int		 enc;
 	}		 sect[MIME_SECT_MAX];
+};
+
+/* The forms of a parameter, in the order Python's email reads them. */
+enum mime_pform {
+	MIME_PF_PLAIN,		/* the first plain value */
+	MIME_PF_EXT,		/* attr*= */
+	MIME_PF_SECT,		/* the sections, joined */
+	MIME_PF_SECT0,		/* the first section alone */
+	MIME_PF_LAST,		/* the last plain value */
+	MIME_PF_COUNT
 };
 
 /* Keep value v of attribute attr if some wanted parameter is it. */
@@ -164,6 +181,9 @@ mime_param_keep(struct mime_param *want, size_t nwant, const char *attr,
 			if (w->plain == NULL) {
 				w->plain = v;
 				w->plainlen = vlen;
+			} else {
+				w->last = v;
+				w->lastlen = vlen;
 			}
 			return;
 		}
@@ -180,16 +200,23 @@ mime_param_keep(struct mime_param *want, size_t nwant, const char *attr,
 		idx = 0;
 		enc = 0;
 		for (s = attr + wlen + 1; s < attr + alen; s++) {
-			if (*s >= '0' && *s <= '9' && idx < MIME_SECT_MAX)
-				idx = idx * 10 + (size_t)(*s - '0');
-			else if (*s == '*' && s + 1 == attr + alen &&
+			if (*s >= '0' && *s <= '9') {
+				if (idx < MIME_SECT_MAX)
+					idx = idx * 10 + (size_t)(*s - '0');
+			} else if (*s == '*' && s + 1 == attr + alen &&
 			    s > attr + wlen + 1)
 				enc = 1;
 			else
 				break;
 		}
-		if (s != attr + alen || idx >= MIME_SECT_MAX ||
-		    w->sect[idx].v != NULL)
+		if (s != attr + alen)
+			continue;
+		if (idx >= MIME_SECT_MAX) {
+			/* Its bytes would be lost: a name's end. */
+			w->over = 1;
+			return;
+		}
+		if (w->sect[idx].v != NULL)
 			continue;
 		w->sect[idx].v = v;
 		w->sect[idx].len = vlen;
@@ -204,13 +231,14 @@ mime_param_keep(struct mime_param *want, size_t nwant, const char *attr,
  * RFC 2045 §5.1, RFC 2183 §2:
  *   *(";" parameter)   parameter := attribute "=" value
  *   value := token / quoted-string
- * p is after the type; the values wanted go to want, unquoted into
- * arena (at least e - p bytes). Real mail is forgiven: an unquoted
- * value runs to the next ";" (minus a trailing comment and white
- * space), an unterminated quoted string to the end.
+ * p is after the type (at a parameter if at_param: the type is
+ * missing); the values wanted go to want, unquoted into arena (at
+ * least e - p bytes). Real mail is forgiven: an unquoted value runs to
+ * the next ";" (minus a trailing comment and white space), an
+ * unterminated quoted string to the end.
  */
 static void
-mime_param_list(const char *p, const char *e, char *arena,
+mime_param_list(const char *p, const char *e, int at_param, char *arena,
     struct mime_param *want, size_t nwant)
 {
 	char		 attr[MIME_ATTR_MAX];
@@ -218,7 +246,8 @@ mime_param_list(const char *p, const char *e, char *arena,
 	char		*v;
 	size_t		 alen, vlen;
 
-	while ((p = mime_param_next(p, e)) < e) {
+	while (at_param || (p = mime_param_next(p, e)) < e) {
+		at_param = 0;
 		p = mime_param_cfws(p, e);
 		p = mime_param_token(p, e, attr, sizeof(attr), &alen);
 		if (alen == 0 || alen + 1 == sizeof(attr))
@@ -278,82 +307,129 @@ mime_param_pct(const char *s, size_t len, char *out)
 	return n;
 }
 
-/* windows-1252 0x80-0x9f (the holes as in ISO 8859-1). */
-static const uint16_t mime_param_cp1252[32] = {
-	0x20ac, 0x0081, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008d, 0x017d, 0x008f,
-	0x0090, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x009d, 0x017e, 0x0178
-};
-
 static int
-mime_param_charset(const char *cs, size_t len, const char *name)
+mime_param_charset(const char *cs, const char *name)
 {
-	return strlen(name) == len && strncasecmp(cs, name, len) == 0;
+	return strcasecmp(cs, name) == 0;
+}
+
+static size_t
+mime_param_copy(const char *in, size_t len, char *out, size_t size)
+{
+	if (len > size)
+		len = size;
+	memcpy(out, in, len);
+	return len;
 }
 
 /*
- * Bytes in charset cs (len cslen) to UTF-8 into out (3 * len bytes).
- * ISO 8859-1 and windows-1252 are converted; UTF-8, US-ASCII and
- * every other charset are copied as they are.
+ * in (len bytes in charset cs) to UTF-8 through iconv(3), into out
+ * (size bytes). A byte that does not convert becomes U+FFFD and sets
+ * *lossy_r; a charset iconv does not know leaves the bytes as they are.
  */
 static size_t
-mime_param_utf8(const char *cs, size_t cslen, const char *in, size_t len,
-    char *out)
+mime_param_iconv(const char *cs, const char *in, size_t len, char *out,
+    size_t size, int *lossy_r)
 {
-	size_t		 i, n = 0;
-	unsigned	 u;
-	unsigned char	 c;
-	int		 latin1, cp1252;
+	iconv_t	 cd;
+	char	*ip = (char *)(uintptr_t)in, *op = out;
+	size_t	 il = len, ol = size;
 
-	cp1252 = mime_param_charset(cs, cslen, "windows-1252") ||
-	    mime_param_charset(cs, cslen, "cp1252");
-	latin1 = cp1252 || mime_param_charset(cs, cslen, "iso-8859-1") ||
-	    mime_param_charset(cs, cslen, "iso8859-1") ||
-	    mime_param_charset(cs, cslen, "iso_8859-1") ||
-	    mime_param_charset(cs, cslen, "latin1") ||
-	    mime_param_charset(cs, cslen, "l1");
-	if (!latin1) {
-		memcpy(out, in, len);
-		return len;
+	if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
+		return mime_param_copy(in, len, out, size);
+	while (il > 0 && iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 &&
+	    errno != E2BIG) {
+		/* EILSEQ, or EINVAL at the end: skip one byte. */
+		*lossy_r = 1;
+		if (ol < 3)
+			break;
+		memcpy(op, "\xef\xbf\xbd", 3);
+		op += 3;
+		ol -= 3;
+		ip++;
+		il--;
 	}
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)in[i];
-		u = cp1252 && c >= 0x80 && c < 0xa0 ?
-		    mime_param_cp1252[c - 0x80] : c;
-		if (u < 0x80)
-			out[n++] = (char)u;
-		else if (u < 0x800) {
-			out[n++] = (char)(0xc0 | u >> 6);
-			out[n++] = (char)(0x80 | (u & 0x3f));
-		} else {
-			out[n++] = (char)(0xe0 | u >> 12);
-			out[n++] = (char)(0x80 | ((u >> 6) & 0x3f));
-			out[n++] = (char)(0x80 | (u & 0x3f));
-		}
+	(void)iconv(cd, NULL, NULL, &op, &ol);
+	iconv_close(cd);
+	return size - ol;
+}
+
+/*
+ * Bytes in charset cs (cslen bytes, not terminated) to UTF-8 into out
+ * (size bytes, 4 * len is enough). alt: the second reading, where the
+ * first is not certain (*ambig_r set): UTF-16 or UTF-32 without a byte
+ * order mark is read little-endian, then big-endian; a value that does
+ * not decode, lossily, then as its raw bytes. US-ASCII, UTF-8 and an
+ * unnamed charset are copied.
+ */
+static size_t
+mime_param_decode(const char *cs, size_t cslen, const char *in, size_t len,
+    char *out, size_t size, int alt, int *ambig_r)
+{
+	const unsigned char	*u = (const unsigned char *)in;
+	char			 name[64], order[16];
+	int			 lossy = 0, w = 0;
+	size_t			 n;
+
+	if (cslen == 0 || cslen >= sizeof(name))
+		return mime_param_copy(in, len, out, size);
+	memcpy(name, cs, cslen);
+	name[cslen] = '\0';
+	if (mime_param_charset(name, "us-ascii") ||
+	    mime_param_charset(name, "utf-8") ||
+	    mime_param_charset(name, "utf8"))
+		return mime_param_copy(in, len, out, size);
+	if (mime_param_charset(name, "utf-16") ||
+	    mime_param_charset(name, "utf16") ||
+	    mime_param_charset(name, "ucs-2") ||
+	    mime_param_charset(name, "unicode"))
+		w = 16;
+	else if (mime_param_charset(name, "utf-32") ||
+	    mime_param_charset(name, "utf32") ||
+	    mime_param_charset(name, "ucs-4"))
+		w = 32;
+	if (w == 16 && !(len >= 2 && ((u[0] == 0xff && u[1] == 0xfe) ||
+	    (u[0] == 0xfe && u[1] == 0xff)))) {
+		*ambig_r = 1;
+		(void)snprintf(order, sizeof(order), "UTF-16%s",
+		    alt ? "BE" : "LE");
+		return mime_param_iconv(order, in, len, out, size, &lossy);
 	}
-	return n;
+	if (w == 32 && !(len >= 4 && ((u[0] == 0xff && u[1] == 0xfe &&
+	    u[2] == 0 && u[3] == 0) || (u[0] == 0 && u[1] == 0 &&
+	    u[2] == 0xfe && u[3] == 0xff)))) {
+		*ambig_r = 1;
+		(void)snprintf(order, sizeof(order), "UTF-32%s",
+		    alt ? "BE" : "LE");
+		return mime_param_iconv(order, in, len, out, size, &lossy);
+	}
+	n = mime_param_iconv(name, in, len, out, size, &lossy);
+	if (!lossy)
+		return n;
+	*ambig_r = 1;
+	return alt ? mime_param_copy(in, len, out, size) : n;
 }
 
 /*
  * RFC 2047 §2, §4, §6.2 (and RFC 2231 §5 for a "*language" suffix):
  *   encoded-word = "=?" charset "?" encoding "?" encoded-text "?="
  * B is base64, Q is "_" for space and "=" 2HEX for an octet. Words are
- * decoded to UTF-8; white space between two encoded words is dropped;
- * everything else is copied. out holds 3 * len bytes, tmp len + 3.
- * Encoded words are also accepted where RFC 2047 §5 does not allow
- * them (in quoted strings): that is where mailers put file names.
+ * decoded to UTF-8 (alt, *ambig_r: as mime_param_decode); white space
+ * between two encoded words is dropped; everything else is copied. out
+ * holds size bytes (4 * len is enough), tmp len + 3. Encoded words are
+ * also accepted where RFC 2047 §5 does not allow them (in quoted
+ * strings): that is where mailers put file names.
  */
 static size_t
 mime_param_2047(struct b64 *hb64, const char *in, size_t len, char *out,
-    char *tmp)
+    size_t size, char *tmp, int alt, int *ambig_r)
 {
 	const char	*cs, *t, *te, *s;
 	size_t		 i, j, n = 0, cslen, tlen, wsat = 0, blen, flen;
 	int		 prevword = 0, h, l;
 	char		 enc;
 
-	for (i = 0; i < len;) {
+	for (i = 0; i < len && n < size;) {
 		if (in[i] != '=' || i + 1 >= len || in[i + 1] != '?')
 			goto literal;
 		cs = in + i + 2;
@@ -401,7 +477,8 @@ mime_param_2047(struct b64 *hb64, const char *in, size_t len, char *out,
 		/* §6.2: white space between adjacent words is dropped. */
 		if (prevword)
 			n = wsat;
-		n += mime_param_utf8(cs, cslen, tmp, blen, out + n);
+		n += mime_param_decode(cs, cslen, tmp, blen, out + n, size - n,
+		    alt, ambig_r);
 		i = (size_t)(te + 2 - in);
 		prevword = 1;
 		wsat = n;
@@ -415,90 +492,78 @@ mime_param_2047(struct b64 *hb64, const char *in, size_t len, char *out,
 }
 
 /*
- * The value of parameter w, RFC 2231 forms first, into a new buffer
- * (NUL-terminated) at *val_r, or NULL if absent. name: a file name,
- * converted to UTF-8 and RFC 2047-decoded; otherwise the bytes (a
- * boundary). Returns 0, or -1 if out of memory.
+ * The bytes of form f of parameter w into raw (room for every value of
+ * the field), RFC 2231 %-decoded, and its charset (*cs_r, *cslen_r;
+ * empty if none). Returns the length, or -1 if w has no such form.
  */
-static int
-mime_param_value(struct b64 *hb64, const struct mime_param *w, int name,
-    char **val_r, size_t *len_r)
+static ssize_t
+mime_param_raw(const struct mime_param *w, enum mime_pform f, char *raw,
+    const char **cs_r, size_t *cslen_r)
 {
-	const char	*cs = "", *s, *q;
-	char		*raw, *out = NULL, *tmp = NULL;
-	size_t		 i, total = 0, n = 0, cslen = 0, len;
+	const char	*s, *q;
+	size_t		 i, n = 0, len, nsect = w->nsect;
 
-	*val_r = NULL;
-	*len_r = 0;
-	if (w->ext != NULL)
-		total = w->extlen;
-	else if (w->nsect > 0)
-		for (i = 0; i < w->nsect; i++)
-			total += w->sect[i].len;
-	else if (w->plain != NULL)
-		total = w->plainlen;
-	else
-		return 0;
-	if ((raw = malloc(total + 1)) == NULL)
+	*cs_r = "";
+	*cslen_r = 0;
+	switch (f) {
+	case MIME_PF_PLAIN:
+	case MIME_PF_LAST:
+		s = f == MIME_PF_PLAIN ? w->plain : w->last;
+		len = f == MIME_PF_PLAIN ? w->plainlen : w->lastlen;
+		if (s == NULL)
+			return -1;
+		memcpy(raw, s, len);
+		return (ssize_t)len;
+	case MIME_PF_SECT0:
+		if (nsect < 2)
+			return -1;
+		nsect = 1;
+		/* FALLTHROUGH */
+	case MIME_PF_SECT:
+		if (nsect == 0)
+			return -1;
+		s = w->sect[0].v;
+		len = w->sect[0].len;
+		i = 0;
+		break;
+	case MIME_PF_EXT:
+		if ((s = w->ext) == NULL)
+			return -1;
+		len = w->extlen;
+		nsect = 0;
+		break;
+	default:
 		return -1;
-	if (w->ext != NULL || (w->nsect > 0 && w->sect[0].enc)) {
+	}
+	if (f == MIME_PF_EXT || (s != NULL && w->sect[0].enc)) {
 		/* RFC 2231 §4: charset "'" [language] "'" octets */
-		s = w->ext != NULL ? w->ext : w->sect[0].v;
-		len = w->ext != NULL ? w->extlen : w->sect[0].len;
 		if ((q = memchr(s, '\'', len)) != NULL &&
 		    memchr(q + 1, '\'', len - (size_t)(q + 1 - s)) != NULL) {
-			cs = s;
-			cslen = (size_t)(q - s);
+			*cs_r = s;
+			*cslen_r = (size_t)(q - s);
 			q = memchr(q + 1, '\'', len - (size_t)(q + 1 - s));
 			len -= (size_t)(q + 1 - s);
 			s = q + 1;
 		}
 		n = mime_param_pct(s, len, raw);
 		i = 1;
-	} else
-		i = 0;
-	if (w->ext == NULL && w->nsect > 0) {
-		for (; i < w->nsect; i++) {
-			if (w->sect[i].v == NULL)
-				continue;
-			if (w->sect[i].enc)
-				n += mime_param_pct(w->sect[i].v,
-				    w->sect[i].len, raw + n);
-			else {
-				memcpy(raw + n, w->sect[i].v, w->sect[i].len);
-				n += w->sect[i].len;
-			}
+	}
+	for (; i < nsect; i++) {
+		if (w->sect[i].v == NULL)
+			continue;
+		if (w->sect[i].enc)
+			n += mime_param_pct(w->sect[i].v, w->sect[i].len,
+			    raw + n);
+		else {
+			memcpy(raw + n, w->sect[i].v, w->sect[i].len);
+			n += w->sect[i].len;
 		}
-	} else if (w->ext == NULL) {
-		memcpy(raw, w->plain, w->plainlen);
-		n = w->plainlen;
 	}
-	raw[n] = '\0';
-	if (!name) {
-		*val_r = raw;
-		*len_r = n;
-		return 0;
-	}
-	if ((out = malloc(3 * n + 1)) == NULL ||
-	    (tmp = malloc(n + 3)) == NULL) {
-		free(raw);
-		free(out);
-		return -1;
-	}
-	if (w->ext == NULL && w->nsect == 0)
-		n = mime_param_2047(hb64, raw, n, out, tmp);
-	else
-		n = mime_param_utf8(cs, cslen, raw, n, out);
-	out[n] = '\0';
-	free(tmp);
-	free(raw);
-	*val_r = out;
-	*len_r = n;
-	return 0;
+	return (ssize_t)n;
 }
 
 /*
- * A file name into dst (256 bytes): controls become "_"; a name too
+ * A file name into dst (size bytes): controls become "_"; a name too
  * long loses its middle, not its end, so the extension is kept.
  */
 static void
@@ -531,23 +596,121 @@ mime_param_name_set(char *dst, size_t size, const char *s, size_t len)
 	dst[n] = '\0';
 }
 
+/* Add a reading of a name, unless it is empty or there already. */
+static void
+mime_param_reading(struct mime_param_name *r, const char *s, size_t len)
+{
+	char		 buf[MIME_PARAM_NAME_SIZE];
+	unsigned	 i;
+
+	if (len == 0)
+		return;
+	mime_param_name_set(buf, sizeof(buf), s, len);
+	for (i = 0; i < r->nname; i++)
+		if (strcmp(r->name[i], buf) == 0)
+			return;
+	if (r->nname == MIME_PARAM_READINGS) {
+		r->over = 1;
+		return;
+	}
+	memcpy(r->name[r->nname++], buf, strlen(buf) + 1);
+}
+
 /*
- * Parse a file name parameter into dst (left as it is if the parameter
- * is absent). Returns 0, or -1 if out of memory.
+ * Every reading of file name parameter w into *r (see mime_param.h).
+ * flen bounds every value. Returns 0, or -1 if out of memory.
  */
 static int
-mime_param_name(struct b64 *hb64, const struct mime_param *w, char *dst,
-    size_t size)
+mime_param_name(struct b64 *hb64, const struct mime_param *w, size_t flen,
+    struct mime_param_name *r)
 {
-	char	*v;
-	size_t	 len;
+	const char	*cs;
+	char		*raw, *out, *tmp;
+	size_t		 cslen, size = 4 * flen + 4, n;
+	ssize_t		 len;
+	int		 f, alt, ambig;
 
-	if (mime_param_value(hb64, w, 1, &v, &len) == -1)
+	memset(r, 0, sizeof(*r));
+	r->over = w->over;
+	raw = malloc(flen + 1);
+	out = malloc(size);
+	tmp = malloc(flen + 3);
+	if (raw == NULL || out == NULL || tmp == NULL) {
+		free(raw);
+		free(out);
+		free(tmp);
 		return -1;
-	if (v != NULL)
-		mime_param_name_set(dst, size, v, len);
-	free(v);
+	}
+	for (f = 0; f < MIME_PF_COUNT; f++) {
+		if ((len = mime_param_raw(w, (enum mime_pform)f, raw, &cs,
+		    &cslen)) == -1)
+			continue;
+		for (alt = 0, ambig = 0; alt <= ambig; alt++) {
+			if (f == MIME_PF_PLAIN || f == MIME_PF_LAST)
+				n = mime_param_2047(hb64, raw, (size_t)len, out,
+				    size, tmp, alt, &ambig);
+			else
+				n = mime_param_decode(cs, cslen, raw,
+				    (size_t)len, out, size, alt, &ambig);
+			mime_param_reading(r, out, n);
+		}
+		/* Encoded words left as they are (Python's compat32). */
+		if (f == MIME_PF_PLAIN || f == MIME_PF_LAST)
+			mime_param_reading(r, raw, (size_t)len);
+	}
+	free(raw);
+	free(out);
+	free(tmp);
 	return 0;
+}
+
+/*
+ * The boundary: the form Python's email reads (the first plain value,
+ * then the RFC 2231 ones), as bytes, in a new buffer. Any other form
+ * that differs makes it ambiguous. Returns 0, or -1 if out of memory.
+ */
+static int
+mime_param_boundary(const struct mime_param *w, size_t flen,
+    struct mime_param_ctype *ct)
+{
+	const char	*cs;
+	char		*raw;
+	size_t		 cslen;
+	ssize_t		 len;
+	int		 f;
+
+	for (f = 0; f < MIME_PF_COUNT; f++) {
+		if (f == MIME_PF_SECT0)
+			continue;
+		if ((raw = malloc(flen + 1)) == NULL)
+			return -1;
+		if ((len = mime_param_raw(w, (enum mime_pform)f, raw, &cs,
+		    &cslen)) == -1) {
+			free(raw);
+			continue;
+		}
+		raw[len] = '\0';
+		if (ct->boundary == NULL) {
+			ct->boundary = raw;
+			ct->blen = (size_t)len;
+			continue;
+		}
+		if ((size_t)len != ct->blen ||
+		    memcmp(raw, ct->boundary, ct->blen) != 0)
+			ct->boundary_ambiguous = 1;
+		free(raw);
+	}
+	return 0;
+}
+
+/*
+ * After the type: is p at a parameter (attribute "="), the type being
+ * missing? Readers take it as one.
+ */
+static int
+mime_param_at_param(const char *p, const char *e)
+{
+	return mime_param_cfws(p, e) < e && *mime_param_cfws(p, e) == '=';
 }
 
 /*
@@ -561,36 +724,42 @@ int
 mime_param_ctype(struct b64 *hb64, const char *f, size_t flen,
     struct mime_param_ctype *ct_r)
 {
-	struct mime_param	 want[2];
+	struct mime_param	*want;
 	const char		*p, *e = f + flen;
 	char			 type[64], sub[64], *arena;
 	size_t			 tlen, slen = 0;
-	int			 rv = 0;
+	int			 rv = 0, at_param = 0;
 
 	memset(ct_r, 0, sizeof(*ct_r));
-	memset(want, 0, sizeof(want));
+	if ((want = calloc(2, sizeof(*want))) == NULL)
+		return -1;
 	want[0].attr = "boundary";
 	want[1].attr = "name";
 	p = mime_param_cfws(f, e);
 	p = mime_param_token(p, e, type, sizeof(type), &tlen);
-	p = mime_param_cfws(p, e);
-	if (p < e && *p == '/') {
-		p = mime_param_cfws(p + 1, e);
-		p = mime_param_token(p, e, sub, sizeof(sub), &slen);
+	if (mime_param_at_param(p, e)) {
+		p = f;
+		at_param = 1;
+	} else {
+		p = mime_param_cfws(p, e);
+		if (p < e && *p == '/') {
+			p = mime_param_cfws(p + 1, e);
+			p = mime_param_token(p, e, sub, sizeof(sub), &slen);
+		}
+		if (tlen > 0 && slen > 0)
+			(void)snprintf(ct_r->type, sizeof(ct_r->type), "%s/%s",
+			    type, sub);
 	}
-	if (tlen > 0 && slen > 0)
-		(void)snprintf(ct_r->type, sizeof(ct_r->type), "%s/%s",
-		    type, sub);
-	if ((arena = malloc(flen + 1)) == NULL)
+	if ((arena = malloc(flen + 1)) == NULL) {
+		free(want);
 		return -1;
-	mime_param_list(p, e, arena, want, 2);
-	if (mime_param_name(hb64, &want[1], ct_r->name,
-	    sizeof(ct_r->name)) == -1)
-		rv = -1;
-	if (mime_param_value(hb64, &want[0], 0, &ct_r->boundary,
-	    &ct_r->blen) == -1)
+	}
+	mime_param_list(p, e, at_param, arena, want, 2);
+	if (mime_param_name(hb64, &want[1], flen, &ct_r->name) == -1 ||
+	    mime_param_boundary(&want[0], flen, ct_r) == -1)
 		rv = -1;
 	free(arena);
+	free(want);
 	return rv;
 }
 
@@ -630,23 +799,30 @@ int
 mime_param_cdisp(struct b64 *hb64, const char *f, size_t flen,
     struct mime_param_cdisp *cd_r)
 {
-	struct mime_param	 want;
+	struct mime_param	*want;
 	const char		*p, *e = f + flen;
 	char			 type[32], *arena;
 	size_t			 len;
-	int			 rv;
+	int			 rv, at_param = 0;
 
 	memset(cd_r, 0, sizeof(*cd_r));
-	memset(&want, 0, sizeof(want));
-	want.attr = "filename";
+	if ((want = calloc(1, sizeof(*want))) == NULL)
+		return -1;
+	want->attr = "filename";
 	p = mime_param_cfws(f, e);
 	p = mime_param_token(p, e, type, sizeof(type), &len);
-	cd_r->attachment = strcmp(type, "attachment") == 0;
-	if ((arena = malloc(flen + 1)) == NULL)
+	if (mime_param_at_param(p, e)) {
+		p = f;
+		at_param = 1;
+	} else
+		cd_r->attachment = strcmp(type, "attachment") == 0;
+	if ((arena = malloc(flen + 1)) == NULL) {
+		free(want);
 		return -1;
-	mime_param_list(p, e, arena, &want, 1);
-	rv = mime_param_name(hb64, &want, cd_r->filename,
-	    sizeof(cd_r->filename));
+	}
+	mime_param_list(p, e, at_param, arena, want, 1);
+	rv = mime_param_name(hb64, want, flen, &cd_r->filename);
 	free(arena);
+	free(want);
 	return rv;
 }

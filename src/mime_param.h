@@ -15,16 +15,39 @@
 #include "mime.h"
 
 #define MIME_PARAM_TYPE_SIZE	128	/* "type/subtype" and its NUL */
-#define MIME_PARAM_NAME_SIZE	256	/* a file name and its NUL */
+#define MIME_PARAM_NAME_SIZE	MIME_NAME_SIZE	/* a file name, NUL */
+#define MIME_PARAM_READINGS	8	/* readings of one name kept */
 
 struct b64;
+
+/*
+ * A file name parameter as readers may read it. RFC 2231 (sections,
+ * charsets) and RFC 2047 (encoded words, in quotes too) decoded to
+ * UTF-8 through iconv(3); control characters as "_"; a name too long
+ * shortened in its middle so that its end is kept.
+ *
+ * name[0] is the reading of Python's email package (the plain
+ * parameter before its RFC 2231 forms, the first of repeated ones);
+ * the others are what other readers may take: the RFC 2231 form beside
+ * the plain one, the last of repeated ones, the first section alone,
+ * the encoded words left as they are, and a second decoding where one
+ * is not certain (UTF-16 and UTF-32 without a byte order mark are read
+ * both ways; a value that does not decode is read lossily and as its
+ * raw bytes). No two are the same; nname is 0 if there is none.
+ */
+struct mime_param_name {
+	char		 name[MIME_PARAM_READINGS][MIME_PARAM_NAME_SIZE];
+	unsigned	 nname;
+	/* Readings or RFC 2231 sections beyond those followed. */
+	int		 over;
+};
 
 /* What a Content-Type field body says. */
 struct mime_param_ctype {
 	/* "type/subtype", lower case; "" if invalid (RFC 2045 §5.2). */
 	char	 type[MIME_PARAM_TYPE_SIZE];
-	/* The name parameter, as mime_param_cdisp's filename. */
-	char	 name[MIME_PARAM_NAME_SIZE];
+	/* The name parameter. */
+	struct mime_param_name	 name;
 	/*
 	 * The boundary parameter as written (unquoted, RFC 2231 forms
 	 * joined), NUL-terminated, blen bytes before the NUL; NULL if
@@ -33,18 +56,19 @@ struct mime_param_ctype {
 	 */
 	char	*boundary;
 	size_t	 blen;
+	/* Boundary parameters that disagree (repeated, RFC 2231). */
+	int	 boundary_ambiguous;
 };
 
 /* What a Content-Disposition field body says. */
 struct mime_param_cdisp {
-	int	 attachment;	/* disposition type "attachment" */
 	/*
-	 * The filename parameter: UTF-8 (RFC 2231 and RFC 2047 decoded,
-	 * ISO 8859-1 and windows-1252 converted), control characters
-	 * as "_", a name too long shortened in its middle so that the
-	 * extension is kept; "" if none.
+	 * Disposition type "attachment". Parameters are read even when
+	 * the type is missing ("Content-Disposition: filename=a.exe"),
+	 * as readers do.
 	 */
-	char	 filename[MIME_PARAM_NAME_SIZE];
+	int			 attachment;
+	struct mime_param_name	 filename;
 };
 
 /*
