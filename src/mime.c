@@ -146,6 +146,7 @@ struct mime_entity {
 	int			 have_type;
 	int			 have_cte;
 	int			 have_disp;
+	uint64_t		 fhash[3];	/* of those three fields */
 	/* "" until Content-Type */
 	char			 type[MIME_PARAM_TYPE_SIZE];
 	char			 boundary[MIME_BOUNDARY_MAX];
@@ -627,18 +628,15 @@ mime_field_begin(struct mime *m)
 	m->flen = 0;
 	m->field = MIME_FLD_OTHER;
 	m->ent.nfields++;
-	if (n == 12 && strncasecmp(m->name, "content-type", n) == 0) {
-		if (!m->ent.have_type)
-			m->field = MIME_FLD_CTYPE;
-	} else if (n == 25 && strncasecmp(m->name,
-	    "content-transfer-encoding", n) == 0) {
-		if (!m->ent.have_cte)
-			m->field = MIME_FLD_CTE;
-	} else if (n == 19 && strncasecmp(m->name, "content-disposition",
-	    n) == 0) {
-		if (!m->ent.have_disp)
-			m->field = MIME_FLD_CDISP;
-	} else if (n == 7 && strncasecmp(m->name, "subject", n) == 0 &&
+	if (n == 12 && strncasecmp(m->name, "content-type", n) == 0)
+		m->field = MIME_FLD_CTYPE;
+	else if (n == 25 && strncasecmp(m->name,
+	    "content-transfer-encoding", n) == 0)
+		m->field = MIME_FLD_CTE;
+	else if (n == 19 && strncasecmp(m->name, "content-disposition",
+	    n) == 0)
+		m->field = MIME_FLD_CDISP;
+	else if (n == 7 && strncasecmp(m->name, "subject", n) == 0 &&
 	    m->ent.message)
 		m->field = MIME_FLD_SUBJECT;
 }
@@ -647,27 +645,60 @@ static void	mime_ctype(struct mime *, const char *, size_t);
 static void	mime_cte(struct mime *, const char *, size_t);
 static void	mime_cdisp(struct mime *, const char *, size_t);
 
-/* The open field is complete: parse it if it is kept. */
+/* FNV-1a of a field body, to tell a repeated field from the first. */
+static uint64_t
+mime_field_hash(const char *p, size_t n)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+
+	while (n-- > 0)
+		h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
+	return h;
+}
+
+/*
+ * The open field is complete: parse it if it is kept. A Content-*
+ * field given again with another body is read by some readers and not
+ * by others (Python's email takes the first): smtp:247.
+ */
 static void
 mime_field_end(struct mime *m)
 {
 	const char	*f = m->fbuf != NULL ? m->fbuf : "";
+	int		*have = NULL, k = 0;
+	uint64_t	 h;
 
 	switch (m->field) {
 	case MIME_FLD_CTYPE:
-		m->ent.have_type = 1;
-		mime_ctype(m, f, m->flen);
+		have = &m->ent.have_type;
 		break;
 	case MIME_FLD_CTE:
-		m->ent.have_cte = 1;
-		mime_cte(m, f, m->flen);
+		have = &m->ent.have_cte;
+		k = 1;
 		break;
 	case MIME_FLD_CDISP:
-		m->ent.have_disp = 1;
-		mime_cdisp(m, f, m->flen);
+		have = &m->ent.have_disp;
+		k = 2;
 		break;
 	default:
 		break;
+	}
+	if (have != NULL) {
+		h = mime_field_hash(f, m->flen);
+		if (*have) {
+			if (h != m->ent.fhash[k])
+				mime_flag(m, MIME_F_LIMITS, "a Content-* field "
+				    "repeated with another value");
+		} else {
+			*have = 1;
+			m->ent.fhash[k] = h;
+			if (k == 0)
+				mime_ctype(m, f, m->flen);
+			else if (k == 1)
+				mime_cte(m, f, m->flen);
+			else
+				mime_cdisp(m, f, m->flen);
+		}
 	}
 	m->field = MIME_FLD_NONE;
 	m->flen = 0;

@@ -367,10 +367,17 @@ static const struct mime_vec mime_vecs[] = {
 	  "name=report.pdf (the report)\r\n\r\nx\r\n--q\"b--\r\n"),
 	  .nparts = 1, .nx = 1, .x = {
 	    { 1, "application/pdf", "report.pdf", 0, E7, TU_S("x"), 0 } } },
+	/* As Python's email reads it; others take the last: smtp:247. */
 	{ .name = "first Content-Type wins", .in = TU_S("Content-Type: "
 	  "text/plain\r\nContent-Type: application/x-msdownload\r\n\r\nx"),
+	  .flags = MIME_F_LIMITS, .detail = { { MIME_F_LIMITS, "a Content-* "
+		"field repeated with another value" } },
 	  .nparts = 1, .nx = 1, .x = {
 	    { 0, "text/plain", "", 0, E7, TU_S("x"), 0 } } },
+	{ .name = "Content-Type repeated as it was", .in = TU_S(
+	  "Content-Type: text/html\r\nContent-Type: text/html\r\n\r\nx"),
+	  .nparts = 1, .nx = 1, .x = {
+	    { 0, "text/html", "", 0, E7, TU_S("x"), 0 } } },
 	{ .name = "invalid Content-Type is text/plain", .in = TU_S(
 	  "Content-Type: garbage\r\n\r\nx"), .nparts = 1, .nx = 1, .x = {
 	    { 0, "text/plain", "", 0, E7, TU_S("x"), 0 } } },
@@ -906,6 +913,131 @@ START_TEST(test_mime_random)
 END_TEST
 
 /* A file name too long for the part keeps its start and its end. */
+/*
+ * Every reading of a name a reader may take (RFC 2231 forms beside
+ * the plain one, repeated parameters, charsets through iconv), the one
+ * Python's email package takes first.
+ */
+static const struct name_vec {
+	const char	*field;		/* header lines, CRLF-terminated */
+	const char	*names[6];	/* filename, then altnames */
+	int		 flags;
+} name_vecs[] = {
+	{ "Content-Disposition: filename=\"evil.exe\"\r\n",
+	  { "evil.exe" }, 0 },
+	{ "Content-Disposition: ; filename=evil.exe\r\n", { "evil.exe" }, 0 },
+	{ "Content-Type: name=\"evil.exe\"\r\n", { "evil.exe" }, 0 },
+	{ "Content-Disposition: attachment; filename=\"a.txt\"; "
+	  "filename*=utf-8''b.exe\r\n", { "a.txt", "b.exe" }, 0 },
+	{ "Content-Disposition: attachment; filename=\"a.txt\"; "
+	  "filename=\"b.exe\"\r\n", { "a.txt", "b.exe" }, 0 },
+	{ "Content-Type: application/x; name=\"a.exe\"\r\n"
+	  "Content-Disposition: attachment; filename=\"b.txt\"\r\n",
+	  { "b.txt", "a.exe" }, 0 },
+	{ "Content-Disposition: attachment; filename*0=\"ev\"; "
+	  "filename*1=\"il.exe\"; filename=\"x.txt\"\r\n",
+	  { "x.txt", "evil.exe", "ev" }, 0 },
+	{ "Content-Disposition: attachment; "
+	  "filename=\"=?utf-8?q?evil.exe?=\"\r\n",
+	  { "evil.exe", "=?utf-8?q?evil.exe?=" }, 0 },
+	/* UTF-16 and UTF-32: a mark decides, or both byte orders. */
+	{ "Content-Disposition: attachment; filename*=utf-16''"
+	  "e%00v%00i%00l%00.%00e%00x%00e%00\r\n",
+	  { "evil.exe", "\xe6\x94\x80\xe7\x98\x80\xe6\xa4\x80\xe6\xb0\x80"
+	    "\xe2\xb8\x80\xe6\x94\x80\xe7\xa0\x80\xe6\x94\x80" }, 0 },
+	{ "Content-Disposition: attachment; filename*=UTF-16''"
+	  "%FE%FF%00e%00.%00e%00x%00e\r\n", { "e.exe" }, 0 },
+	{ "Content-Disposition: attachment; filename*=utf-16be''"
+	  "%00e%00.%00e%00x%00e\r\n", { "e.exe" }, 0 },
+	{ "Content-Disposition: attachment; filename*=utf-32''"
+	  "e%00%00%00.%00%00%00e%00%00%00x%00%00%00e%00%00%00\r\n",
+	  { "e.exe", "\xef\xbf\xbd.exe\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd" },
+	  0 },
+	{ "Content-Disposition: attachment; filename=\""
+	  "=?utf-16le?b?ZQB2AGkAbAAuAGUAeABlAA==?=\"\r\n",
+	  { "evil.exe", "=?utf-16le?b?ZQB2AGkAbAAuAGUAeABlAA==?=" }, 0 },
+	{ "Content-Disposition: attachment; filename*=utf-7''+AGU-vil.exe\r\n",
+	  { "evil.exe" }, 0 },
+	{ "Content-Disposition: attachment; filename*=iso-8859-1''"
+	  "caf%E9.exe\r\n", { "caf\xc3\xa9.exe" }, 0 },
+	{ "Content-Disposition: attachment; filename*=windows-1252''"
+	  "%80.exe\r\n", { "\xe2\x82\xac.exe" }, 0 },
+	/* An unknown charset: the bytes; one that does not decode: both. */
+	{ "Content-Disposition: attachment; filename*=x-unknown''"
+	  "evil.exe\r\n", { "evil.exe" }, 0 },
+	{ "Content-Disposition: attachment; filename*=shift_jis''"
+	  "%82%a0%ff.exe\r\n", { "\xe3\x81\x82\xef\xbf\xbd.exe",
+	  "\x82\xa0\xff.exe" }, 0 },
+	/* Boundaries that disagree: no reading is safe. */
+	{ "Content-Type: multipart/mixed; boundary=a; boundary=b\r\n",
+	  { NULL }, MIME_F_LIMITS },
+	{ "Content-Type: multipart/mixed; boundary=a; boundary*=''b\r\n",
+	  { NULL }, MIME_F_LIMITS },
+};
+
+START_TEST(test_mime_names)
+{
+	const struct name_vec	*v = &name_vecs[_i];
+	struct tu_sched		 whole;
+	struct rec		 r;
+	char			 in[1024];
+	size_t			 n, i;
+
+	memset(&whole, 0, sizeof(whole));
+	n = (size_t)snprintf(in, sizeof(in), "%s\r\n--a--\r\n", v->field);
+	mime_run(in, n, &lim_default, &whole, NULL, &r);
+	ck_assert_int_eq(r.flags, v->flags);
+	if (v->names[0] == NULL) {
+		rec_free(&r);
+		return;
+	}
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_str_eq(r.parts[0].p.filename, v->names[0]);
+	for (i = 1; i < TU_NELEM(v->names) && v->names[i] != NULL; i++) {
+		ck_assert_uint_gt(r.parts[0].p.naltnames, i - 1);
+		ck_assert_str_eq(r.parts[0].p.altnames[i - 1], v->names[i]);
+	}
+	ck_assert_uint_eq(r.parts[0].p.naltnames, i - 1);
+	rec_free(&r);
+}
+END_TEST
+
+/*
+ * A name's end is never lost: RFC 2231 sections past those followed,
+ * and a folded field past the 64 KiB kept, are smtp:247.
+ */
+START_TEST(test_mime_name_limits)
+{
+	struct tu_sched	 whole;
+	struct rec	 r;
+	char		*in;
+	size_t		 n = 0, i, size = 200 * 1024;
+
+	memset(&whole, 0, sizeof(whole));
+	ck_assert_ptr_nonnull(in = malloc(size));
+	n = (size_t)snprintf(in, size, "Content-Disposition: attachment");
+	for (i = 0; i < 130; i++)
+		n += (size_t)snprintf(in + n, size - n, ";\r\n filename*%zu="
+		    "\"%s\"", i, i == 129 ? ".exe" : "a");
+	n += (size_t)snprintf(in + n, size - n, "\r\n\r\nx");
+	mime_run(in, n, &lim_default, &whole, NULL, &r);
+	ck_assert_int_eq(r.flags, MIME_F_LIMITS);
+	ck_assert_str_eq(r.detail[4], "a file name in more sections or "
+	    "readings than followed");
+	rec_free(&r);
+
+	n = (size_t)snprintf(in, size, "Content-Type: application/x; x=\"");
+	for (i = 0; i < 1000; i++)
+		n += (size_t)snprintf(in + n, size - n, "%070zu\r\n ", i);
+	n += (size_t)snprintf(in + n, size - n, "\"; name=evil.exe\r\n\r\nx");
+	mime_run(in, n, &lim_default, &whole, NULL, &r);
+	ck_assert_int_eq(r.flags, MIME_F_LIMITS);
+	ck_assert_str_eq(r.detail[4], "a Content-* field over 65536 bytes");
+	rec_free(&r);
+	free(in);
+}
+END_TEST
+
 START_TEST(test_mime_long_name)
 {
 	struct tu_sched	 whole;
@@ -1144,6 +1276,8 @@ mime_suite(void)
 	tcase_add_loop_test(tc, test_mime_vectors, 0, TU_NELEM(mime_vecs));
 	tcase_add_test(tc, test_mime_random);
 	tcase_add_test(tc, test_mime_long_name);
+	tcase_add_loop_test(tc, test_mime_names, 0, TU_NELEM(name_vecs));
+	tcase_add_test(tc, test_mime_name_limits);
 	tcase_add_test(tc, test_mime_huge);
 	tcase_add_test(tc, test_mime_interface);
 	tcase_add_loop_test(tc, test_b64_vectors, 0, TU_NELEM(b64_vecs));
