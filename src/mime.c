@@ -199,6 +199,13 @@ struct mime {
 
 	/* Leaf part. */
 	struct mime_part	 part;
+	/*
+	 * An encoded message/rfc822 part: its decoded bytes go to the
+	 * part and to a parser of their own, whose parts are reported
+	 * as enclosed in this one (names only).
+	 */
+	struct mime		*child;
+	unsigned		 cdepth;	/* child's depth 0 here */
 	enum mime_eol		 peol;		/* line end held back */
 	struct b64		*b64;
 	enum mime_qp		 qp;
@@ -887,6 +894,9 @@ mime_part_data(struct mime *m, const unsigned char *p, size_t n)
 	m->part.size += n;
 	if (m->cb.part_data != NULL)
 		m->cb.part_data(m->arg, &m->part, p, n);
+	if (m->child != NULL && mime_parse(m->child, (const char *)p,
+	    n) == -1)
+		m->oom = 1;
 }
 
 /*
@@ -929,6 +939,71 @@ mime_out(struct mime *m, const char *p, size_t n)
 		if (m->olen == sizeof(m->obuf))
 			mime_oflush(m);
 	}
+}
+
+/*
+ * A part of the message inside an encoded message/rfc822 part, as
+ * this parser's callbacks see it: one level deeper than that part,
+ * numbered among this parser's parts, enclosed (its bytes are those of
+ * the encoded part, reported already).
+ */
+static void
+mime_child_part_begin(void *arg, const struct mime_part *cp)
+{
+	struct mime		*m = arg;
+	struct mime_part	 p;
+
+	if (m->nleaf < UINT32_MAX)
+		m->nleaf++;
+	if (m->nleaf > m->lim.parts) {
+		mime_flag(m, MIME_F_LIMITS, "parts %u over %zu", m->nleaf,
+		    m->lim.parts);
+		return;
+	}
+	p = *cp;
+	p.index = m->nleaf - 1;
+	p.depth += m->cdepth;
+	p.enclosed = 1;
+	if (m->cb.part_begin != NULL)
+		m->cb.part_begin(m->arg, &p);
+	if (m->cb.part_end != NULL)
+		m->cb.part_end(m->arg, &p);
+}
+
+static const struct mime_callbacks mime_child_cb = {
+	mime_child_part_begin, NULL, NULL
+};
+
+static void
+mime_child_begin(struct mime *m, unsigned depth)
+{
+	struct mime_limits	 lim = m->lim;
+
+	lim.depth -= depth;
+	if ((m->child = mime_new(&lim, &mime_child_cb, m)) == NULL) {
+		m->oom = 1;
+		return;
+	}
+	m->cdepth = depth;
+}
+
+/* The encoded message is complete: what its parser found is ours. */
+static void
+mime_child_end(struct mime *m)
+{
+	struct mime	*c = m->child;
+	int		 i;
+
+	if (c == NULL)
+		return;
+	m->child = NULL;
+	if (mime_finish(c) == -1)
+		m->oom = 1;
+	for (i = 0; i < MIME_NFLAGS; i++)
+		if (c->flags & (1 << i) && !(m->flags & (1 << i)))
+			mime_flag(m, 1 << i, "%s (in an attached message)",
+			    c->detail[i]);
+	mime_free(c);
 }
 
 /* Add a reading of a part's name unless it has it already. */
@@ -1016,6 +1091,7 @@ mime_headers_end(struct mime *m)
 {
 	struct mime_entity	*e = &m->ent;
 	const char		*type;
+	unsigned		 descend = 0;
 
 	mime_field_end(m);
 	type = e->type[0] != '\0' ? e->type :
@@ -1060,8 +1136,23 @@ mime_headers_end(struct mime *m)
 	/* RFC 2046 §5.2.2: a fragment cannot be inspected whole. */
 	if (strcmp(type, "message/partial") == 0)
 		mime_flag(m, MIME_F_PARTIAL, "message/partial part");
+	/*
+	 * Encoded all the same (mail clients open it): a leaf, and the
+	 * message decoded from it parsed one level deeper.
+	 */
+	if ((strcmp(type, "message/rfc822") == 0 ||
+	    strcmp(type, "message/global") == 0) &&
+	    (e->encoding == MIME_ENC_BASE64 || e->encoding == MIME_ENC_QP)) {
+		if ((size_t)e->depth + 1 > m->lim.depth)
+			mime_flag(m, MIME_F_LIMITS, "depth %u over %zu",
+			    e->depth + 1, m->lim.depth);
+		else
+			descend = e->depth + 1;
+	}
  leaf:
 	mime_leaf_begin(m, type);
+	if (descend > 0 && m->phase == MIME_P_LEAF)
+		mime_child_begin(m, descend);
 }
 
 /*
@@ -1248,6 +1339,7 @@ mime_leaf_end(struct mime *m)
 		mime_qp_eol(m, MIME_EOL_NONE);
 	mime_oflush(m);
 	m->phase = MIME_P_SKIP;
+	mime_child_end(m);
 	if (m->cb.part_end != NULL)
 		m->cb.part_end(m->arg, &m->part);
 }
@@ -1399,6 +1491,7 @@ mime_free(struct mime *m)
 {
 	if (m == NULL)
 		return;
+	mime_free(m->child);
 	b64_free(m->b64);
 	b64_free(m->hb64);
 	free(m->lv);

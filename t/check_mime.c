@@ -83,6 +83,8 @@ struct mime_vec {
 	unsigned			 nparts;	/* mime_nparts() */
 	size_t				 nx;		/* parts reported */
 	struct xpart			 x[XP_MAX];
+	/* Names of the parts enclosed in encoded message parts. */
+	const char			*encl[4];
 };
 
 static const struct mime_vec mime_vecs[] = {
@@ -511,11 +513,45 @@ static const struct mime_vec mime_vecs[] = {
 	  "message/rfc822\r\n\r\nSubject: inner\r\nContent-Type: text/html\r\n"
 	  "\r\n<p>x</p>\r\n"), .nparts = 1, .nx = 1, .x = {
 	    { 1, "text/html", "", 0, E7, TU_S("<p>x</p>\r\n"), 0 } } },
+	/*
+	 * An encoded message/rfc822 is a leaf (typed whole) and the
+	 * message in it is parsed too: its parts are enclosed in the leaf.
+	 */
 	{ .name = "encoded message/rfc822 is a leaf", .in = TU_S(
 	  "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64"
-	  "\r\n\r\nU3ViamVjdDogeA0KDQpoaQ0K\r\n"), .nparts = 1, .nx = 1, .x = {
+	  "\r\n\r\nU3ViamVjdDogeA0KDQpoaQ0K\r\n"), .nparts = 2, .nx = 1, .x = {
 	    { 0, "message/rfc822", "", 0, EB64,
-		TU_S("Subject: x\r\n\r\nhi\r\n"), 0 } } },
+		TU_S("Subject: x\r\n\r\nhi\r\n"), 0 } },
+	  .encl = { "" } },
+	{ .name = "an attachment in a base64 message/rfc822", .in = TU_S(
+	  "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+	  "Content-Type: message/rfc822; name=fwd.eml\r\n"
+	  "Content-Transfer-Encoding: base64\r\n\r\n"
+	  "Q29udGVudC1UeXBlOiBtdWx0aXBhcnQvbWl4ZWQ7IGJvdW5kYXJ5PUMNCg0KLS1D\r\n"
+	  "DQpDb250ZW50LURpc3Bvc2l0aW9uOiBhdHRhY2htZW50OyBmaWxlbmFtZT1ldmls\r\n"
+	  "LmV4ZQ0KDQpNWg0KLS1DLS0NCg==\r\n"
+	  "--B\r\nContent-Type: text/plain\r\n\r\nafter\r\n--B--\r\n"),
+	  .nparts = 3, .nx = 2, .x = {
+	    { 1, "message/rfc822", "fwd.eml", 0, EB64, TU_S("Content-Type: "
+		"multipart/mixed; boundary=C\r\n\r\n--C\r\n"
+		"Content-Disposition: attachment; filename=evil.exe\r\n\r\n"
+		"MZ\r\n--C--\r\n"), 0 },
+	    { 1, "text/plain", "", 0, E7, TU_S("after"), 0 } },
+	  .encl = { "evil.exe" } },
+	{ .name = "a quoted-printable message/rfc822 with a flaw inside",
+	  .in = TU_S("Content-Type: message/rfc822\r\n"
+	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+	  "Content-Type: multipart/mixed; boundary=3DC\r\n--C\r\n"
+	  "Content-Type: application/octet-stream; name=3D\"a.exe\"\r\n\r\n"
+	  "MZ\r\n--C--\r\n"),
+	  .flags = MIME_F_LIMITS, .detail = { { MIME_F_LIMITS, "header "
+		"section without its empty line (in an attached message)" } },
+	  .nparts = 2, .nx = 1, .x = {
+	    { 0, "message/rfc822", "", 0, EQP, TU_S("Content-Type: "
+		"multipart/mixed; boundary=C\r\n--C\r\nContent-Type: "
+		"application/octet-stream; name=\"a.exe\"\r\n\r\nMZ\r\n"
+		"--C--\r\n"), 0 } },
+	  .encl = { "a.exe" } },
 	{ .name = "unknown encoding passed through", .in = TU_S(
 	  "Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n"),
 	  .nparts = 1, .nx = 1, .x = {
@@ -561,6 +597,10 @@ struct rec_part {
 struct rec {
 	struct rec_part		 parts[REC_MAX];
 	size_t			 n;
+	unsigned		 next;		/* index of the next part */
+	/* Parts enclosed in an encoded message part: their names. */
+	char			 encl[REC_MAX][MIME_NAME_SIZE];
+	size_t			 nencl;
 	int			 open;
 	int			 flags;
 	char			 detail[NFLAGS][128];
@@ -572,8 +612,15 @@ rec_begin(void *arg, const struct mime_part *p)
 {
 	struct rec	*r = arg;
 
+	MUST(p->index == r->next);
+	r->next++;
+	if (p->enclosed) {
+		MUST_MSG(r->open, "an enclosed part outside a part");
+		MUST(r->nencl < REC_MAX);
+		memcpy(r->encl[r->nencl++], p->filename, MIME_NAME_SIZE);
+		return;
+	}
 	MUST_MSG(!r->open, "part_begin inside a part");
-	MUST(p->index == r->n);
 	MUST(p->size == 0);
 	MUST(strlen(p->type) < sizeof(p->type));
 	MUST(strlen(p->filename) < sizeof(p->filename));
@@ -611,6 +658,8 @@ rec_end(void *arg, const struct mime_part *p)
 	struct rec_part	*rp;
 
 	MUST_MSG(r->open, "part_end outside a part");
+	if (p->enclosed)
+		return;
 	rp = &r->parts[r->n];
 	MUST(p->index == rp->p.index);
 	MUST(p->size == rp->len);
@@ -707,6 +756,13 @@ mime_check(const struct mime_vec *v, const struct rec *r, const char *how)
 	    "%u", v->name, how, r->nparts, v->nparts);
 	MUST_MSG(r->n == v->nx, "%s (%s): %zu parts reported, expected "
 	    "%zu", v->name, how, r->n, v->nx);
+	for (i = 0; i < TU_NELEM(v->encl) && v->encl[i] != NULL; i++)
+		MUST_MSG(i < r->nencl && strcmp(r->encl[i], v->encl[i]) == 0,
+		    "%s (%s): enclosed part %zu \"%s\", expected \"%s\"",
+		    v->name, how, i, i < r->nencl ? r->encl[i] : "(none)",
+		    v->encl[i]);
+	MUST_MSG(r->nencl == i, "%s (%s): %zu enclosed parts, expected %zu",
+	    v->name, how, r->nencl, i);
 	for (i = 0; i < v->nx; i++) {
 		x = &v->x[i];
 		rp = &r->parts[i];

@@ -7,10 +7,12 @@
  *  - the three feedings give the same flags, mime_nparts(), details
  *    and callbacks (each part's fields and decoded bytes, hashed);
  *  - callbacks come in order: part_begin, part_data*, part_end, with
- *    index 0, 1, ..., size counting the bytes passed so far;
+ *    index 0, 1, ..., size counting the bytes passed so far; a part
+ *    enclosed in an encoded message part comes, begin and end with no
+ *    data, only while that part is open;
  *  - a part's depth is within limits.depth, at most limits.parts parts
- *    are reported, type and filename are terminated strings with no
- *    control characters in the filename;
+ *    are reported, type and every reading of the name are terminated
+ *    strings with no control characters, no reading repeats another;
  *  - a flag has a detail and a detail has its flag.
  *
  * Build (not part of make; t/fuzz/run.sh does this):
@@ -35,6 +37,8 @@ struct fuzz_run {
 	const struct mime_limits *lim;
 	uint64_t		 hash;
 	unsigned		 nbegin;
+	unsigned		 nencl;		/* of them enclosed */
+	unsigned		 cur;		/* index of the open part */
 	int			 open;
 	uint64_t		 size;
 };
@@ -56,22 +60,41 @@ static void
 fuzz_begin(void *arg, const struct mime_part *p)
 {
 	struct fuzz_run	*r = arg;
+	const char	*name;
 	size_t		 i, n;
+	unsigned	 j;
 
-	FUZZ_CHECK(!r->open);
+	FUZZ_CHECK(p->enclosed ? r->open : !r->open);
 	FUZZ_CHECK(p->index == r->nbegin);
 	FUZZ_CHECK(p->size == 0);
 	FUZZ_CHECK(p->depth <= r->lim->depth);
 	FUZZ_CHECK(memchr(p->type, '\0', sizeof(p->type)) != NULL);
-	FUZZ_CHECK(memchr(p->filename, '\0', sizeof(p->filename)) != NULL);
+	FUZZ_CHECK(p->naltnames <= MIME_ALTNAMES);
+	FUZZ_CHECK(p->naltnames == 0 || p->filename[0] != '\0');
+	for (j = 0; j <= p->naltnames; j++) {
+		name = j == 0 ? p->filename : p->altnames[j - 1];
+		FUZZ_CHECK(memchr(name, '\0', MIME_NAME_SIZE) != NULL);
+		n = strlen(name);
+		FUZZ_CHECK(j == 0 || n > 0);
+		for (i = 0; i < n; i++)
+			FUZZ_CHECK((unsigned char)name[i] >= 0x20 &&
+			    name[i] != 0x7f);
+		for (i = 0; i < j; i++)
+			FUZZ_CHECK(strcmp(name, i == 0 ? p->filename :
+			    p->altnames[i - 1]) != 0);
+		r->hash = fuzz_hash(r->hash, name, n + 1);
+	}
 	n = strlen(p->filename);
-	for (i = 0; i < n; i++)
-		FUZZ_CHECK((unsigned char)p->filename[i] >= 0x20 &&
-		    p->filename[i] != 0x7f);
 	FUZZ_CHECK(p->encoding >= MIME_ENC_7BIT &&
 	    p->encoding <= MIME_ENC_UNKNOWN);
 	r->nbegin++;
+	if (p->enclosed) {
+		r->nencl++;
+		r->hash = fuzz_hash(r->hash, "e", 1);
+		return;
+	}
 	r->open = 1;
+	r->cur = p->index;
 	r->size = 0;
 	r->hash = fuzz_hash(r->hash, &p->index, sizeof(p->index));
 	r->hash = fuzz_hash(r->hash, &p->depth, sizeof(p->depth));
@@ -88,7 +111,7 @@ fuzz_data(void *arg, const struct mime_part *p, const unsigned char *d,
 	struct fuzz_run	*r = arg;
 
 	FUZZ_CHECK(r->open);
-	FUZZ_CHECK(p->index + 1 == r->nbegin);
+	FUZZ_CHECK(p->index == r->cur);
 	FUZZ_CHECK(len > 0);
 	r->size += len;
 	FUZZ_CHECK(p->size == r->size);
@@ -102,7 +125,11 @@ fuzz_end(void *arg, const struct mime_part *p)
 	struct fuzz_run	*r = arg;
 
 	FUZZ_CHECK(r->open);
-	FUZZ_CHECK(p->index + 1 == r->nbegin);
+	if (p->enclosed) {
+		FUZZ_CHECK(p->index + 1 == r->nbegin);
+		return;
+	}
+	FUZZ_CHECK(p->index == r->cur);
 	FUZZ_CHECK(p->size == r->size);
 	r->open = 0;
 	r->hash = fuzz_hash(r->hash, "|", 1);
