@@ -941,6 +941,47 @@ mime_out(struct mime *m, const char *p, size_t n)
 	}
 }
 
+/* Report part p for its names only (part_begin, part_end, no data). */
+static void
+mime_report_names(struct mime *m, struct mime_part *p)
+{
+	if (m->nleaf < UINT32_MAX)
+		m->nleaf++;
+	if (m->nleaf > m->lim.parts) {
+		mime_flag(m, MIME_F_LIMITS, "parts %u over %zu", m->nleaf,
+		    m->lim.parts);
+		return;
+	}
+	p->index = m->nleaf - 1;
+	p->enclosed = 1;
+	if (m->cb.part_begin != NULL)
+		m->cb.part_begin(m->arg, p);
+	if (m->cb.part_end != NULL)
+		m->cb.part_end(m->arg, p);
+}
+
+static void	mime_leaf_names(struct mime *, struct mime_part *);
+
+/*
+ * An entity that is no leaf (a multipart, a message parsed as one)
+ * but has a name: readers list it as an attachment all the same.
+ */
+static void
+mime_container_names(struct mime *m, const char *type)
+{
+	struct mime_part	 p;
+
+	if (m->ent.dispname.nname == 0 && m->ent.typename.nname == 0)
+		return;
+	memset(&p, 0, sizeof(p));
+	p.depth = m->ent.depth;
+	(void)snprintf(p.type, sizeof(p.type), "%s", type);
+	mime_leaf_names(m, &p);
+	p.attachment = m->ent.attachment;
+	p.encoding = m->ent.encoding;
+	mime_report_names(m, &p);
+}
+
 /*
  * A part of the message inside an encoded message/rfc822 part, as
  * this parser's callbacks see it: one level deeper than that part,
@@ -953,21 +994,9 @@ mime_child_part_begin(void *arg, const struct mime_part *cp)
 	struct mime		*m = arg;
 	struct mime_part	 p;
 
-	if (m->nleaf < UINT32_MAX)
-		m->nleaf++;
-	if (m->nleaf > m->lim.parts) {
-		mime_flag(m, MIME_F_LIMITS, "parts %u over %zu", m->nleaf,
-		    m->lim.parts);
-		return;
-	}
 	p = *cp;
-	p.index = m->nleaf - 1;
 	p.depth += m->cdepth;
-	p.enclosed = 1;
-	if (m->cb.part_begin != NULL)
-		m->cb.part_begin(m->arg, &p);
-	if (m->cb.part_end != NULL)
-		m->cb.part_end(m->arg, &p);
+	mime_report_names(m, &p);
 }
 
 static const struct mime_callbacks mime_child_cb = {
@@ -1045,6 +1074,9 @@ mime_leaf_names(struct mime *m, struct mime_part *pt)
 		if (r[i]->over)
 			mime_flag(m, MIME_F_LIMITS, "a file name in more "
 			    "sections or readings than followed");
+		if (r[i]->split)
+			mime_flag(m, MIME_F_LIMITS, "a file name with text "
+			    "after its closing quote");
 		for (j = 0; j < r[i]->nname; j++)
 			mime_leaf_name(m, pt, r[i]->name[j]);
 	}
@@ -1111,6 +1143,7 @@ mime_headers_end(struct mime *m)
 			    e->depth + 1, m->lim.depth);
 			goto leaf;
 		}
+		mime_container_names(m, type);
 		if (mime_push(m) == -1)
 			return;
 		/* RFC 2046 §5.1.1: the preamble is to be ignored. */
@@ -1130,6 +1163,7 @@ mime_headers_end(struct mime *m)
 			    e->depth + 1, m->lim.depth);
 			goto leaf;
 		}
+		mime_container_names(m, type);
 		mime_entity_message(m, e->depth + 1);
 		return;
 	}

@@ -74,9 +74,11 @@ struct mime_part {
 	char			 altnames[MIME_ALTNAMES][MIME_NAME_SIZE];
 	unsigned		 naltnames;
 	/*
-	 * Inside an encoded message/rfc822 part that is itself reported
-	 * whole: only its names are new, its bytes come with the
-	 * enclosing part's (part_data is not called for it).
+	 * Reported for its names only, part_end at once, no part_data:
+	 * a part inside an encoded message/rfc822 part (its bytes are
+	 * that part's, reported while it is open), or a multipart or
+	 * message/rfc822 entity that has a name (its bytes are the parts
+	 * inside it).
 	 */
 	int			 enclosed;
 	int			 attachment;	/* disposition attachment */

@@ -145,6 +145,7 @@ struct mime_param {
 	size_t		 extlen;
 	size_t		 nsect;		/* 1 + highest section seen */
 	int		 over;		/* a section past MIME_SECT_MAX */
+	int		 junk;		/* text after a closing quote */
 	struct {
 		const char	*v;
 		size_t		 len;
@@ -162,10 +163,13 @@ enum mime_pform {
 	MIME_PF_COUNT
 };
 
-/* Keep value v of attribute attr if some wanted parameter is it. */
+/*
+ * Keep value v of attribute attr if some wanted parameter is it; junk:
+ * text followed its closing quote.
+ */
 static void
 mime_param_keep(struct mime_param *want, size_t nwant, const char *attr,
-    size_t alen, const char *v, size_t vlen)
+    size_t alen, const char *v, size_t vlen, int junk)
 {
 	struct mime_param	*w;
 	const char		*s;
@@ -177,6 +181,8 @@ mime_param_keep(struct mime_param *want, size_t nwant, const char *attr,
 		wlen = strlen(w->attr);
 		if (alen < wlen || memcmp(attr, w->attr, wlen) != 0)
 			continue;
+		if (junk && (alen == wlen || attr[wlen] == '*'))
+			w->junk = 1;
 		if (alen == wlen) {
 			if (w->plain == NULL) {
 				w->plain = v;
@@ -245,6 +251,7 @@ mime_param_list(const char *p, const char *e, int at_param, char *arena,
 	const char	*s, *ve;
 	char		*v;
 	size_t		 alen, vlen;
+	int		 junk;
 
 	while (at_param || (p = mime_param_next(p, e)) < e) {
 		at_param = 0;
@@ -258,6 +265,7 @@ mime_param_list(const char *p, const char *e, int at_param, char *arena,
 		p = mime_param_cfws(p + 1, e);
 		v = arena;
 		vlen = 0;
+		junk = 0;
 		if (p < e && *p == '"') {
 			/* RFC 5322 §3.2.4: quoted-string, quoted-pair. */
 			for (p++; p < e && *p != '"'; p++) {
@@ -267,6 +275,12 @@ mime_param_list(const char *p, const char *e, int at_param, char *arena,
 			}
 			if (p < e)
 				p++;
+			/*
+			 * Readers that split at the next ";" first take
+			 * the rest for the value too.
+			 */
+			s = mime_param_cfws(p, e);
+			junk = s < e && *s != ';';
 		} else {
 			for (ve = p; ve < e && *ve != ';'; ve++)
 				;
@@ -284,7 +298,7 @@ mime_param_list(const char *p, const char *e, int at_param, char *arena,
 			p = ve;
 		}
 		arena += vlen;
-		mime_param_keep(want, nwant, attr, alen, v, vlen);
+		mime_param_keep(want, nwant, attr, alen, v, vlen, junk);
 	}
 }
 
@@ -415,24 +429,28 @@ mime_param_decode(const char *cs, size_t cslen, const char *in, size_t len,
  *   encoded-word = "=?" charset "?" encoding "?" encoded-text "?="
  * B is base64, Q is "_" for space and "=" 2HEX for an octet. Words are
  * decoded to UTF-8 (alt, *ambig_r: as mime_param_decode); white space
- * between two encoded words is dropped; everything else is copied. out
- * holds size bytes (4 * len is enough), tmp len + 3. Encoded words are
- * also accepted where RFC 2047 §5 does not allow them (in quoted
- * strings): that is where mailers put file names.
+ * between two encoded words is dropped, and the bytes of adjacent
+ * words in one charset are joined before they are decoded (a character
+ * split between two words, as Python's decode_header reads it);
+ * everything else is copied. out holds size bytes (4 * len is
+ * enough), tmp len + 3. Encoded words are also accepted where RFC 2047
+ * §5 does not allow them (in quoted strings): that is where mailers
+ * put file names.
  */
 static size_t
 mime_param_2047(struct b64 *hb64, const char *in, size_t len, char *out,
     size_t size, char *tmp, int alt, int *ambig_r)
 {
-	const char	*cs, *t, *te, *s;
-	size_t		 i, j, n = 0, cslen, tlen, wsat = 0, blen, flen;
-	int		 prevword = 0, h, l;
+	const char	*cs = "", *wcs, *t, *te, *s;
+	size_t		 i, j, n = 0, cslen = 0, wcslen, tlen, pend = 0, ws = 0;
+	size_t		 blen, flen;
+	int		 h, l;
 	char		 enc;
 
 	for (i = 0; i < len && n < size;) {
 		if (in[i] != '=' || i + 1 >= len || in[i + 1] != '?')
 			goto literal;
-		cs = in + i + 2;
+		wcs = in + i + 2;
 		for (j = i + 2; j < len && in[j] != '?' &&
 		    !mime_param_space((unsigned char)in[j]); j++)
 			;
@@ -448,46 +466,64 @@ mime_param_2047(struct b64 *hb64, const char *in, size_t len, char *out,
 			;
 		if (te + 1 >= in + len)
 			goto literal;
-		cslen = (size_t)(in + j - cs);
-		if ((s = memchr(cs, '*', cslen)) != NULL)
-			cslen = (size_t)(s - cs);
+		wcslen = (size_t)(in + j - wcs);
+		if ((s = memchr(wcs, '*', wcslen)) != NULL)
+			wcslen = (size_t)(s - wcs);
+		/* Another charset: what is pending is decoded first. */
+		if (pend > 0 && (wcslen != cslen ||
+		    strncasecmp(wcs, cs, cslen) != 0)) {
+			n += mime_param_decode(cs, cslen, tmp, pend, out + n,
+			    size - n, alt, ambig_r);
+			pend = 0;
+		}
+		ws = 0;		/* §6.2: dropped between two words */
+		cs = wcs;
+		cslen = wcslen;
 		tlen = (size_t)(te - t);
 		if (enc == 'B' || enc == 'b') {
 			b64_reset(hb64);
 			(void)b64_decode(hb64, t, tlen,
-			    (unsigned char *)tmp, &blen);
-			(void)b64_final(hb64, (unsigned char *)tmp + blen,
+			    (unsigned char *)tmp + pend, &blen);
+			(void)b64_final(hb64, (unsigned char *)tmp + pend + blen,
 			    &flen);
-			blen += flen;
+			pend += blen + flen;
 		} else {
-			for (blen = 0, s = t; s < te; s++) {
+			for (s = t; s < te; s++) {
 				if (*s == '_')
-					tmp[blen++] = ' ';
+					tmp[pend++] = ' ';
 				else if (*s == '=' && te - s > 2 &&
 				    (h = mime_param_hexval(
 				    (unsigned char)s[1])) != -1 &&
 				    (l = mime_param_hexval(
 				    (unsigned char)s[2])) != -1) {
-					tmp[blen++] = (char)(h << 4 | l);
+					tmp[pend++] = (char)(h << 4 | l);
 					s += 2;
 				} else
-					tmp[blen++] = *s;
+					tmp[pend++] = *s;
 			}
 		}
-		/* §6.2: white space between adjacent words is dropped. */
-		if (prevword)
-			n = wsat;
-		n += mime_param_decode(cs, cslen, tmp, blen, out + n, size - n,
-		    alt, ambig_r);
 		i = (size_t)(te + 2 - in);
-		prevword = 1;
-		wsat = n;
 		continue;
  literal:
-		if (!mime_param_space((unsigned char)in[i]))
-			prevword = 0;
-		out[n++] = in[i++];
+		/* White space after a word is held: another may follow. */
+		if (cslen > 0 && mime_param_space((unsigned char)in[i])) {
+			ws++;
+			i++;
+			continue;
+		}
+		if (pend > 0)
+			n += mime_param_decode(cs, cslen, tmp, pend, out + n,
+			    size - n, alt, ambig_r);
+		n += mime_param_copy(in + i - ws, ws, out + n, size - n);
+		pend = ws = cslen = 0;
+		if (n < size)
+			out[n++] = in[i];
+		i++;
 	}
+	if (pend > 0)
+		n += mime_param_decode(cs, cslen, tmp, pend, out + n, size - n,
+		    alt, ambig_r);
+	n += mime_param_copy(in + i - ws, ws, out + n, size - n);
 	return n;
 }
 
@@ -632,6 +668,7 @@ mime_param_name(struct b64 *hb64, const struct mime_param *w, size_t flen,
 
 	memset(r, 0, sizeof(*r));
 	r->over = w->over;
+	r->split = w->junk;
 	raw = malloc(flen + 1);
 	out = malloc(size);
 	tmp = malloc(flen + 3);
@@ -690,6 +727,8 @@ mime_param_boundary(const struct mime_param *w, size_t flen,
 			continue;
 		}
 		raw[len] = '\0';
+		if (w->junk)
+			ct->boundary_ambiguous = 1;
 		if (ct->boundary == NULL) {
 			ct->boundary = raw;
 			ct->blen = (size_t)len;

@@ -40,6 +40,11 @@ struct mime_param_name {
 	unsigned	 nname;
 	/* Readings or RFC 2231 sections beyond those followed. */
 	int		 over;
+	/*
+	 * Text after the closing quote of a value: readers that split
+	 * parameters at ";" first read another name.
+	 */
+	int		 split;
 };
 
 /* What a Content-Type field body says. */

@@ -83,7 +83,7 @@ struct mime_vec {
 	unsigned			 nparts;	/* mime_nparts() */
 	size_t				 nx;		/* parts reported */
 	struct xpart			 x[XP_MAX];
-	/* Names of the parts enclosed in encoded message parts. */
+	/* Names of the parts reported for their names only. */
 	const char			*encl[4];
 };
 
@@ -145,7 +145,7 @@ static const struct mime_vec mime_vecs[] = {
 	    { 1, "application/octet-stream", "only-type .bin", 0, E7,
 		TU_S("more"), 0 } } },
 	{ .name = "message/rfc822 recursed", .file = "rfc822.eml",
-	  .nparts = 4, .nx = 4, .x = {
+	  .nparts = 5, .nx = 4, .encl = { "orig.eml" }, .x = {
 	    { 1, "text/plain", "", 0, E7, TU_S("See attached."), 0 },
 	    { 3, "text/plain", "", 0, E7, TU_S("Inner text."), 0 },
 	    { 3, "application/zip", "inner.zip", 0, EB64,
@@ -367,7 +367,7 @@ static const struct mime_vec mime_vecs[] = {
 	  "Content-Type: (c) Multipart/Mixed (c2) ; (c3) BOUNDARY = \"q\\\"b\""
 	  " (c4); name=foo\r\n\r\n--q\"b\r\nContent-Type: application/pdf; "
 	  "name=report.pdf (the report)\r\n\r\nx\r\n--q\"b--\r\n"),
-	  .nparts = 1, .nx = 1, .x = {
+	  .nparts = 2, .nx = 1, .encl = { "foo" }, .x = {
 	    { 1, "application/pdf", "report.pdf", 0, E7, TU_S("x"), 0 } } },
 	/* As Python's email reads it; others take the last: smtp:247. */
 	{ .name = "first Content-Type wins", .in = TU_S("Content-Type: "
@@ -409,6 +409,15 @@ static const struct mime_vec mime_vecs[] = {
 	    { 0, "text/plain", "", 0, E7, TU_S("this is not a header\r\n"
 		"Content-Type: text/html\r\n\r\nx"), 0 } } },
 
+	/* A multipart or a message parsed inside, named: names only. */
+	{ .name = "a named message/rfc822 and multipart", .in = TU_S(
+	  "Content-Type: multipart/mixed; boundary=B; name=\"top.exe\"\r\n\r\n"
+	  "--B\r\nContent-Type: message/rfc822\r\n"
+	  "Content-Disposition: attachment; filename=fwd.exe\r\n\r\n"
+	  "Subject: in\r\n\r\nhi\r\n--B--\r\n"),
+	  .nparts = 3, .nx = 1, .x = {
+	    { 2, "text/plain", "", 0, E7, TU_S("hi"), 0 } },
+	  .encl = { "top.exe", "fwd.exe" } },
 	/*
 	 * Readers end a header section at the first line that is neither
 	 * a field nor folded (Python's email package): so does the parser,
@@ -615,7 +624,6 @@ rec_begin(void *arg, const struct mime_part *p)
 	MUST(p->index == r->next);
 	r->next++;
 	if (p->enclosed) {
-		MUST_MSG(r->open, "an enclosed part outside a part");
 		MUST(r->nencl < REC_MAX);
 		memcpy(r->encl[r->nencl++], p->filename, MIME_NAME_SIZE);
 		return;
@@ -657,9 +665,9 @@ rec_end(void *arg, const struct mime_part *p)
 	struct rec	*r = arg;
 	struct rec_part	*rp;
 
-	MUST_MSG(r->open, "part_end outside a part");
 	if (p->enclosed)
 		return;
+	MUST_MSG(r->open, "part_end outside a part");
 	rp = &r->parts[r->n];
 	MUST(p->index == rp->p.index);
 	MUST(p->size == rp->len);
@@ -1018,6 +1026,22 @@ static const struct name_vec {
 	  "caf%E9.exe\r\n", { "caf\xc3\xa9.exe" }, 0 },
 	{ "Content-Disposition: attachment; filename*=windows-1252''"
 	  "%80.exe\r\n", { "\xe2\x82\xac.exe" }, 0 },
+	/* Adjacent words in one charset are joined, then decoded. */
+	{ "Content-Disposition: attachment; filename=\""
+	  "=?utf-16le?B?ZQB2AGkA?= =?utf-16le?B?bAAuAGUAeABlAA==?=\"\r\n",
+	  { "evil.exe", "=?utf-16le?B?ZQB2AGkA?= =?utf-16le?B?bAAuAGUAeABlAA==?=" },
+	  0 },
+	{ "Content-Disposition: attachment; filename=\""
+	  "=?utf-16le?B?ZQB2AGkAbAAuAGUA?= =?utf-16le?B?eABlAA==?= x\"\r\n",
+	  { "evil.exe x", "=?utf-16le?B?ZQB2AGkAbAAuAGUA?= "
+	    "=?utf-16le?B?eABlAA==?= x" }, 0 },
+	{ "Content-Disposition: attachment; filename=\""
+	  "=?iso-8859-1?Q?caf=E9?= =?utf-8?Q?.exe?=\"\r\n",
+	  { "caf\xc3\xa9.exe", "=?iso-8859-1?Q?caf=E9?= =?utf-8?Q?.exe?=" },
+	  0 },
+	/* Text after the closing quote: split another way by some. */
+	{ "Content-Disposition: attachment; filename=\"a.exe\\\"; x=\".txt\""
+	  "\r\n", { "a.exe\"; x=" }, MIME_F_LIMITS },
 	/* An unknown charset: the bytes; one that does not decode: both. */
 	{ "Content-Disposition: attachment; filename*=x-unknown''"
 	  "evil.exe\r\n", { "evil.exe" }, 0 },
