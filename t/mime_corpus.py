@@ -17,6 +17,7 @@ directory for reading or for mime_dump by hand:
 
 import base64
 import io
+import quopri
 import random
 import re
 import sys
@@ -144,7 +145,7 @@ def kind1():
     # A part header that runs into a line that is no field, then a
     # boundary: readers end the header at the line.
     yield "k1-part-into-text", multipart(B, [
-        lines("Content-Type: text/plain", "hello there", "") ,
+        lines("Content-Type: text/plain", "hello there", ""),
         att("k1-third.exe")])
     yield "k1-part-into-base64", multipart(B, [
         lines('Content-Type: application/octet-stream; name="k1-b64.exe"',
@@ -310,7 +311,8 @@ def kind4():
            'inline/attachment; filename="k4-g.exe"',
            'attachment;; filename="k4-h.exe"', 'filename*=utf-8\'\'k4-i.exe',
            '(comment) filename="k4-j.exe"', ' ; name="k4-k.exe"',
-           'attachment; filename ="k4-l.exe"', 'attachment; filename= "k4-m.exe"',
+           'attachment; filename ="k4-l.exe"',
+           'attachment; filename= "k4-m.exe"',
            'attachment; FILENAME="k4-n.exe"', 'attachment; filename="k4-o.exe',
            'attachment; filename=k4 p.exe']
     for i, cd in enumerate(cds):
@@ -395,7 +397,6 @@ def kind7():
         if cte == "base64":
             body = b64(inner) + CRLF
         elif cte == "quoted-printable":
-            import quopri
             body = quopri.encodestring(inner.replace(CRLF, b"\n")) \
                 .replace(b"\n", CRLF)
         else:

@@ -48,6 +48,14 @@ static const char *const dump_encodings[] = {
 	"7bit", "8bit", "binary", "base64", "quoted-printable", "unknown"
 };
 
+static const char *
+dump_encoding(enum mime_encoding e)
+{
+	if ((size_t)e >= sizeof(dump_encodings) / sizeof(dump_encodings[0]))
+		return "?";
+	return dump_encodings[e];
+}
+
 static void
 dump_string(const char *s)
 {
@@ -83,9 +91,7 @@ dump_part_end(void *arg, const struct mime_part *p)
 	}
 	printf("],\"enclosed\":%d,\"attachment\":%d,\"encoding\":\"%s\","
 	    "\"size\":%llu}\n", p->enclosed, p->attachment,
-	    (unsigned)p->encoding < sizeof(dump_encodings) /
-	    sizeof(dump_encodings[0]) ? dump_encodings[p->encoding] : "?",
-	    (unsigned long long)p->size);
+	    dump_encoding(p->encoding), (unsigned long long)p->size);
 }
 
 static const struct mime_callbacks dump_callbacks = {
