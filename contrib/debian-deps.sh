@@ -3,8 +3,10 @@
 # (bookworm): compiler and autotools, the libraries found by pkg-config,
 # Check for the unit tests, and the real peers and tools the integration
 # tests and the benchmark drive (swaks, Postfix's smtp-sink/smtp-source,
-# HAProxy, iptables, iproute2, setpriv, python3, openssl, zip), and clang
-# with its sanitizer and libFuzzer runtimes for the fuzz targets.
+# HAProxy, iptables, iproute2, setpriv, python3, openssl, zip), Python's
+# own email test messages (libpython3.11-testsuite, the corpus of the MIME
+# differential test t/integration/57), and clang with its sanitizer and
+# libFuzzer runtimes for the fuzz targets.
 #
 # Usage (as root, or as a user who may use sudo):
 #     contrib/debian-deps.sh
@@ -22,7 +24,7 @@ PACKAGES="
 	libevent-dev libssl-dev libconfuse-dev libclamav-dev check
 	swaks postfix haproxy
 	iptables iproute2 util-linux procps
-	python3 openssl zip unzip mandoc clamav-testfiles
+	python3 libpython3.11-testsuite openssl zip unzip mandoc clamav-testfiles
 	libnet-ssleay-perl libio-socket-ssl-perl clamav-daemon clamsmtp
 	clang libclang-rt-dev gcovr
 "
