@@ -726,6 +726,12 @@ mime_param_boundary(const struct mime_param *w, size_t flen,
 			free(raw);
 			continue;
 		}
+		/*
+		 * RFC 2046 §5.1.1 ends a boundary with bcharsnospace;
+		 * readers strip white space there (Python's email).
+		 */
+		while (len > 0 && mime_param_space((unsigned char)raw[len - 1]))
+			len--;
 		raw[len] = '\0';
 		if (w->junk)
 			ct->boundary_ambiguous = 1;

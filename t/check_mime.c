@@ -511,6 +511,11 @@ static const struct mime_vec mime_vecs[] = {
 	  .nparts = 2, .nx = 2, .x = {
 	    { 1, "text/plain", "", 0, E7, TU_S("x"), 0 },
 	    { 1, "text/plain", "", 0, E7, TU_S("y"), 0 } } },
+	{ .name = "boundary parameter with white space at its end", .in =
+	  TU_S("Content-Type: multipart/mixed; boundary=\"BB \"\r\n\r\n"
+	  "--BB \r\n\r\nx\r\n--BB--\r\n"),
+	  .nparts = 1, .nx = 1, .x = {
+	    { 1, "text/plain", "", 0, E7, TU_S("x"), 0 } } },
 	{ .name = "delimiter with padding only", .in = TU_S(
 	  "Content-Type: multipart/mixed; boundary=BB\r\n\r\n--BB \t \r\n\r\n"
 	  "x\r\n--BB-- \r\n"),

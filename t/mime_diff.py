@@ -40,6 +40,14 @@ Two details of the readers:
    reading: such a part's body is decoded and parsed again, and the
    names inside count as the reader's ("rfc822" in the report).
 
+A name that smtpproxy reports differently still agrees when the file-
+type check cannot tell them apart: when both end in the same chain of
+extensions (from the first dot of the last path component on: any
+block_extensions entry matches both or neither, see filetype_ext_match),
+or when the reader's name has no extension at all (no entry can match
+it). Those are counted apart ("same extensions", "no extension") and
+never fail; only a name whose extensions smtpproxy does not see fails.
+
 Each disagreement is listed with a hint for whoever reads it, which
 changes nothing in the verdict: "fewer parts" (smtpproxy has the name,
 on fewer parts than the reader), "same extension" (a name smtpproxy
@@ -203,12 +211,20 @@ READERS = [("default", email.policy.default),
 
 # --- comparison ----------------------------------------------------------
 
-def match(py_names, sp_parts):
+def ext_chain(n):
+    """What an extension check reads of a normalised name: the text
+    from the first dot of its last path component on, or ""."""
+    base = re.split(r"[/\\]", n)[-1]
+    return base[base.index("."):] if "." in base else ""
+
+
+def match(py_names, sp_parts, key=normalise):
     """Bipartite matching of the reader's (name, how) to smtpproxy's
-    parts (a part may carry the name as filename or as an altname);
-    returns the (normalised, as written, how) left without a part."""
-    want = [(normalise(n), n, how) for n, how in py_names]
-    sp_sets = [set(normalise(n) for n in part_names(p)) for p in sp_parts]
+    parts (a part may carry the name as filename or as an altname),
+    names compared by key; returns the (key, as written, how) left
+    without a part."""
+    want = [(key(n), n, how) for n, how in py_names]
+    sp_sets = [set(key(n) for n in part_names(p)) for p in sp_parts]
     owner = {}		# smtpproxy part -> index in want
 
     def augment(i, seen):
@@ -254,6 +270,16 @@ def check(sid, data, dump, tot, verbose):
             1 for _, how in names if how == "rfc822")
         missed = match(names, parts)
         tot.c["matched " + rname] += len(names) - len(missed)
+        if missed:
+            left = [(orig, how) for _, orig, how in missed]
+            noext = [(n, h) for n, h in left if not ext_chain(normalise(n))]
+            left = [(n, h) for n, h in left if ext_chain(normalise(n))]
+            still = match(left, parts,
+                          key=lambda n: ext_chain(normalise(n)))
+            tot.c["no extension " + rname] += len(noext)
+            tot.c["same extensions " + rname] += len(left) - len(still)
+            missed = [(normalise(orig), orig, how)
+                      for _, orig, how in still]
         if missed and refused:
             tot.c["refused-safe " + rname] += len(missed)
         elif missed:
@@ -333,11 +359,12 @@ def report(tot):
                   c["names smtpproxy"]))
     for rname, _ in READERS:
         out.write("  %-8s names seen by Python %d (inside encoded "
-                  "message/rfc822: %d), matched %d, refused-safe %d, "
-                  "disagreements %d\n" % (
+                  "message/rfc822: %d), matched %d, same extensions %d, "
+                  "no extension %d, refused-safe %d, disagreements %d\n" % (
                       rname, c["names python " + rname],
                       c["names python %s rfc822" % rname],
-                      c["matched " + rname], c["refused-safe " + rname],
+                      c["matched " + rname], c["same extensions " + rname],
+                      c["no extension " + rname], c["refused-safe " + rname],
                       c["disagreements " + rname]))
 
 
