@@ -43,8 +43,9 @@
  *
  * Data one side cannot send (the other side does not read) within a
  * turn of the loop is dropped. The session's end of the client
- * socketpair has a small send buffer, so replies back up in the
- * session's output after a few kilobytes when the client stops reading.
+ * socketpair has a small send buffer, and the upstream's sockets a
+ * small receive buffer, so what a peer that stops reading is sent
+ * backs up in the session's output after a few kilobytes.
  *
  * Time: libevent reads CLOCK_MONOTONIC(_COARSE); clock_gettime() is
  * interposed here to add a fake offset that TIME advances, so the
@@ -52,9 +53,17 @@
  *
  * Checked (abort() on violation), besides what the sanitizers see:
  *  - the memory the process holds never grows by more than
- *    FUZZ_SESSION_MEM_MB (default 32) over the start of the input,
- *    whatever the peers send or leave unread (SPEC "every buffer has a
- *    limit"; AddressSanitizer builds only);
+ *    FUZZ_SESSION_MEM_MB (default 8: eight times the FZ_BUDGET a peer
+ *    may send) over the start of the input, whatever the peers send
+ *    or leave unread (SPEC "every buffer has a limit"; AddressSanitizer
+ *    builds only);
+ *  - the upstream never holds more than FZ_OWED_MAX commands it read
+ *    and did not answer: the session stops parsing at
+ *    SESSION_PENDING_MAX outstanding replies. The harness follows the
+ *    dialog from both directions (lines read split on CRLF, replies
+ *    written ended by every line not "NNN-"); after a 220 or a reply
+ *    written before the line it answers was read, it no longer knows
+ *    and does not check;
  *  - every session is freed once both peers are gone (and, after that,
  *    at most SESSION_FLUSH_TIMEOUT has passed), and no descriptor is
  *    left open after an input.
@@ -68,6 +77,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <arpa/inet.h>
 
 #include <dlfcn.h>
@@ -103,11 +113,19 @@ int	clock_gettime(clockid_t, struct timespec *);
 #define FZ_NOPS		15
 #define FZ_MAXSESS	4
 #define FZ_MAXUP	8		/* upstream connections at once */
-#define FZ_BUDGET	(4 * 1024 * 1024)	/* bytes a side, an input */
+#define FZ_BUDGET	(1024 * 1024)	/* bytes a side, an input */
 #define FZ_MAXQ		4096		/* upstream lines not answered */
 #define FZ_PASSES	2000		/* loop turns per operation */
 #define FZ_SNDBUF	4096		/* session's client send buffer */
+#define FZ_RCVBUF	4096		/* upstream's receive buffer */
 #define FZ_SPIN		200		/* idle turns with callbacks active */
+/*
+ * Commands the upstream may have read and not answered: the session
+ * parses nothing while SESSION_PENDING_MAX (256, session_priv.h)
+ * replies are outstanding, each forwarded command holds one; a little
+ * slack on top.
+ */
+#define FZ_OWED_MAX	264
 
 /* Configurations, all in relay mode with short timeouts. */
 static const char fz_conf_common[] =
@@ -143,9 +161,11 @@ static const char *const fz_conf_text[] = {
 	/* 4: banner masked, EHLO host replaced, few extensions */
 	"banner { mode = \"mask\" ehlo = true }\n"
 	"extensions { allow = { \"SIZE\", \"PIPELINING\", \"8BITMIME\" } }\n",
-	/* 5: banner replaced, MailGuard commands */
+	/* 5: banner replaced, MailGuard commands, pipelining closes */
 	"banner { mode = \"replace\" text = \"gw.test ESMTP\" }\n"
-	"commands { profile = \"mailguard\" }\n",
+	"commands { profile = \"mailguard\" }\n"
+	"alarm \"smtp:251\" { action = \"close\" }\n"
+	"limits { message_size = 1K }\n",
 	/* 6: no inspection at all */
 	"inspect = false\n"
 	"limits { message_size = 1K }\n",
@@ -161,11 +181,14 @@ static const char *const fz_conf_text[] = {
 	"limits { message_size = 1K }\n",
 	/* 8: access denied */
 	"access { default = \"deny\" }\n",
-	/* 9: custom commands, no extension filter */
+	/* 9: custom commands, no extension filter, early talk and
+	   pipelining close */
 	"commands { profile = \"custom\" allow = { \"HELO\", \"EHLO\", "
 	"\"MAIL\", \"RCPT\", \"DATA\", \"QUIT\", \"AUTH\", \"VRFY\" } }\n"
 	"extensions { enabled = false }\n"
-	"alarm \"smtp:242\" { action = \"close\" }\n",
+	"alarm \"smtp:242\" { action = \"close\" }\n"
+	"alarm \"smtp:251\" { action = \"close\" }\n"
+	"limits { message_size = 1K }\n",
 };
 #define FZ_NCONF	(sizeof(fz_conf_text) / sizeof(fz_conf_text[0]))
 
@@ -244,13 +267,25 @@ struct fz_out {
 	size_t		 replen;
 };
 
+/*
+ * One upstream connection, and what it owes: every command line it
+ * read (split on CRLF, as the session sends them) is queued until a
+ * reply the harness wrote answers it (every line written that is not
+ * "NNN-" ends a reply; the first reply is the greeting).
+ */
 struct fz_up {
 	int		 fd;
 	int		 greeted;	/* the harness sent it something */
 	int		 body;		/* between 354 and "." */
 	int		 auth;		/* next line answers a 334 */
+	int		 unchecked;	/* a reply written ahead of the lines
+					   read, or a 220 (TLS): q is a guess */
 	char		 line[1024];
 	size_t		 linelen;
+	int		 cr;		/* last byte read was CR */
+	char		 rline[4];	/* start of the reply line written */
+	size_t		 rlinelen;
+	int		 nreplies;	/* complete replies written */
 	uint8_t		 q[FZ_MAXQ];	/* lines not answered, enum fz_line */
 	size_t		 qhead, qlen;
 };
@@ -267,6 +302,7 @@ struct fz {
 	size_t			 cbudget, ubudget;
 	struct fz_out		 cout, uout;
 	size_t			 mem0;	/* memory held at the start */
+	size_t			 mem_peak;
 	int			 fd_mark;	/* lowest free descriptor */
 };
 
@@ -418,7 +454,7 @@ fz_listen_init(void)
 	struct sockaddr_un	 sun;
 	const char		*e = getenv("FUZZ_SESSION_UNIX");
 	socklen_t		 len;
-	int			 one = 1;
+	int			 one = 1, rcvbuf = FZ_RCVBUF;
 
 	if (e != NULL && *e == '1') {
 		memset(&sun, 0, sizeof(sun));
@@ -440,6 +476,13 @@ fz_listen_init(void)
 			fz_die("socket");
 		setsockopt(fz_lfd, SOL_SOCKET, SO_REUSEADDR, &one,
 		    sizeof(one));
+		/*
+		 * Accepted sockets inherit it: a small window, so that an
+		 * upstream that stops reading backs the session's output up
+		 * within the budget, not in the kernel's buffers.
+		 */
+		setsockopt(fz_lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		    sizeof(rcvbuf));
 		len = sizeof(sin);
 		if (bind(fz_lfd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
 		    getsockname(fz_lfd, (struct sockaddr *)&sin, &len) == -1)
@@ -468,7 +511,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if ((e = getenv("FUZZ_SESSION_SPIN")) != NULL && *e == '0')
 		fz_spin_check = 0;
 	e = getenv("FUZZ_SESSION_MEM_MB");
-	fz_mem_limit = (size_t)(e != NULL ? atoi(e) : 32) * 1024 * 1024;
+	fz_mem_limit = (size_t)(e != NULL ? atoi(e) : 8) * 1024 * 1024;
 	atexit(fz_cleanup);
 	fz_canned_init();
 	fz_dir_init();
@@ -495,8 +538,8 @@ fz_up_line(struct fz_up *u, const char *line, size_t len)
 		t = FZ_L_EHLO;
 	else if (len >= 4 && strncasecmp(line, "HELO", 4) == 0)
 		t = FZ_L_HELO;
-	else if (len == 4 && strncasecmp(line, "DATA", 4) == 0)
-		t = FZ_L_DATA;
+	else if (len >= 4 && strncasecmp(line, "DATA", 4) == 0)
+		t = FZ_L_DATA;	/* whatever follows: a 354 opens a body */
 	else if (len == 4 && strncasecmp(line, "QUIT", 4) == 0)
 		t = FZ_L_QUIT;
 	else if (len == 8 && strncasecmp(line, "STARTTLS", 8) == 0)
@@ -510,19 +553,88 @@ fz_up_line(struct fz_up *u, const char *line, size_t len)
 	u->q[(u->qhead + u->qlen++) % FZ_MAXQ] = (uint8_t)t;
 }
 
+/*
+ * Lines end in CRLF only: a bare LF the session relays inside a line (or
+ * a body) ends nothing, so a body line "." after one is no terminator.
+ */
 static void
 fz_up_bytes(struct fz_up *u, const uint8_t *p, size_t n)
 {
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
-		if (p[i] == '\n') {
-			if (u->linelen > 0 && u->line[u->linelen - 1] == '\r')
-				u->linelen--;
+		if (p[i] == '\n' && u->cr) {
+			if (u->linelen > 0)
+				u->linelen--;	/* the CR */
 			fz_up_line(u, u->line, u->linelen);
 			u->linelen = 0;
 		} else if (u->linelen < sizeof(u->line))
 			u->line[u->linelen++] = (char)p[i];
+		u->cr = p[i] == '\r';
+	}
+}
+
+/*
+ * A reply the harness wrote is complete: it answers the oldest line
+ * read (what a DATA or AUTH line then means for the lines after it
+ * follows from its code). Written before the line it answers was read,
+ * or a 220 (STARTTLS, or what the session may take for it: after it
+ * bytes go through as they are), it leaves the count unknown: the
+ * queue still says what to answer, but is no longer checked.
+ */
+static void
+fz_up_reply(struct fz_up *u, int code)
+{
+	enum fz_line	 t;
+
+	if (u->nreplies++ == 0)
+		return;		/* the greeting */
+	if (u->qlen == 0) {
+		u->unchecked = 1;
+		return;
+	}
+	t = (enum fz_line)u->q[u->qhead];
+	u->qhead = (u->qhead + 1) % FZ_MAXQ;
+	u->qlen--;
+	if (code == 220)
+		u->unchecked = 1;
+	else if (t == FZ_L_DATA && code == 354)
+		u->body = 1;
+	else if (t == FZ_L_AUTH && code == 334)
+		u->auth = 1;
+}
+
+/*
+ * Bytes the harness wrote to the session as the upstream. Split on LF
+ * (a CRLF line the session reads starts where one of these does), so
+ * never fewer replies are counted than the session sees.
+ */
+static void
+fz_up_sent(struct fz_up *u, const uint8_t *p, size_t n)
+{
+	size_t	 i;
+	int	 code;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] != '\n') {
+			if (u->rlinelen < sizeof(u->rline))
+				u->rline[u->rlinelen] = (char)p[i];
+			u->rlinelen++;
+			continue;
+		}
+		if (u->rlinelen >= 4 && u->rline[3] == '-' &&
+		    u->rline[0] >= '0' && u->rline[0] <= '9' &&
+		    u->rline[1] >= '0' && u->rline[1] <= '9' &&
+		    u->rline[2] >= '0' && u->rline[2] <= '9') {
+			u->rlinelen = 0;
+			continue;	/* more lines of this reply */
+		}
+		code = 0;
+		if (u->rlinelen >= 3)
+			code = (u->rline[0] - '0') * 100 +
+			    (u->rline[1] - '0') * 10 + (u->rline[2] - '0');
+		fz_up_reply(u, code);
+		u->rlinelen = 0;
 	}
 }
 
@@ -546,9 +658,12 @@ fz_up_current(struct fz *f)
 	return &f->up[f->nup - 1];
 }
 
-/* Write as much of o as fd takes now. Returns the bytes written. */
+/*
+ * Write as much of o as fd takes now, what the upstream u writes
+ * tracked (u NULL: the client). Returns the bytes written.
+ */
 static size_t
-fz_push(int fd, struct fz_out *o)
+fz_push(int fd, struct fz_out *o, struct fz_up *u)
 {
 	size_t	 n, moved = 0, start;
 	ssize_t	 w;
@@ -561,6 +676,8 @@ fz_push(int fd, struct fz_out *o)
 			n = o->total - o->off;
 		if ((w = write(fd, o->rep + start, n)) <= 0)
 			break;
+		if (u != NULL)
+			fz_up_sent(u, o->rep + start, (size_t)w);
 		o->off += (size_t)w;
 		moved += (size_t)w;
 	}
@@ -597,10 +714,18 @@ fz_io(struct fz *f)
 	struct fz_up	*u;
 	size_t		 moved = 0;
 	ssize_t		 n;
-	int		 fd, i;
+	int		 fd, i, one = 1;
+	char		 msg[96];
 
 	while ((fd = accept(fz_lfd, NULL, NULL)) != -1) {
 		fz_nonblock(fd);
+		/*
+		 * Without it a reply written while the last one is not yet
+		 * acknowledged waits for a delayed ACK (40 ms): longer than
+		 * the turns of the loop wait, so the session would see it
+		 * only one operation later. (Fails harmlessly on AF_UNIX.)
+		 */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		if (f->nup == FZ_MAXUP) {
 			/* No room: refused with a reset. */
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &fz_linger0,
@@ -630,9 +755,16 @@ fz_io(struct fz *f)
 	while (f->client_read && f->client != -1 &&
 	    (n = read(f->client, fz_buf, sizeof(fz_buf))) > 0)
 		moved += (size_t)n;
-	moved += fz_push(f->client, &f->cout);
-	if ((u = fz_up_current(f)) != NULL)
-		moved += fz_push(u->fd, &f->uout);
+	moved += fz_push(f->client, &f->cout, NULL);
+	if ((u = fz_up_current(f)) != NULL) {
+		moved += fz_push(u->fd, &f->uout, u);
+		if (!u->unchecked && u->qlen > FZ_OWED_MAX) {
+			snprintf(msg, sizeof(msg), "the upstream read %zu "
+			    "commands not answered (limit %d)", u->qlen,
+			    FZ_OWED_MAX);
+			fz_die(msg);
+		}
+	}
 	return moved;
 }
 
@@ -665,7 +797,6 @@ fz_run(struct fz *f)
 
 	for (i = 0; i < FZ_PASSES && idle < 3; i++) {
 		active = fz_loop(f);
-		if (fz_debug) fprintf(stderr, "XX active %d\n", active);
 		if ((n = fz_io(f)) > 0) {
 			idle = spin = 0;
 			moved += n;
@@ -677,6 +808,8 @@ fz_run(struct fz *f)
 		} else
 			idle++;
 		mem = fz_mem();
+		if (mem > f->mem_peak)
+			f->mem_peak = mem;
 		if (fz_mem_limit > 0 && mem > f->mem0 &&
 		    mem - f->mem0 > fz_mem_limit) {
 			snprintf(msg, sizeof(msg), "memory held grew by %zu "
@@ -721,9 +854,9 @@ fz_up_send(struct fz *f, const uint8_t *p, size_t len, size_t reps)
 	fz_run(f);
 }
 
-/* The answer to a line, and what it does to the line tracker. */
+/* The answer to a line (fz_up_reply() sees what it means once sent). */
 static const char *
-fz_answer_line(struct fz_up *u, enum fz_line t)
+fz_answer_line(enum fz_line t)
 {
 	switch (t) {
 	case FZ_L_EHLO:
@@ -731,7 +864,6 @@ fz_answer_line(struct fz_up *u, enum fz_line t)
 	case FZ_L_HELO:
 		return "250 up.test\r\n";
 	case FZ_L_DATA:
-		u->body = 1;
 		return "354 go ahead\r\n";
 	case FZ_L_EOD:
 		return "250 2.0.0 queued as X\r\n";
@@ -740,7 +872,6 @@ fz_answer_line(struct fz_up *u, enum fz_line t)
 	case FZ_L_STARTTLS:
 		return "220 2.0.0 ready to start TLS\r\n";
 	case FZ_L_AUTH:
-		u->auth = 1;
 		return "334 VXNlcm5hbWU6\r\n";
 	case FZ_L_AUTH_IR:
 	case FZ_L_AUTH_RESP:
@@ -755,7 +886,7 @@ fz_up_answer(struct fz *f)
 {
 	struct fz_up	*u;
 	const char	*a;
-	size_t		 len = 0, alen;
+	size_t		 len = 0, alen, i;
 
 	fz_io(f);
 	if ((u = fz_up_current(f)) == NULL)
@@ -764,36 +895,25 @@ fz_up_answer(struct fz *f)
 		memcpy(fz_answer, FZ_GREETING, sizeof(FZ_GREETING) - 1);
 		len = sizeof(FZ_GREETING) - 1;
 	}
-	while (u->qlen > 0) {
-		a = fz_answer_line(u, (enum fz_line)u->q[u->qhead]);
+	/* Taken off the queue as they are written (fz_up_sent()). */
+	for (i = 0; i < u->qlen; i++) {
+		a = fz_answer_line((enum fz_line)u->q[(u->qhead + i) %
+		    FZ_MAXQ]);
 		alen = strlen(a);
 		if (len + alen > sizeof(fz_answer))
 			break;
 		memcpy(fz_answer + len, a, alen);
 		len += alen;
-		u->qhead = (u->qhead + 1) % FZ_MAXQ;
-		u->qlen--;
 	}
 	fz_up_send(f, fz_answer, len, 1);
 }
 
-/* A canned reply answers the oldest line read (a 354 to DATA opens the
- * body for the line tracker). */
+/* A canned reply answers the oldest line read (fz_up_sent()). */
 static void
 fz_up_canned_send(struct fz *f, size_t idx)
 {
 	const char	*r = fz_up_canned[idx];
-	struct fz_up	*u;
 
-	fz_io(f);
-	if ((u = fz_up_current(f)) != NULL && u->greeted && u->qlen > 0) {
-		if (u->q[u->qhead] == FZ_L_DATA && strncmp(r, "354", 3) == 0)
-			u->body = 1;
-		if (u->q[u->qhead] == FZ_L_AUTH && strncmp(r, "334", 3) == 0)
-			u->auth = 1;
-		u->qhead = (u->qhead + 1) % FZ_MAXQ;
-		u->qlen--;
-	}
 	fz_up_send(f, (const uint8_t *)r, strlen(r), 1);
 }
 
@@ -861,6 +981,9 @@ fz_finish(struct fz *f)
 	}
 	if (session_count() != 0)
 		fz_die("a session was not freed after both peers left");
+	if (fz_debug)
+		fprintf(stderr, "fuzz_session: memory peak %zu bytes over the "
+		    "start\n", f->mem_peak - f->mem0);
 	fz_loop(f);
 	for (i = 0; i < f->nup; i++)
 		fz_up_close(f, i, 1);
@@ -897,15 +1020,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((f->base = event_base_new()) == NULL)
 		fz_die("event_base_new");
 	f->conf = config_ref(fz_conf[data[0] % FZ_NCONF]);
-	f->mem0 = fz_mem();
+	f->mem0 = f->mem_peak = fz_mem();
 	fz_session_start(f);
 	for (p = data + 1; p < end;) {
 		op = *p++ % FZ_NOPS;
 		switch (op) {
 		case 0:		/* CSEND */
 		case 3:		/* USEND */
-			if (p >= end || (len = *p++) > (size_t)(end - p))
+			if (p >= end || (len = *p) > (size_t)(end - p - 1))
 				goto done;
+			p++;
 			if (op == 0)
 				fz_client_send(f, p, len, 1);
 			else
