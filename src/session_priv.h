@@ -95,6 +95,7 @@ struct tx {
 	int			 ins_failed;	/* inspection could not start */
 	int			 too_large;	/* action taken on a body over
 						   message_size, 0 if none */
+	int			 size_alarm;	/* smtp:245 raised for it */
 };
 
 struct session {

@@ -321,8 +321,10 @@ tx_body(struct session *s, struct evbuffer *in)
 		evbuffer_drain(in, used);
 		s->cprogress++;
 		session_stats.bytes_in += used;
+		/* Once a message: with log or pass the body goes on. */
 		if (s->tx->data.bytes > s->conf->limits.message_size &&
-		    !s->tx->too_large) {
+		    !s->tx->size_alarm) {
+			s->tx->size_alarm = 1;
 			snprintf(detail, sizeof(detail), "limit=%llu",
 			    (unsigned long long)s->conf->limits.message_size);
 			act = session_alarm(s, ALARM_MESSAGE_TOO_LARGE, detail);

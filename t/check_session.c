@@ -626,6 +626,39 @@ END_TEST
  * exchange is cancelled and the client gets a refusal naming smtp:241.
  * A 12000-byte response is relayed whole.
  */
+/*
+ * smtp:245 set to log: a body over message_size is relayed whole and
+ * the alarm is raised once for the message, not for every chunk.
+ */
+START_TEST(test_message_size_logged_once)
+{
+	struct harness	 h;
+	char		 line[1002];
+	uint64_t	 before;
+	int		 i;
+
+	h_init(&h, "limits { message_size = 1K }\n"
+	    "alarm \"smtp:245\" { action = \"log\" }\n");
+	h_start(&h);
+	h_data(&h);
+	before = session_stats.alarms;
+	memset(line, 'x', 998);
+	memcpy(line + 998, "\r\n", 2);
+	h_client(&h, "X: y\r\n\r\n", 8);
+	for (i = 0; i < 20; i++) {
+		h_client(&h, line, 1000);
+		h_settle(&h);
+	}
+	h_client(&h, ".\r\n", 3);
+	ck_assert(h_wait(&h, h.ubuf, "\r\n.\r\n"));
+	ck_assert_uint_ge(h.ulen, 20 * 1000);
+	h_upstream(&h, "250 2.0.0 queued\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "250 2.0.0 queued"));
+	ck_assert_uint_eq(session_stats.alarms - before, 1);
+	h_free(&h);
+}
+END_TEST
+
 START_TEST(test_auth_lines)
 {
 	struct harness	 h;
@@ -746,6 +779,7 @@ session_suite(void)
 	tcase_add_test(tc, test_bad_commands_counted);
 	tcase_add_test(tc, test_path_without_brackets);
 	tcase_add_test(tc, test_body_nul);
+	tcase_add_test(tc, test_message_size_logged_once);
 	tcase_add_test(tc, test_auth_lines);
 	tcase_add_test(tc, test_pipelined_rset_keeps_next_tx);
 	tcase_add_test(tc, test_long_greeting_masked);
