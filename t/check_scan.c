@@ -62,6 +62,12 @@ tu_put(struct tu_buf *b, const void *p, size_t n)
 }
 
 static void
+tu_puts(struct tu_buf *b, const char *s)
+{
+	tu_put(b, s, strlen(s));
+}
+
+static void
 tu_put16(struct tu_buf *b, unsigned v)
 {
 	unsigned char	 c[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
@@ -580,9 +586,56 @@ tu_engine_eicar(void)
 	return tu_engine(db);
 }
 
+/*
+ * What a scan reported: the result and the files, recorded by
+ * tu_record() from scan.c's callback (a packed executable's second
+ * report updates its first).
+ */
+#define TU_MAXREC	512
+
+struct tu_result {
+	struct scan_result	 s;
+	struct scan_file	 files[TU_MAXREC];
+	int			 nfiles;	/* recorded */
+	uint64_t		 calls;
+};
+
+static void
+tu_record(void *arg, const struct scan_file *f)
+{
+	struct tu_result	*r = arg;
+
+	r->calls++;
+	if (f->seq < (uint64_t)r->nfiles) {
+		r->files[f->seq] = *f;
+		return;
+	}
+	ck_assert_uint_eq(f->seq, (uint64_t)r->nfiles);
+	if (r->nfiles < TU_MAXREC)
+		r->files[r->nfiles++] = *f;
+}
+
+static int
+tu_scan_memory(struct scan_engine *e, const void *buf, size_t len,
+    const char *name, int flags, struct tu_result *r)
+{
+	r->nfiles = 0;
+	r->calls = 0;
+	return scan_memory(e, buf, len, name, flags, tu_record, r, &r->s);
+}
+
+static int
+tu_scan_fd(struct scan_engine *e, int fd, const char *name, int flags,
+    struct tu_result *r)
+{
+	r->nfiles = 0;
+	r->calls = 0;
+	return scan_fd(e, fd, name, flags, tu_record, r, &r->s);
+}
+
 /* The index of the first file of type at depth, or -1. */
 static int
-tu_find(const struct scan_result *r, const char *type, unsigned depth)
+tu_find(const struct tu_result *r, const char *type, unsigned depth)
 {
 	int	 i;
 
@@ -594,13 +647,14 @@ tu_find(const struct scan_result *r, const char *type, unsigned depth)
 }
 
 static void
-tu_dump(const struct scan_result *r)
+tu_dump(const struct tu_result *r)
 {
 	int	 i;
 
-	fprintf(stderr, "status=%d virus=%s error=%s nfiles=%d truncated=%d "
-	    "limits=%d\n", r->status, r->virus, r->error, r->nfiles,
-	    r->truncated, r->limits_exceeded);
+	fprintf(stderr, "status=%d virus=%s error=%s nfiles=%d/%llu "
+	    "limits=%d (%s)\n", r->s.status, r->s.virus, r->s.error,
+	    r->nfiles, (unsigned long long)r->s.nfiles,
+	    r->s.limits_exceeded, r->s.limit);
 	for (i = 0; i < r->nfiles; i++)
 		fprintf(stderr, "  depth=%u type=%s name=\"%s\" size=%llu "
 		    "decrypted=%d packed=%d\n", r->files[i].depth,
@@ -611,9 +665,9 @@ tu_dump(const struct scan_result *r)
 
 static void
 tu_scan(struct scan_engine *e, const struct tu_buf *b, const char *name,
-    int flags, struct scan_result *r)
+    int flags, struct tu_result *r)
 {
-	ck_assert_int_eq(scan_memory(e, b->p, b->len, name, flags, r), 0);
+	ck_assert_int_eq(tu_scan_memory(e, b->p, b->len, name, flags, r), 0);
 	if (getenv("SCAN_DUMP") != NULL)
 		tu_dump(r);
 }
@@ -623,11 +677,11 @@ START_TEST(test_pe)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 pe = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_pe(&pe);
 	tu_scan(e, &pe, "setup.exe", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 1);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSEXE");
 	ck_assert_str_eq(r.files[0].name, "setup.exe");
@@ -635,8 +689,7 @@ START_TEST(test_pe)
 	ck_assert_uint_eq(r.files[0].size, pe.len);
 	ck_assert_int_eq(r.files[0].packed, 0);
 	ck_assert_int_eq(r.files[0].decrypted, 0);
-	ck_assert_int_eq(r.limits_exceeded, 0);
-	ck_assert_int_eq(r.truncated, 0);
+	ck_assert_int_eq(r.s.limits_exceeded, 0);
 
 	/* A renamed executable is still one. */
 	tu_scan(e, &pe, "notes.txt", 0, &r);
@@ -657,13 +710,13 @@ START_TEST(test_zip_pe)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&pe);
 	tu_zip1(&zip, "readme.txt", pe.p, pe.len, NULL);
 	tu_scan(e, &zip, "docs.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 2);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ZIP");
 	ck_assert_str_eq(r.files[0].name, "docs.zip");
@@ -685,14 +738,14 @@ START_TEST(test_zip_nested)
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 pe = { NULL, 0, 0 }, in = { NULL, 0, 0 },
 				 out = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&pe);
 	tu_zip1(&in, "inner.exe", pe.p, pe.len, NULL);
 	tu_zip1(&out, "inner.zip", in.p, in.len, NULL);
 	tu_scan(e, &out, "outer.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 3);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ZIP");
 	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_ZIP", 1), 0);
@@ -714,30 +767,30 @@ START_TEST(test_zip_encrypted)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_pe(&pe);
 	tu_zip1(&zip, "payload.exe", pe.p, pe.len, "secret");
 	tu_write("encrypted.zip", zip.p, zip.len);
 
 	tu_scan(e, &zip, "encrypted.zip", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, "Heuristics.Encrypted.Zip");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, "Heuristics.Encrypted.Zip");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_ZIP", 0), 0);
 
 	tu_scan(e, &zip, "encrypted.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
-	ck_assert_str_eq(r.virus, "");
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
+	ck_assert_str_eq(r.s.virus, "");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_ZIP", 0), 0);
 	ck_assert_int_lt(tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
 
 	/* The other heuristic does not report it. */
 	tu_scan(e, &zip, "encrypted.zip", SCAN_F_MACROS, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 
 	/* Asked for after a clean scan of the same bytes: no stale cache. */
 	tu_scan(e, &zip, "encrypted.zip", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
 	tu_free(&pe);
 	tu_free(&zip);
 	scan_engine_unref(e);
@@ -774,25 +827,25 @@ START_TEST(test_elf)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 elf = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 fd;
 
 	ck_assert_int_eq(tu_read("/bin/true", &elf), 0);
 	tu_scan(e, &elf, "true", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 1);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ELF");
 	ck_assert_uint_eq(r.files[0].size, elf.len);
 
 	ck_assert_int_ge(fd = open("/bin/true", O_RDONLY), 0);
-	ck_assert_int_eq(scan_fd(e, fd, "true.bin", 0, &r), 0);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(tu_scan_fd(e, fd, "true.bin", 0, &r), 0);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ELF");
 	ck_assert_str_eq(r.files[0].name, "true.bin");
 	ck_assert_uint_eq(r.files[0].size, elf.len);
 	/* The whole file, whatever the offset. */
 	ck_assert_int_ne(lseek(fd, 0, SEEK_END), -1);
-	ck_assert_int_eq(scan_fd(e, fd, "true.bin", 0, &r), 0);
+	ck_assert_int_eq(tu_scan_fd(e, fd, "true.bin", 0, &r), 0);
 	ck_assert_int_eq(r.nfiles, 1);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ELF");
 	ck_assert_uint_eq(r.files[0].size, elf.len);
@@ -829,11 +882,11 @@ START_TEST(test_script)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 b = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_put(&b, script_vecs[_i].content, strlen(script_vecs[_i].content));
 	tu_scan(e, &b, script_vecs[_i].name, 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_ge(r.nfiles, 1);
 	ck_assert_msg(strcmp(r.files[0].type, script_vecs[_i].type) == 0,
 	    "%s: %s", script_vecs[_i].name, r.files[0].type);
@@ -848,43 +901,43 @@ START_TEST(test_eicar)
 	struct scan_engine	*e = tu_engine_eicar();
 	struct tu_buf		 b = { NULL, 0, 0 }, zip = { NULL, 0, 0 },
 				 zip2 = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	char			 path[512];
 	int			 fd;
 
 	ck_assert_uint_eq(scan_engine_signatures(e), 1);
 	tu_put(&b, eicar, sizeof(eicar) - 1);
 	tu_scan(e, &b, "eicar.com", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_msg(strncmp(r.virus, EICAR_SIG, strlen(EICAR_SIG)) == 0,
-	    "virus %s", r.virus);
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_msg(strncmp(r.s.virus, EICAR_SIG, strlen(EICAR_SIG)) == 0,
+	    "virus %s", r.s.virus);
 	ck_assert_int_eq(r.nfiles, 1);
 
 	tu_zip1(&zip, "eicar.com", eicar, sizeof(eicar) - 1, NULL);
 	tu_scan(e, &zip, "eicar.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_ZIP", 0), 0);
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_TEXT_ASCII", 1), 0);
 
 	tu_zip1(&zip2, "eicar.zip", zip.p, zip.len, NULL);
 	tu_scan(e, &zip2, "eicar2.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 
 	tu_write("eicar.com", eicar, sizeof(eicar) - 1);
 	tu_path(path, sizeof(path), "eicar.com");
 	ck_assert_int_ge(fd = open(path, O_RDONLY), 0);
-	ck_assert_int_eq(scan_fd(e, fd, "eicar.com", 0, &r), 0);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(tu_scan_fd(e, fd, "eicar.com", 0, &r), 0);
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 	close(fd);
 
 	/* Clean things stay clean with signatures loaded. */
 	tu_free(&b);
 	tu_pe(&b);
 	tu_scan(e, &b, "setup.exe", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	tu_free(&b);
 	tu_free(&zip);
 	tu_free(&zip2);
@@ -902,7 +955,7 @@ START_TEST(test_allmatch)
 	struct tu_buf		 pe = { NULL, 0, 0 }, enc = { NULL, 0, 0 },
 				 zip = { NULL, 0, 0 };
 	struct tu_zipent	 ent[3];
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&pe);
@@ -921,8 +974,8 @@ START_TEST(test_allmatch)
 	ent[2].password = NULL;
 	tu_zip(&zip, ent, 3);
 	tu_scan(e, &zip, "mixed.zip", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_ZIP", 1), 0);
 	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
 	ck_assert_str_eq(r.files[i].name, "tool.exe");
@@ -933,8 +986,8 @@ START_TEST(test_allmatch)
 	tu_free(&zip);
 	tu_zip(&zip, ent, 3);
 	tu_scan(e, &zip, "mixed.zip", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, "Heuristics.Encrypted.Zip");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, "Heuristics.Encrypted.Zip");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
 	tu_free(&pe);
 	tu_free(&enc);
@@ -951,14 +1004,14 @@ START_TEST(test_no_cache)
 {
 	struct scan_engine	*e = tu_engine_eicar();
 	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 n;
 
 	tu_pe(&pe);
 	tu_zip1(&zip, "tool.exe", pe.p, pe.len, NULL);
 	for (n = 0; n < 3; n++) {
 		tu_scan(e, &zip, "tool.zip", 0, &r);
-		ck_assert_int_eq(r.status, SCAN_CLEAN);
+		ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 		ck_assert_msg(tu_find(&r, "CL_TYPE_MSEXE", 1) >= 0,
 		    "scan %d missed the executable", n + 1);
 	}
@@ -978,21 +1031,21 @@ START_TEST(test_mail)
 	struct scan_engine	*e = tu_engine_eicar();
 	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 },
 				 msg = { NULL, 0, 0 }, eb = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&pe);
 	tu_zip1(&zip, "invoice.exe", pe.p, pe.len, NULL);
 	tu_mail(&msg, "invoice.zip", &zip);
 	tu_scan(e, &msg, NULL, SCAN_F_MAIL, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MAIL");
 	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_ZIP", 1), 0);
 	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 2), 0);
 	ck_assert_str_eq(r.files[i].name, "invoice.exe");
 
 	tu_scan(e, &msg, NULL, 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 1);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MAIL");
 
@@ -1000,8 +1053,8 @@ START_TEST(test_mail)
 	tu_put(&eb, eicar, sizeof(eicar) - 1);
 	tu_mail(&msg, "eicar.com", &eb);
 	tu_scan(e, &msg, NULL, SCAN_F_MAIL, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 	tu_free(&pe);
 	tu_free(&zip);
 	tu_free(&msg);
@@ -1015,27 +1068,27 @@ START_TEST(test_macro)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 doc = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_ole2_macro(&doc);
 	tu_write("macro.doc", doc.p, doc.len);
 	tu_scan(e, &doc, "report.doc", SCAN_F_MACROS, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, "Heuristics.OLE2.ContainsMacros.VBA");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, "Heuristics.OLE2.ContainsMacros.VBA");
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSOLE2");
 
 	tu_scan(e, &doc, "report.doc", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSOLE2");
 
 	tu_scan(e, &doc, "report.doc", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 
 	/* Inside a ZIP too. */
 	tu_zip1(&zip, "report.doc", doc.p, doc.len, NULL);
 	tu_scan(e, &zip, "report.zip", SCAN_F_MACROS, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, "Heuristics.OLE2.ContainsMacros.VBA");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, "Heuristics.OLE2.ContainsMacros.VBA");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_MSOLE2", 1), 0);
 	tu_free(&doc);
 	tu_free(&zip);
@@ -1048,7 +1101,7 @@ START_TEST(test_msi)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 b = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_ole2_plain(&b, clsid_msi);
 	tu_scan(e, &b, "setup.msi", 0, &r);
@@ -1076,7 +1129,7 @@ START_TEST(test_msi_installshield)
 {
 	struct scan_engine	*e;
 	struct tu_buf		 b = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	if (tu_read(TESTFILES "/clam_ISmsi_int.exe", &b) == -1) {
@@ -1086,7 +1139,7 @@ START_TEST(test_msi_installshield)
 	}
 	e = tu_engine(NULL);
 	tu_scan(e, &b, "clam_ISmsi_int.exe", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSEXE");
 	for (i = 0; i < r.nfiles; i++)
 		if (strcmp(r.files[i].name, "clam.msi") == 0)
@@ -1111,7 +1164,7 @@ START_TEST(test_packed)
 {
 	struct scan_engine	*e;
 	struct tu_buf		 b = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	char			 path[512];
 	int			 i;
 
@@ -1149,7 +1202,7 @@ START_TEST(test_not_packed)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 b = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&b);
@@ -1185,7 +1238,7 @@ START_TEST(test_limits)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 cur = { NULL, 0, 0 }, next = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 n;
 
 	tu_pe(&cur);
@@ -1197,8 +1250,8 @@ START_TEST(test_limits)
 		memset(&next, 0, sizeof(next));
 	}
 	tu_scan(e, &cur, "deep.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
-	ck_assert_int_eq(r.limits_exceeded, 1);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.limits_exceeded, 1);
 	ck_assert_int_lt(tu_find(&r, "CL_TYPE_MSEXE", 25), 0);
 	tu_free(&cur);
 
@@ -1206,39 +1259,295 @@ START_TEST(test_limits)
 	tu_pe(&cur);
 	tu_zip1(&next, "a.exe", cur.p, cur.len, NULL);
 	tu_scan(e, &next, "ok.zip", 0, &r);
-	ck_assert_int_eq(r.limits_exceeded, 0);
+	ck_assert_int_eq(r.s.limits_exceeded, 0);
 	tu_free(&cur);
 	tu_free(&next);
 	scan_engine_unref(e);
 }
 END_TEST
 
-/* More files than SCAN_MAXFILES: the first ones, and truncated. */
-START_TEST(test_truncated)
+/*
+ * No cap on files: a ZIP of 300 text files and then a PE reports all
+ * 302 files, the PE last, and the scan is complete.
+ */
+START_TEST(test_many_files)
 {
 	struct scan_engine	*e = tu_engine(NULL);
-	struct tu_zipent	 ent[SCAN_MAXFILES + 10];
-	char			 names[SCAN_MAXFILES + 10][16];
-	struct tu_buf		 zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_zipent	 ent[301];
+	char			 names[300][16];
+	struct tu_buf		 zip = { NULL, 0, 0 }, pe = { NULL, 0, 0 };
+	struct tu_result	 r;
 	size_t			 i;
 
-	for (i = 0; i < TU_NELEM(ent); i++) {
+	tu_pe(&pe);
+	for (i = 0; i < 300; i++) {
 		snprintf(names[i], sizeof(names[i]), "f%03zu.txt", i);
 		ent[i].name = names[i];
 		ent[i].data = (const unsigned char *)names[i];
 		ent[i].len = strlen(names[i]);
 		ent[i].password = NULL;
 	}
+	ent[300].name = "last.exe";
+	ent[300].data = pe.p;
+	ent[300].len = pe.len;
+	ent[300].password = NULL;
 	tu_zip(&zip, ent, TU_NELEM(ent));
 	tu_scan(e, &zip, "many.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
-	ck_assert_int_eq(r.nfiles, SCAN_MAXFILES);
-	ck_assert_int_eq(r.truncated, 1);
-	ck_assert_int_eq(r.limits_exceeded, 0);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.nfiles, 302);
+	ck_assert_uint_eq(r.s.nfiles, 302);
+	ck_assert_uint_eq(r.calls, 302);
+	ck_assert_int_eq(r.s.limits_exceeded, 0);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ZIP");
 	ck_assert_str_eq(r.files[1].name, "f000.txt");
+	ck_assert_str_eq(r.files[301].type, "CL_TYPE_MSEXE");
+	ck_assert_str_eq(r.files[301].name, "last.exe");
+	for (i = 0; i < 302; i++)
+		ck_assert_uint_eq(r.files[i].seq, i);
 	tu_free(&zip);
+	tu_free(&pe);
+	scan_engine_unref(e);
+}
+END_TEST
+
+/*
+ * libclamav's own file count limit (10000 files a scan) is reported as
+ * an incomplete scan, with its name; a NULL callback is fine.
+ */
+START_TEST(test_max_files)
+{
+	struct scan_engine	*e = tu_engine(NULL);
+	struct tu_zipent	*ent;
+	char			(*names)[16];
+	struct tu_buf		 zip = { NULL, 0, 0 };
+	struct scan_result	 s;
+	size_t			 i, n = 10050;
+
+	ck_assert_ptr_nonnull(ent = calloc(n, sizeof(*ent)));
+	ck_assert_ptr_nonnull(names = calloc(n, sizeof(*names)));
+	for (i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%05zu", i);
+		ent[i].name = names[i];
+		ent[i].data = (const unsigned char *)"x";
+		ent[i].len = 1;
+	}
+	tu_zip(&zip, ent, n);
+	ck_assert_int_eq(scan_memory(e, zip.p, zip.len, "huge.zip", 0, NULL,
+	    NULL, &s), 0);
+	ck_assert_int_eq(s.status, SCAN_CLEAN);
+	ck_assert_int_eq(s.limits_exceeded, 1);
+	ck_assert_msg(strstr(s.limit, "MaxFiles") != NULL ||
+	    strstr(s.limit, "files") != NULL, "limit %s", s.limit);
+	ck_assert_uint_le(s.nfiles, 10001);
+	tu_free(&zip);
+	free(ent);
+	free(names);
+	scan_engine_unref(e);
+}
+END_TEST
+
+/*
+ * Regions of one file: three inputs at their offsets, each typed as if
+ * it were a file of its own; the file offset is not moved (pread), a
+ * region past the end of the file is empty, and a bad descriptor fails.
+ */
+START_TEST(test_region)
+{
+	struct scan_engine	*e = tu_engine_eicar();
+	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 },
+				 all = { NULL, 0, 0 };
+	struct tu_result	 r;
+	char			 path[512];
+	uint64_t		 ope, ozip, oeicar;
+	int			 fd, i;
+
+	tu_pe(&pe);
+	tu_zip1(&zip, "inner.exe", pe.p, pe.len, NULL);
+	tu_put(&all, "some text before\r\n", 18);
+	ope = all.len;
+	tu_put(&all, pe.p, pe.len);
+	ozip = all.len;
+	tu_put(&all, zip.p, zip.len);
+	oeicar = all.len;
+	tu_put(&all, eicar, sizeof(eicar) - 1);
+	tu_put(&all, "trailing\r\n", 10);
+	tu_write("regions.bin", all.p, all.len);
+	tu_path(path, sizeof(path), "regions.bin");
+	ck_assert_int_ge(fd = open(path, O_RDONLY), 0);
+
+	r.nfiles = 0;
+	ck_assert_int_eq(scan_fd_region(e, fd, ope, pe.len, "a.exe", 0,
+	    tu_record, &r, &r.s), 0);
+	ck_assert_int_eq(r.nfiles, 1);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSEXE");
+	ck_assert_str_eq(r.files[0].name, "a.exe");
+	ck_assert_uint_eq(r.files[0].size, pe.len);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), 0);
+
+	r.nfiles = 0;
+	ck_assert_int_eq(scan_fd_region(e, fd, ozip, zip.len, "b.zip", 0,
+	    tu_record, &r, &r.s), 0);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ZIP");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	ck_assert_str_eq(r.files[i].name, "inner.exe");
+
+	r.nfiles = 0;
+	ck_assert_int_eq(scan_fd_region(e, fd, oeicar, sizeof(eicar) - 1,
+	    "c.com", 0, tu_record, &r, &r.s), 0);
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+
+	/* The text before alone is text, not the PE after it. */
+	r.nfiles = 0;
+	ck_assert_int_eq(scan_fd_region(e, fd, 0, ope, "t.txt", 0,
+	    tu_record, &r, &r.s), 0);
+	ck_assert_int_eq(r.nfiles, 1);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_TEXT_ASCII");
+
+	/* Past the end: nothing to read, no file, no crash. */
+	r.nfiles = 0;
+	scan_fd_region(e, fd, all.len + 100, 50, "x", 0, tu_record, &r,
+	    &r.s);
+	ck_assert_int_ne(r.s.status, SCAN_VIRUS);
+	ck_assert_int_eq(scan_fd_region(e, fd, 0, 0, "empty", 0, NULL,
+	    NULL, &r.s), 0);
+	close(fd);
+	ck_assert_int_eq(scan_fd_region(e, -1, 0, 10, "x", 0, NULL, NULL,
+	    &r.s), -1);
+	ck_assert_int_eq(r.s.status, SCAN_ERROR);
+	ck_assert_int_eq(scan_fd_region(NULL, 0, 0, 10, "x", 0, NULL, NULL,
+	    &r.s), -1);
+	tu_free(&pe);
+	tu_free(&zip);
+	tu_free(&all);
+	scan_engine_unref(e);
+}
+END_TEST
+
+/* One TNEF attribute: level, id (tag | type << 16), length, data, sum. */
+static void
+tu_tnef_attr(struct tu_buf *b, unsigned level, uint32_t id,
+    const void *data, size_t len)
+{
+	const unsigned char	*d = data;
+	unsigned		 sum = 0;
+	size_t			 i;
+
+	tu_put(b, (unsigned char[]){ (unsigned char)level }, 1);
+	tu_put32(b, id);
+	tu_put32(b, (uint32_t)len);
+	tu_put(b, data, len);
+	for (i = 0; i < len; i++)
+		sum += d[i];
+	tu_put16(b, sum & 0xffff);
+}
+
+/*
+ * A TNEF (winmail.dat) stream: signature 0x223e9f78, a key, message
+ * attributes (version, class), then the attachment: rendering data,
+ * its title and its data ([MS-OXTNEF] 2.1.3).
+ */
+static void
+tu_tnef(struct tu_buf *b, const char *title, const struct tu_buf *att)
+{
+	static const unsigned char	 rend[14] = { 1, 0, 0xff, 0xff, 0xff,
+	    0xff };
+	unsigned char			 ver[4] = { 0, 0, 1, 0 };
+
+	tu_put32(b, 0x223e9f78);
+	tu_put16(b, 1);
+	tu_tnef_attr(b, 1, 0x00089006, ver, 4);
+	tu_tnef_attr(b, 1, 0x00078008, "IPM.Microsoft Mail.Note", 24);
+	tu_tnef_attr(b, 2, 0x00069002, rend, sizeof(rend));
+	tu_tnef_attr(b, 2, 0x00018010, title, strlen(title) + 1);
+	tu_tnef_attr(b, 2, 0x0006800f, att->p, att->len);
+}
+
+/* uuencode (the historical format: 45 bytes a line, "`" for 0). */
+static void
+tu_uuencode(struct tu_buf *b, const char *name, const struct tu_buf *in)
+{
+	size_t	 i, j, n;
+	char	 line[70];
+
+	tu_put(b, "begin 644 ", 10);
+	tu_put(b, name, strlen(name));
+	tu_put(b, "\r\n", 2);
+	for (i = 0; i < in->len; i += 45) {
+		n = in->len - i < 45 ? in->len - i : 45;
+		line[0] = (char)(' ' + n);
+		for (j = 0; j < n; j += 3) {
+			unsigned c0 = in->p[i + j];
+			unsigned c1 = j + 1 < n ? in->p[i + j + 1] : 0;
+			unsigned c2 = j + 2 < n ? in->p[i + j + 2] : 0;
+			unsigned v[4] = { c0 >> 2, (c0 << 4 | c1 >> 4) & 63,
+			    (c1 << 2 | c2 >> 6) & 63, c2 & 63 };
+			int k;
+
+			for (k = 0; k < 4; k++)
+				line[1 + j / 3 * 4 + (size_t)k] = v[k] ?
+				    (char)(' ' + v[k]) : '`';
+		}
+		tu_put(b, line, 1 + (n + 2) / 3 * 4);
+		tu_put(b, "\r\n", 2);
+	}
+	tu_put(b, "`\r\nend\r\n", 9);
+}
+
+/*
+ * Containers the mail parser opens (SCAN_F_MAIL): an attached mail, a
+ * TNEF winmail.dat, HTML with a data: URI; a file that starts with
+ * uuencode. libclamav's temporary names for what it extracts are "".
+ * Without SCAN_F_MAIL the executable inside TNEF and HTML is not seen.
+ */
+START_TEST(test_containers)
+{
+	struct scan_engine	*e = tu_engine(NULL);
+	struct tu_buf		 pe = { NULL, 0, 0 }, b = { NULL, 0, 0 },
+				 enc = { NULL, 0, 0 };
+	struct tu_result	 r;
+	size_t			 j;
+	int			 i;
+
+	tu_pe(&pe);
+	tu_tnef(&b, "evil.exe", &pe);
+	tu_scan(e, &b, "winmail.dat", SCAN_F_MAIL, &r);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_TNEF");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	ck_assert_str_eq(r.files[i].name, "");
+	tu_scan(e, &b, "winmail.dat", 0, &r);
+	ck_assert_int_lt(tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	tu_free(&b);
+
+	/* The data: URI on one line, as browsers and readers want it. */
+	tu_base64(&enc, pe.p, pe.len);
+	tu_puts(&b, "<html><body><p>hi</p><a href=\"data:application/"
+	    "octet-stream;base64,");
+	for (j = 0; j < enc.len; j++)
+		if (enc.p[j] != '\r' && enc.p[j] != '\n')
+			tu_put(&b, enc.p + j, 1);
+	tu_puts(&b, "\">x</a></body></html>\r\n");
+	tu_free(&enc);
+	tu_scan(e, &b, "page.html", SCAN_F_MAIL, &r);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_HTML");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 2), 0);
+	tu_scan(e, &b, "page.html", 0, &r);
+	ck_assert_int_lt(tu_find(&r, "CL_TYPE_MSEXE", 2), 0);
+	tu_free(&b);
+
+	tu_uuencode(&b, "evil.exe", &pe);
+	tu_scan(e, &b, "uu.txt", SCAN_F_MAIL, &r);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_UUENCODED");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	ck_assert_str_eq(r.files[i].name, "");
+	tu_free(&b);
+
+	tu_mail(&b, "evil.exe", &pe);
+	tu_scan(e, &b, "fwd.eml", SCAN_F_MAIL, &r);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MAIL");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	ck_assert_str_eq(r.files[i].name, "evil.exe");
+	tu_free(&b);
+	tu_free(&pe);
 	scan_engine_unref(e);
 }
 END_TEST
@@ -1282,21 +1591,21 @@ END_TEST
 START_TEST(test_edges)
 {
 	struct scan_engine	*e = tu_engine(NULL);
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	ck_assert_uint_eq(scan_engine_signatures(e), 0);
 	ck_assert_uint_eq(scan_engine_signatures(NULL), 0);
-	ck_assert_int_eq(scan_memory(e, "", 0, "empty.txt", 0, &r), 0);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(tu_scan_memory(e, "", 0, "empty.txt", 0, &r), 0);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 0);
-	ck_assert_int_eq(scan_memory(NULL, "x", 1, NULL, 0, &r), -1);
-	ck_assert_int_eq(r.status, SCAN_ERROR);
-	ck_assert_str_ne(r.error, "");
-	ck_assert_int_eq(scan_fd(e, -1, NULL, 0, &r), -1);
-	ck_assert_int_eq(r.status, SCAN_ERROR);
-	ck_assert_int_eq(scan_fd(e, 9999, NULL, 0, &r), -1);
-	ck_assert_int_eq(r.status, SCAN_ERROR);
-	ck_assert_str_ne(r.error, "");
+	ck_assert_int_eq(tu_scan_memory(NULL, "x", 1, NULL, 0, &r), -1);
+	ck_assert_int_eq(r.s.status, SCAN_ERROR);
+	ck_assert_str_ne(r.s.error, "");
+	ck_assert_int_eq(tu_scan_fd(e, -1, NULL, 0, &r), -1);
+	ck_assert_int_eq(r.s.status, SCAN_ERROR);
+	ck_assert_int_eq(tu_scan_fd(e, 9999, NULL, 0, &r), -1);
+	ck_assert_int_eq(r.s.status, SCAN_ERROR);
+	ck_assert_str_ne(r.s.error, "");
 	ck_assert_ptr_nonnull(scan_version());
 	ck_assert_str_ne(scan_version(), "");
 	scan_engine_unref(NULL);
@@ -1324,7 +1633,7 @@ static void *
 tu_worker_run(void *arg)
 {
 	struct tu_worker	*w = arg;
-	struct scan_result	*r;
+	struct tu_result	*r;
 	int			 n;
 
 	if ((r = malloc(sizeof(*r))) == NULL) {
@@ -1332,13 +1641,13 @@ tu_worker_run(void *arg)
 		return NULL;
 	}
 	for (n = 0; n < NSCANS; n++) {
-		if (scan_memory(w->e, w->zip->p, w->zip->len, "t.zip",
-		    SCAN_F_ENCRYPTED, r) != 0 || r->status != SCAN_CLEAN ||
+		if (tu_scan_memory(w->e, w->zip->p, w->zip->len, "t.zip",
+		    SCAN_F_ENCRYPTED, r) != 0 || r->s.status != SCAN_CLEAN ||
 		    tu_find(r, "CL_TYPE_MSEXE", 1) < 0)
 			w->bad++;
-		if (scan_memory(w->e, w->eicar->p, w->eicar->len, "e.com", 0,
-		    r) != 0 || r->status != SCAN_VIRUS ||
-		    strncmp(r->virus, EICAR_SIG, strlen(EICAR_SIG)) != 0)
+		if (tu_scan_memory(w->e, w->eicar->p, w->eicar->len, "e.com",
+		    0, r) != 0 || r->s.status != SCAN_VIRUS ||
+		    strncmp(r->s.virus, EICAR_SIG, strlen(EICAR_SIG)) != 0)
 			w->bad++;
 	}
 	free(r);
@@ -1401,7 +1710,10 @@ scan_suite(void)
 	tcase_add_loop_test(tc, test_packed, 0, TU_NELEM(packed_vecs));
 	tcase_add_test(tc, test_not_packed);
 	tcase_add_test(tc, test_limits);
-	tcase_add_test(tc, test_truncated);
+	tcase_add_test(tc, test_many_files);
+	tcase_add_test(tc, test_max_files);
+	tcase_add_test(tc, test_region);
+	tcase_add_test(tc, test_containers);
 	tcase_add_test(tc, test_bad_database);
 	tcase_add_test(tc, test_edges);
 	tcase_add_test(tc, test_threads);
