@@ -124,8 +124,7 @@ tx_end_of_data(struct session *s)
 			    (act == ALARM_CLOSE ? PENDING_CLOSE : 0),
 			    "%s %s in message (%s)",
 			    act == ALARM_CLOSE ? "421 4.7.0" : "554 5.6.0",
-			    tx->data.flags & (DATA_BARE_CR | DATA_BARE_LF) ?
-			    "Bare CR or LF" : "NUL at the start of a line",
+			    data_flags_text(tx->data.flags),
 			    alarm_table[ALARM_BARE_LINE_ENDING].ident);
 			return;
 		}
