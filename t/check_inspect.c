@@ -146,6 +146,13 @@ m_part(struct tu_buf *b, const char *headers, const void *body, size_t len)
 		tu_puts(b, "\r\n");
 }
 
+/* A part whose body is a string. */
+static void
+m_parts(struct tu_buf *b, const char *headers, const char *body)
+{
+	m_part(b, headers, body, strlen(body));
+}
+
 /* A base64 part. */
 static void
 m_part64(struct tu_buf *b, const char *headers, const struct tu_buf *data)
@@ -348,7 +355,7 @@ static void
 inner_mail(struct tu_buf *b, const struct tu_buf *pe)
 {
 	m_head(b, "inner");
-	m_part(b, TEXT, "see attached\r\n", 14);
+	m_parts(b, TEXT, "see attached\r\n");
 	m_part64(b, OCTET "Content-Disposition: attachment; "
 	    "filename=\"inner.exe\"\r\n", pe);
 	m_end(b);
@@ -385,7 +392,7 @@ START_TEST(test_containers)
 
 	tu_pe(&pe);
 	m_head(&msg, "container");
-	m_part(&msg, TEXT, "hello\r\n", 7);
+	m_parts(&msg, TEXT, "hello\r\n");
 	switch (_i) {
 	case C_EML:
 		inner_mail(&in, &pe);
@@ -510,12 +517,11 @@ START_TEST(test_text_parts)
 	tu_free(&msg);
 
 	m_head(&msg, "t4");
-	m_part(&msg, "Content-Type: text/html\r\n",
-	    "<html><body><script>x=1</script><p>hi</p></body></html>\r\n",
-	    58);
-	m_part(&msg, TEXT, "#!/bin/sh\r\necho pasted into a mail\r\n", 36);
-	m_part(&msg, TEXT, "begin 644 is how uuencode starts\r\nbegin 9 x\r\n"
-	    "begin 644\r\n", 56);
+	m_parts(&msg, "Content-Type: text/html\r\n",
+	    "<html><body><script>x=1</script><p>hi</p></body></html>\r\n");
+	m_parts(&msg, TEXT, "#!/bin/sh\r\necho pasted into a mail\r\n");
+	m_parts(&msg, TEXT, "begin 644 is how uuencode starts\r\nbegin 9 x\r\n"
+	    "begin 644\r\n");
 	m_end(&msg);
 	ck_assert_int_eq(run1(TYPES, &msg, reply, sizeof(reply)),
 	    INSPECT_ACCEPT);
@@ -524,8 +530,8 @@ START_TEST(test_text_parts)
 
 	/* The same "#!" text as a named attachment is a script. */
 	m_head(&msg, "t5");
-	m_part(&msg, TEXT "Content-Disposition: attachment; filename="
-	    "\"run.txt\"\r\n", "#!/bin/sh\r\necho hi\r\n", 20);
+	m_parts(&msg, TEXT "Content-Disposition: attachment; filename="
+	    "\"run.txt\"\r\n", "#!/bin/sh\r\necho hi\r\n");
 	m_end(&msg);
 	ck_assert_int_eq(run1(TYPES, &msg, reply, sizeof(reply)),
 	    INSPECT_REJECT);
@@ -639,10 +645,10 @@ START_TEST(test_findings)
 	for (i = 0; i < 40; i++) {
 		snprintf(h, sizeof(h), OCTET "Content-Disposition: attachment;"
 		    " filename=\"f%02d.exe\"\r\n", i);
-		m_part(&msg, h, "x\r\n", 3);
+		m_parts(&msg, h, "x\r\n");
 	}
 	/* a part header with a control character: smtp:122, at the end */
-	m_part(&msg, TEXT "X-Note: bad\001char\r\n", "end\r\n", 5);
+	m_parts(&msg, TEXT "X-Note: bad\001char\r\n", "end\r\n");
 	m_end(&msg);
 	ck_assert_int_eq(run1("filetypes {\n enabled = true\n "
 	    "block_extensions = { \"exe\" }\n}\nalarm \"smtp:122\" { action = "
@@ -689,8 +695,8 @@ START_TEST(test_malformed)
 	m_part64(&msg, OCTET "Content-Disposition: attachment; "
 	    "filename=\"cut.zip\"\r\n", &zip);
 	m_part64(&msg, "Content-Type: application/ms-tnef\r\n", &t);
-	m_part(&msg, TEXT, "begin\r\nbegin 644\r\nbegin 7777777 x\r\n"
-	    "begin 644 \r\nend\r\nend\r\n", 60);
+	m_parts(&msg, TEXT, "begin\r\nbegin 644\r\nbegin 7777777 x\r\n"
+	    "begin 644 \r\nend\r\nend\r\n");
 	m_part(&msg, TEXT, uu.p, uu.len);
 	tu_puts(&msg, "--BB\r\n" OCTET "Content-Transfer-Encoding: base64\r\n"
 	    "\r\nTVqQAAMAAAAEAAAA//8AALgAAAAAAAAAQAAAAAAAAAAAAAAAAAAAAA=\r\n"
