@@ -280,76 +280,6 @@ START_TEST(test_incomplete)
 }
 END_TEST
 
-/* uuencode, 45 bytes a line ("`" for 0). */
-static void
-uuencode(struct tu_buf *b, const char *name, const struct tu_buf *in)
-{
-	static const char	 nl[] = "\r\n";
-	size_t			 i, j, n;
-	unsigned		 v[4], c0, c1, c2;
-	char			 c;
-	int			 k;
-
-	tu_puts(b, "begin 644 ");
-	tu_puts(b, name);
-	tu_puts(b, nl);
-	for (i = 0; i < in->len; i += 45) {
-		n = in->len - i < 45 ? in->len - i : 45;
-		c = (char)(' ' + n);
-		tu_put(b, &c, 1);
-		for (j = 0; j < n; j += 3) {
-			c0 = in->p[i + j];
-			c1 = j + 1 < n ? in->p[i + j + 1] : 0;
-			c2 = j + 2 < n ? in->p[i + j + 2] : 0;
-			v[0] = c0 >> 2;
-			v[1] = (c0 << 4 | c1 >> 4) & 63;
-			v[2] = (c1 << 2 | c2 >> 6) & 63;
-			v[3] = c2 & 63;
-			for (k = 0; k < 4; k++) {
-				c = v[k] ? (char)(' ' + v[k]) : '`';
-				tu_put(b, &c, 1);
-			}
-		}
-		tu_puts(b, nl);
-	}
-	tu_puts(b, "`\r\nend\r\n");
-}
-
-static void
-tnef_attr(struct tu_buf *b, unsigned level, uint32_t id, const void *data,
-    size_t len)
-{
-	const unsigned char	*d = data;
-	unsigned char		 l = (unsigned char)level;
-	unsigned		 sum = 0;
-	size_t			 i;
-
-	tu_put(b, &l, 1);
-	tu_put32(b, id);
-	tu_put32(b, (uint32_t)len);
-	tu_put(b, data, len);
-	for (i = 0; i < len; i++)
-		sum += d[i];
-	tu_put16(b, sum & 0xffff);
-}
-
-/* A TNEF stream holding att as title ([MS-OXTNEF] 2.1.3). */
-static void
-tnef(struct tu_buf *b, const char *title, const struct tu_buf *att)
-{
-	static const unsigned char	 rend[14] = { 1, 0, 0xff, 0xff, 0xff,
-	    0xff };
-	static const unsigned char	 ver[4] = { 0, 0, 1, 0 };
-
-	tu_put32(b, 0x223e9f78);
-	tu_put16(b, 1);
-	tnef_attr(b, 1, 0x00089006, ver, 4);
-	tnef_attr(b, 1, 0x00078008, "IPM.Microsoft Mail.Note", 24);
-	tnef_attr(b, 2, 0x00069002, rend, sizeof(rend));
-	tnef_attr(b, 2, 0x00018010, title, strlen(title) + 1);
-	tnef_attr(b, 2, 0x0006800f, att->p, att->len);
-}
-
 /* A mail with the PE attached (base64), as a file. */
 static void
 inner_mail(struct tu_buf *b, const struct tu_buf *pe)
@@ -417,7 +347,7 @@ START_TEST(test_containers)
 		    body.p, body.len);
 		break;
 	case C_TNEF:
-		tnef(&in, "evil.exe", &pe);
+		tu_tnef(&in, "evil.exe", &pe);
 		m_part64(&msg, "Content-Type: application/ms-tnef; "
 		    "name=\"winmail.dat\"\r\n", &in);
 		break;
@@ -437,9 +367,9 @@ START_TEST(test_containers)
 		/* a harmless block first: each block is typed */
 		tu_puts(&body, "Two files below.\r\n\r\n");
 		tu_puts(&in, "harmless text\r\n");
-		uuencode(&body, "notes.txt", &in);
+		tu_uuencode(&body, "notes.txt", &in);
 		tu_puts(&body, "\r\nand\r\n\r\n");
-		uuencode(&body, "evil.exe", &pe);
+		tu_uuencode(&body, "evil.exe", &pe);
 		if (_i == C_UU_NOEND)
 			body.len -= 5;	/* no "end" line */
 		m_part(&msg, TEXT, body.p, body.len);
@@ -687,9 +617,9 @@ START_TEST(test_malformed)
 	tu_pe(&pe);
 	tu_zip1(&zip, "a.exe", pe.p, pe.len, NULL);
 	zip.len -= 30;
-	tnef(&t, "evil.exe", &pe);
+	tu_tnef(&t, "evil.exe", &pe);
 	t.len -= 600;
-	uuencode(&uu, "cut.exe", &pe);
+	tu_uuencode(&uu, "cut.exe", &pe);
 	uu.len /= 2;
 	m_head(&msg, "broken");
 	m_part64(&msg, OCTET "Content-Disposition: attachment; "
@@ -733,22 +663,12 @@ inspect_suite(void)
 int
 main(void)
 {
-	SRunner		*sr;
-	const char	*base;
-	int		 failed, n;
+	int	 failed;
 
-	if ((base = getenv("TMPDIR")) == NULL || *base == '\0')
-		base = "/tmp";
-	n = snprintf(spool, sizeof(spool), "%s/check_inspect.XXXXXX", base);
-	if (n < 0 || (size_t)n >= sizeof(spool) || mkdtemp(spool) == NULL) {
-		fprintf(stderr, "check_inspect: spool directory: %s\n",
-		    strerror(errno));
+	/* Fixtures live in one directory, removed at the end. */
+	if (tu_tmpdir(spool, sizeof(spool), "check_inspect") == -1)
 		return EXIT_FAILURE;
-	}
-	sr = srunner_create(inspect_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_run_suite(inspect_suite());
 	tu_rmtree(spool);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

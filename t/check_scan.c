@@ -1127,76 +1127,6 @@ START_TEST(test_region)
 }
 END_TEST
 
-/* One TNEF attribute: level, id (tag | type << 16), length, data, sum. */
-static void
-tu_tnef_attr(struct tu_buf *b, unsigned level, uint32_t id,
-    const void *data, size_t len)
-{
-	const unsigned char	*d = data;
-	unsigned		 sum = 0;
-	size_t			 i;
-
-	tu_put(b, (unsigned char[]){ (unsigned char)level }, 1);
-	tu_put32(b, id);
-	tu_put32(b, (uint32_t)len);
-	tu_put(b, data, len);
-	for (i = 0; i < len; i++)
-		sum += d[i];
-	tu_put16(b, sum & 0xffff);
-}
-
-/*
- * A TNEF (winmail.dat) stream: signature 0x223e9f78, a key, message
- * attributes (version, class), then the attachment: rendering data,
- * its title and its data ([MS-OXTNEF] 2.1.3).
- */
-static void
-tu_tnef(struct tu_buf *b, const char *title, const struct tu_buf *att)
-{
-	static const unsigned char	 rend[14] = { 1, 0, 0xff, 0xff, 0xff,
-	    0xff };
-	unsigned char			 ver[4] = { 0, 0, 1, 0 };
-
-	tu_put32(b, 0x223e9f78);
-	tu_put16(b, 1);
-	tu_tnef_attr(b, 1, 0x00089006, ver, 4);
-	tu_tnef_attr(b, 1, 0x00078008, "IPM.Microsoft Mail.Note", 24);
-	tu_tnef_attr(b, 2, 0x00069002, rend, sizeof(rend));
-	tu_tnef_attr(b, 2, 0x00018010, title, strlen(title) + 1);
-	tu_tnef_attr(b, 2, 0x0006800f, att->p, att->len);
-}
-
-/* uuencode (the historical format: 45 bytes a line, "`" for 0). */
-static void
-tu_uuencode(struct tu_buf *b, const char *name, const struct tu_buf *in)
-{
-	size_t	 i, j, n;
-	char	 line[70];
-
-	tu_put(b, "begin 644 ", 10);
-	tu_put(b, name, strlen(name));
-	tu_put(b, "\r\n", 2);
-	for (i = 0; i < in->len; i += 45) {
-		n = in->len - i < 45 ? in->len - i : 45;
-		line[0] = (char)(' ' + n);
-		for (j = 0; j < n; j += 3) {
-			unsigned c0 = in->p[i + j];
-			unsigned c1 = j + 1 < n ? in->p[i + j + 1] : 0;
-			unsigned c2 = j + 2 < n ? in->p[i + j + 2] : 0;
-			unsigned v[4] = { c0 >> 2, (c0 << 4 | c1 >> 4) & 63,
-			    (c1 << 2 | c2 >> 6) & 63, c2 & 63 };
-			int k;
-
-			for (k = 0; k < 4; k++)
-				line[1 + j / 3 * 4 + (size_t)k] = v[k] ?
-				    (char)(' ' + v[k]) : '`';
-		}
-		tu_put(b, line, 1 + (n + 2) / 3 * 4);
-		tu_put(b, "\r\n", 2);
-	}
-	tu_put(b, "`\r\nend\r\n", 9);
-}
-
 /*
  * Containers the mail parser opens (SCAN_F_MAIL): an attached mail, a
  * TNEF winmail.dat, HTML with a data: URI; a file that starts with
@@ -1428,23 +1358,12 @@ scan_suite(void)
 int
 main(void)
 {
-	SRunner		*sr;
-	const char	*base;
-	int		 failed, n;
+	int	 failed;
 
 	/* Fixtures live in one directory, removed at the end. */
-	if ((base = getenv("TMPDIR")) == NULL || *base == '\0')
-		base = "/tmp";
-	n = snprintf(tmpdir, sizeof(tmpdir), "%s/check_scan.XXXXXX", base);
-	if (n < 0 || (size_t)n >= sizeof(tmpdir) || mkdtemp(tmpdir) == NULL) {
-		fprintf(stderr, "check_scan: temporary directory: %s\n",
-		    strerror(errno));
+	if (tu_tmpdir(tmpdir, sizeof(tmpdir), "check_scan") == -1)
 		return EXIT_FAILURE;
-	}
-	sr = srunner_create(scan_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_run_suite(scan_suite());
 	tu_rmtree(tmpdir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -36,32 +36,7 @@ filetypes {
 }"
 
 N=0
-# one FIXTURE REPLY-REGEX (as in 31-filetypes.sh)
-one() {
-	local fx=$1 want=$2 msgs
-	N=$((N + 1))
-	msgs=$(rec_msgs)
-	client "$N-$fx" --timeout 30 \
-	    'expect:^220 ' \
-	    'send:EHLO client.test\r\n' 'expect:^250 ' \
-	    "send:MAIL FROM:<$fx-$N@example.com>\\r\\n" 'expect:^250 ' \
-	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 ' \
-	    'send:DATA\r\n' 'expect:^354 ' \
-	    "sendfile:$FX/$fx.wire" "expect:$want" \
-	    'send:QUIT\r\n' 'expect:^221 ' 'eof'
-	case $want in
-	'^250'*)
-		wait_until 10 rec_has $((msgs + 1)) ||
-		    fail "$fx: accepted but not delivered"
-		assert_files_equal "$FX/$fx.eml" \
-		    "$REC_DIR/msg-$((msgs + 1)).eml" "$fx: delivered"
-		;;
-	*)
-		sleep 0.2
-		assert_eq "$msgs" "$(rec_msgs)" "$fx: messages at the upstream"
-		;;
-	esac
-}
+one() { one_message "$@"; }
 
 refused() {
 	one "$1" "^554 5\\.7\\.1 Attachment \"$2\" \\(executable\\) not allowed\$"
