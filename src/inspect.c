@@ -22,7 +22,11 @@
  *   not base64 - is not a file: its own type counts only when libclamav
  *   does not see text in it (plain text, HTML, a "#!" script, a mail),
  *   so an HTML body is not refused as "html" nor a shell script pasted
- *   into a mail as "script"; what libclamav finds inside it counts;
+ *   into a mail as "script"; what libclamav finds inside it counts
+ *   (data: URIs of HTML). A body other than HTML whose first
+ *   INSPECT_SNIFF bytes are text is read as text, as mail readers show
+ *   it, and not handed to libclamav whole (a long text body would cost
+ *   a scan for nothing);
  * - in text parts, each uuencoded block ("begin MODE NAME" to "end") is
  *   typed on its own too (libclamav decodes only a file that starts
  *   with one), up to INSPECT_MAXUU per part.
@@ -59,6 +63,7 @@
 #define INSPECT_MEM		(4 * 1024 * 1024)	/* per message */
 #define INSPECT_MAXLOG		32	/* refused attachments logged */
 #define INSPECT_MAXUU		16	/* uuencoded blocks typed per part */
+#define INSPECT_SNIFF		1024	/* bytes of a body looked at */
 #define INSPECT_CLAMD_TIMEOUT	60	/* seconds per clamd I/O step */
 
 /* A uuencoded block inside a text part: [off, off + len) of the part. */
@@ -72,6 +77,9 @@ struct inspect_part {
 	TAILQ_ENTRY(inspect_part) entry;
 	char			*name;		/* its name, or "(unnamed)" */
 	int			 body;		/* a message body (see above) */
+	int			 plain;		/* a body that is not HTML */
+	int			 binary;	/* a body that is not text */
+	size_t			 sniffed;
 	int			 text;		/* a "text/" type: uuencode? */
 	unsigned char		*mem;		/* in memory, or */
 	size_t			 len, cap;
@@ -128,7 +136,7 @@ struct inspect {
 	struct inspect_part	*cur;		/* being spooled */
 	int			 spool_fd;	/* the parts' file, or -1 */
 	uint64_t		 spool_end;
-	size_t			 memused;
+	size_t			 memused;	/* bytes kept in memory */
 	int			 error;		/* spooling failed */
 	char			 errstr[128];
 	int			 scan_error;
@@ -448,20 +456,21 @@ inspect_mem(struct inspect *ins, unsigned char **mem, size_t *len,
 	unsigned char	*nm;
 	size_t		 c;
 
+	/* The budget counts bytes kept (the buffers may be up to twice). */
+	if (ins->memused + n > INSPECT_MEM)
+		return 0;
 	if (*len + n > *cap) {
 		c = *cap ? *cap : 4096;
 		while (c < *len + n)
 			c *= 2;
-		if (ins->memused - *cap + c > INSPECT_MEM)
-			return 0;
 		if ((nm = realloc(*mem, c)) == NULL)
 			return -1;
-		ins->memused += c - *cap;
 		*mem = nm;
 		*cap = c;
 	}
 	memcpy(*mem + *len, data, n);
 	*len += n;
+	ins->memused += n;
 	return 1;
 }
 
@@ -469,7 +478,7 @@ static void
 inspect_mem_free(struct inspect *ins, unsigned char **mem, size_t *len,
     size_t *cap)
 {
-	ins->memused -= *cap;
+	ins->memused -= *len;
 	free(*mem);
 	*mem = NULL;
 	*len = *cap = 0;
@@ -588,21 +597,47 @@ inspect_uu_line(struct inspect_part *p, uint64_t end)
 	p->in_uu = 1;
 }
 
-/* Follow the lines of a text part's decoded bytes (offset base). */
+/*
+ * Follow the lines of a text part's decoded bytes (offset base): only
+ * the first bytes of each line are looked at.
+ */
 static void
 inspect_uu_scan(struct inspect_part *p, const unsigned char *data,
     size_t len, uint64_t base)
 {
+	const unsigned char	*nl;
+	size_t			 i = 0, n, room;
+
+	while (i < len) {
+		nl = memchr(data + i, '\n', len - i);
+		n = (nl != NULL ? (size_t)(nl - data) : len) - i;
+		room = sizeof(p->line) - p->linelen;
+		memcpy(p->line + p->linelen, data + i, n < room ? n : room);
+		p->linelen += n < room ? n : room;
+		if (nl == NULL)
+			return;
+		i += n + 1;
+		inspect_uu_line(p, base + i);
+		p->linelen = 0;
+		p->linestart = base + i;
+	}
+}
+
+/*
+ * Does the start of a message body look like text? Control characters
+ * other than the usual white space (and ESC, for ISO-2022 text) or a
+ * NUL say that it is not: then the body is typed as a file.
+ */
+static void
+inspect_sniff(struct inspect_part *p, const unsigned char *data, size_t len)
+{
 	size_t	 i;
 
-	for (i = 0; i < len; i++) {
-		if (data[i] == '\n') {
-			inspect_uu_line(p, base + i + 1);
-			p->linelen = 0;
-			p->linestart = base + i + 1;
-		} else if (p->linelen < sizeof(p->line))
-			p->line[p->linelen++] = (char)data[i];
-	}
+	for (i = 0; i < len && p->sniffed < INSPECT_SNIFF; i++, p->sniffed++)
+		if ((data[i] < 0x20 && data[i] != '\t' && data[i] != '\n' &&
+		    data[i] != '\r' && data[i] != '\f' && data[i] != '\v' &&
+		    data[i] != 0x1b) || data[i] == 0x7f)
+			p->binary = 1;
 }
 
 static void
@@ -635,6 +670,7 @@ inspect_part_begin(void *arg, const struct mime_part *mp)
 	p->text = strncmp(mp->type, "text/", 5) == 0;
 	p->body = p->text && mp->filename[0] == '\0' && !mp->attachment &&
 	    mp->encoding != MIME_ENC_BASE64;
+	p->plain = p->body && strcmp(mp->type, "text/html") != 0;
 	TAILQ_INSERT_TAIL(&ins->parts, p, entry);
 	ins->cur = p;
 }
@@ -651,6 +687,8 @@ inspect_part_data(void *arg, const struct mime_part *mp,
 		return;
 	if (p->text)
 		inspect_uu_scan(p, data, len, p->size);
+	if (p->plain && p->sniffed < INSPECT_SNIFF)
+		inspect_sniff(p, data, len);
 	if (inspect_spool_part(ins, p, data, len) == -1)
 		ins->error = 1;
 }
@@ -923,7 +961,9 @@ inspect_scan(struct inspect *ins)
 		return;
 	TAILQ_FOREACH(p, &ins->parts, entry) {
 		p->typed = 1;
-		if (inspect_type(ins, p, 0, p->size, NULL, flags) == -1)
+		/* A text body is read as text: only its uuencode counts. */
+		if ((!p->plain || p->binary) &&
+		    inspect_type(ins, p, 0, p->size, NULL, flags) == -1)
 			return;
 		for (i = 0; i < p->nuu && p->refused_type == NULL; i++)
 			if (inspect_type(ins, p, p->uu[i].off, p->uu[i].len,
