@@ -274,3 +274,10 @@ data_parse(struct data_parser *d, const char *in, size_t inlen,
 	*outlen_r = o;
 	return 0;
 }
+
+const char *
+data_flags_text(int flags)
+{
+	return flags & (DATA_BARE_CR | DATA_BARE_LF) ? "Bare CR or LF" :
+	    "NUL at the start of a line";
+}

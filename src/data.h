@@ -61,4 +61,10 @@ void	data_init(struct data_parser *, int stuff, size_t max_line);
 int	data_parse(struct data_parser *, const char *in, size_t inlen,
 	    size_t *used_r, char *out, size_t *outlen_r);
 
+/*
+ * What a body with these DATA_* flags did, for the smtp:241 refusal:
+ * "Bare CR or LF" or "NUL at the start of a line".
+ */
+const char *data_flags_text(int flags);
+
 #endif

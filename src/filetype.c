@@ -213,6 +213,25 @@ filetype_of(const char *cltype)
 	return m;
 }
 
+int
+filetype_is_text(const char *cltype)
+{
+	static const char *const text[] = {
+		"CL_TYPE_TEXT_ASCII", "CL_TYPE_TEXT_UTF8",
+		"CL_TYPE_TEXT_UTF16LE", "CL_TYPE_TEXT_UTF16BE",
+		"CL_TYPE_HTML", "CL_TYPE_HTML_UTF16", "CL_TYPE_MAIL",
+		"CL_TYPE_SCRIPT", "CL_TYPE_UUENCODED"
+	};
+	size_t	 i;
+
+	if (cltype == NULL)
+		return 0;
+	for (i = 0; i < FT_NELEM(text); i++)
+		if (strcmp(cltype, text[i]) == 0)
+			return 1;
+	return 0;
+}
+
 const char *
 filetype_name(filetype_mask m)
 {

@@ -36,6 +36,12 @@ filetype_mask	filetype_of(const char *cltype);
  * "a.js" is a script, "a.docm" an office-macro document.
  */
 filetype_mask	filetype_of_ext(const char *filename);
+/*
+ * Is this libclamav type text a mail reader shows rather than a file
+ * (plain text in any encoding, HTML, a mail, "#!" text, uuencoded
+ * text)? For message bodies, which are typed but are not files.
+ */
+int		filetype_is_text(const char *cltype);
 /* The first user-facing name in mask (for a refusal reply), or NULL. */
 const char	*filetype_name(filetype_mask);
 /*

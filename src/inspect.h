@@ -60,6 +60,14 @@ int	inspect_av_wanted(const struct config *, const struct sockaddr *dst);
  * spool error: the verdict becomes a tempfail). */
 int	inspect_data(struct inspect *, const char *text, size_t len);
 /*
+ * Message text in its wire form, as the data parser (data.c) writes it
+ * with stuff set: a "." starting a line (*bol: at a line start, 1 before
+ * the first call) is the dot-stuffing, taken off before inspect_data()
+ * (RFC 5321 §4.5.2). The live path and -t both feed the inspection so.
+ */
+void	inspect_wire(struct inspect *, int *bol, const char *wire,
+	    size_t len);
+/*
  * The end of the message. header_bad: the header section as sent had a
  * NUL or a bare CR/LF that the text given to inspect_data() no longer
  * shows (struct data_parser's header_bad); it counts as smtp:122.

@@ -8,8 +8,10 @@
  * its own context (struct scan_ctx) which libclamav hands to the two
  * callbacks set on every engine:
  *
- * - the file inspection callback records every file libclamav looks
- *   at, the input and everything inside it, with its true type;
+ * - the file inspection callback hands every file libclamav looks at,
+ *   the input and everything inside it, with its true type, to the
+ *   caller's scan_file_fn as it comes (nothing is collected here, so
+ *   there is no cap on the number of files but libclamav's own);
  * - the virus-found callback sorts every alert into a signature match,
  *   an asked-for heuristic, or a scan limit that was hit.
  *
@@ -53,12 +55,14 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <clamav.h>
 
@@ -94,12 +98,32 @@ struct scan_engine {
 	atomic_uint		 refs;
 };
 
+/*
+ * The last file reported at each depth, while it is the innermost open
+ * one: what an unpacked image's container is looked up in.
+ */
+#define SCAN_LEVELS	(SCAN_MAX_RECURSION + 2)
+
+struct scan_level {
+	struct scan_file	 f;
+	int			 valid;
+};
+
 /* One scan: what the callbacks fill. */
 struct scan_ctx {
 	struct scan_result	*r;
 	int			 flags;		/* SCAN_F_* */
 	int			 signature;	/* r->virus holds a signature */
 	char			 heuristic[128]; /* the first asked heuristic */
+	scan_file_fn		 fn;
+	void			*arg;
+	struct scan_level	 level[SCAN_LEVELS];
+};
+
+/* A region of an open file, for cl_fmap_open_handle(). */
+struct scan_region {
+	int		 fd;
+	uint64_t	 off;
 };
 
 static pthread_once_t	 scan_once = PTHREAD_ONCE_INIT;
@@ -245,30 +269,43 @@ scan_refine(const char *type, const char *buf, size_t len)
 	return type;
 }
 
+/* libclamav's names for what it extracted without one: "clamav-HEX.tmp". */
+static int
+scan_tmpname(const char *name)
+{
+	size_t	 n = strlen(name);
+
+	return n > 11 && scan_prefix(name, "clamav-") &&
+	    strcmp(name + n - 4, ".tmp") == 0;
+}
+
 /*
- * A new file at depth: mark the executable it was unpacked from, if it
- * is an unnamed executable and the closest earlier file less deep is
- * an executable exactly one level up (files are recorded in the order
- * libclamav reaches them, so that file is its container). Once a file
- * went unrecorded the container may be missing: nothing is marked.
+ * A new file f: if it is an unnamed executable right below an
+ * executable (the innermost open file one level up: files come in the
+ * order libclamav reaches them, so that is its container), the
+ * container was unpacked: report it again, packed. Then f is the
+ * innermost open file at its depth.
  */
 static void
-scan_mark_packed(struct scan_result *r, const char *type, const char *name,
-    unsigned depth)
+scan_levels(struct scan_ctx *c, const struct scan_file *f)
 {
-	int	 i;
+	struct scan_level	*up;
+	unsigned		 d = f->depth, i;
 
-	if (r->truncated || depth == 0 || (name != NULL && *name != '\0') ||
-	    !scan_is_exec(type))
+	if (d >= SCAN_LEVELS)
 		return;
-	for (i = r->nfiles - 1; i >= 0; i--) {
-		if (r->files[i].depth >= depth)
-			continue;
-		if (r->files[i].depth == depth - 1 &&
-		    scan_is_exec(r->files[i].type))
-			r->files[i].packed = 1;
-		return;
+	if (d > 0 && f->name[0] == '\0' && scan_is_exec(f->type)) {
+		up = &c->level[d - 1];
+		if (up->valid && scan_is_exec(up->f.type) && !up->f.packed) {
+			up->f.packed = 1;
+			if (c->fn != NULL)
+				c->fn(c->arg, &up->f);
+		}
 	}
+	c->level[d].f = *f;
+	c->level[d].valid = 1;
+	for (i = d + 1; i < SCAN_LEVELS; i++)
+		c->level[i].valid = 0;
 }
 
 static cl_error_t
@@ -277,8 +314,7 @@ scan_cb_file(int fd, const char *type, const char **ancestors,
     uint32_t depth, uint32_t attributes, void *arg)
 {
 	struct scan_ctx		*c = arg;
-	struct scan_result	*r;
-	struct scan_file	*f;
+	struct scan_file	 f;
 
 	(void)fd;
 	(void)ancestors;
@@ -287,20 +323,17 @@ scan_cb_file(int fd, const char *type, const char **ancestors,
 		return CL_CLEAN;
 	if (attributes & LAYER_ATTRIBUTES_NORMALIZED)
 		return CL_CLEAN;
-	r = c->r;
-	type = scan_refine(type, buf, size);
-	scan_mark_packed(r, type, name, depth);
-	if (r->nfiles >= SCAN_MAXFILES) {
-		r->truncated = 1;
-		return CL_CLEAN;
-	}
-	f = &r->files[r->nfiles++];
-	scan_copy(f->type, sizeof(f->type), type);
-	scan_copy(f->name, sizeof(f->name), name);
-	f->depth = depth;
-	f->decrypted = (attributes & LAYER_ATTRIBUTES_DECRYPTED) != 0;
-	f->packed = 0;
-	f->size = size;
+	memset(&f, 0, sizeof(f));
+	f.seq = c->r->nfiles++;
+	scan_copy(f.type, sizeof(f.type), scan_refine(type, buf, size));
+	if (name != NULL && !scan_tmpname(name))
+		scan_copy(f.name, sizeof(f.name), name);
+	f.depth = depth;
+	f.decrypted = (attributes & LAYER_ATTRIBUTES_DECRYPTED) != 0;
+	f.size = size;
+	scan_levels(c, &f);
+	if (c->fn != NULL)
+		c->fn(c->arg, &f);
 	return CL_CLEAN;
 }
 
@@ -316,6 +349,8 @@ scan_alert(struct scan_ctx *c, const char *virname)
 	if (virname == NULL || *virname == '\0')
 		return;
 	if (scan_prefix(virname, HEUR_LIMITS)) {
+		if (!c->r->limits_exceeded)
+			scan_copy(c->r->limit, sizeof(c->r->limit), virname);
 		c->r->limits_exceeded = 1;
 		return;
 	}
@@ -451,13 +486,15 @@ scan_engine_unref(struct scan_engine *e)
 
 static void
 scan_begin(struct scan_ctx *c, struct scan_result *r, int flags,
-    struct cl_scan_options *o)
+    scan_file_fn fn, void *arg, struct cl_scan_options *o)
 {
 	memset(r, 0, sizeof(*r));
 	r->status = SCAN_CLEAN;
 	memset(c, 0, sizeof(*c));
 	c->r = r;
 	c->flags = flags;
+	c->fn = fn;
+	c->arg = arg;
 
 	memset(o, 0, sizeof(*o));
 	o->general = CL_SCAN_GENERAL_ALLMATCHES;
@@ -489,6 +526,8 @@ scan_end(struct scan_ctx *c, cl_error_t rc, const char *virname)
 	case CL_EMAXREC:
 	case CL_EMAXSIZE:
 	case CL_EMAXFILES:
+		if (!r->limits_exceeded)
+			scan_copy(r->limit, sizeof(r->limit), cl_strerror(rc));
 		r->limits_exceeded = 1;
 		break;
 	default:
@@ -517,18 +556,30 @@ scan_fail(struct scan_result *r, const char *msg)
 	return -1;
 }
 
+/* Scan a map; closes it. */
+static int
+scan_map(struct scan_engine *e, cl_fmap_t *map, const char *name,
+    struct scan_ctx *c, struct cl_scan_options *o)
+{
+	const char	*virname = NULL;
+	unsigned long	 scanned = 0;
+	cl_error_t	 rc;
+
+	rc = cl_scanmap_callback(map, name, &virname, &scanned, e->cl, o, c);
+	cl_fmap_close(map);
+	return scan_end(c, rc, virname);
+}
+
 int
 scan_memory(struct scan_engine *e, const void *buf, size_t len,
-    const char *name, int flags, struct scan_result *r)
+    const char *name, int flags, scan_file_fn fn, void *arg,
+    struct scan_result *r)
 {
 	struct cl_scan_options	 o;
 	struct scan_ctx		 c;
 	cl_fmap_t		*map;
-	const char		*virname = NULL;
-	unsigned long		 scanned = 0;
-	cl_error_t		 rc;
 
-	scan_begin(&c, r, flags, &o);
+	scan_begin(&c, r, flags, fn, arg, &o);
 	if (e == NULL)
 		return scan_fail(r, "no scan engine");
 	if (len == 0)
@@ -537,15 +588,12 @@ scan_memory(struct scan_engine *e, const void *buf, size_t len,
 		return scan_fail(r, "no input");
 	if ((map = cl_fmap_open_memory(buf, len)) == NULL)
 		return scan_fail(r, "libclamav: cannot map the input");
-	rc = cl_scanmap_callback(map, name, &virname, &scanned, e->cl, &o,
-	    &c);
-	cl_fmap_close(map);
-	return scan_end(&c, rc, virname);
+	return scan_map(e, map, name, &c, &o);
 }
 
 int
 scan_fd(struct scan_engine *e, int fd, const char *name, int flags,
-    struct scan_result *r)
+    scan_file_fn fn, void *arg, struct scan_result *r)
 {
 	struct cl_scan_options	 o;
 	struct scan_ctx		 c;
@@ -553,7 +601,7 @@ scan_fd(struct scan_engine *e, int fd, const char *name, int flags,
 	unsigned long		 scanned = 0;
 	cl_error_t		 rc;
 
-	scan_begin(&c, r, flags, &o);
+	scan_begin(&c, r, flags, fn, arg, &o);
 	if (e == NULL)
 		return scan_fail(r, "no scan engine");
 	if (fd < 0)
@@ -561,4 +609,51 @@ scan_fd(struct scan_engine *e, int fd, const char *name, int flags,
 	rc = cl_scandesc_callback(fd, name, &virname, &scanned, e->cl, &o,
 	    &c);
 	return scan_end(&c, rc, virname);
+}
+
+/* libclamav's reads of a region: pread(2) at the region's offset. */
+static off_t
+scan_pread(void *handle, void *buf, size_t count, off_t offset)
+{
+	const struct scan_region	*g = handle;
+	ssize_t				 n;
+
+	do
+		n = pread(g->fd, buf, count, (off_t)g->off + offset);
+	while (n == -1 && errno == EINTR);
+	return (off_t)n;
+}
+
+/*
+ * A region through cl_fmap_open_handle() with our own pread callback
+ * (the map's own offset argument stays 0: the callback adds the
+ * region's start, so libclamav sees a file of len bytes). This is what
+ * cl_scandesc() does for a whole descriptor, so a region costs no more
+ * than a file of its own, without a descriptor of its own.
+ */
+int
+scan_fd_region(struct scan_engine *e, int fd, uint64_t off, uint64_t len,
+    const char *name, int flags, scan_file_fn fn, void *arg,
+    struct scan_result *r)
+{
+	struct cl_scan_options	 o;
+	struct scan_ctx		 c;
+	struct scan_region	 g;
+	cl_fmap_t		*map;
+
+	scan_begin(&c, r, flags, fn, arg, &o);
+	if (e == NULL)
+		return scan_fail(r, "no scan engine");
+	if (fd < 0)
+		return scan_fail(r, "no input");
+	if (len == 0)
+		return 0;
+	if (len > SIZE_MAX)
+		return scan_fail(r, "input too large");
+	g.fd = fd;
+	g.off = off;
+	if ((map = cl_fmap_open_handle(&g, 0, (size_t)len, scan_pread, 1)) ==
+	    NULL)
+		return scan_fail(r, "libclamav: cannot map the input");
+	return scan_map(e, map, name, &c, &o);
 }

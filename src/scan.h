@@ -12,8 +12,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCAN_MAXFILES		256	/* files recorded per scan */
-
 /* What to ask of a scan. */
 #define SCAN_F_ENCRYPTED	0x01	/* heuristic: encrypted archives */
 #define SCAN_F_MACROS		0x02	/* heuristic: OLE2 macros */
@@ -27,9 +25,12 @@ enum scan_status {
 
 /*
  * One file libclamav looked at: the input itself or something inside,
- * in the order libclamav reached them. The normalized views libclamav
- * makes of a file (LAYER_ATTRIBUTES_NORMALIZED: HTML and script text
- * rewritten for matching) are not files and are not recorded.
+ * handed to the caller's scan_file_fn as libclamav reaches it, so that
+ * every file is seen whatever their number (up to libclamav's own
+ * limits, see scan.c) and nothing is kept that the caller does not
+ * keep. The normalized views libclamav makes of a file
+ * (LAYER_ATTRIBUTES_NORMALIZED: HTML and script text rewritten for
+ * matching) are not files and are not reported.
  *
  * type is libclamav's type name ("CL_TYPE_MSEXE", ...) with two
  * refinements libclamav does not make: an OLE2 file (CL_TYPE_MSOLE2)
@@ -40,18 +41,31 @@ enum scan_status {
  *
  * packed: libclamav unpacked this executable (UPX, ASPack, Petite, MEW,
  * Upack, PESpin, WWPack, yC, ...): its unpacked image was scanned as an
- * unnamed executable one level deeper. Only what libclamav's PE
- * unpackers open is seen; a packer it does not know looks unpacked.
+ * unnamed executable one level deeper. That is known only when the
+ * unpacked image arrives, so a packed executable is reported twice:
+ * first with packed 0, then again (same seq) with packed 1, right
+ * before its unpacked image. Only what libclamav's PE unpackers open is
+ * seen; a packer it does not know looks unpacked.
  */
 struct scan_file {
+	uint64_t	 seq;		/* 0, 1, ... in the order reached */
 	char		 type[40];	/* "CL_TYPE_MSEXE", ... */
 	char		 name[256];	/* in its archive, or "" (depth 0: */
-					/* the name given to scan_*()) */
+					/* the name given to scan_*()); */
+					/* libclamav's own temporary names */
+					/* ("clamav-....tmp") are "" */
 	unsigned	 depth;		/* 0: the input itself */
 	int		 decrypted;	/* extracted by decrypting a layer */
 	int		 packed;	/* an executable libclamav unpacked */
 	uint64_t	 size;
 };
+
+/*
+ * Called on the scanning thread for each file, in order (and once more
+ * for a packed executable, see above). The struct is valid for the call
+ * only.
+ */
+typedef void	(*scan_file_fn)(void *arg, const struct scan_file *);
 
 /*
  * status is SCAN_VIRUS when a signature matched (virus is its name,
@@ -65,16 +79,17 @@ struct scan_file {
  * or scan size, recursion depth, file count or time limit): the scan is
  * incomplete even when status is SCAN_CLEAN, and the caller decides
  * (SPEC smtp:252). libclamav reports this as
- * "Heuristics.Limits.Exceeded.*", never as a match.
+ * "Heuristics.Limits.Exceeded.*", never as a match; limit is the first
+ * such name ("Heuristics.Limits.Exceeded.MaxRecursion"), or the error
+ * libclamav returned ("CL_EMAXFILES"...).
  */
 struct scan_result {
 	enum scan_status	 status;
 	char			 virus[128];	/* what matched, for SCAN_VIRUS */
 	char			 error[128];	/* for SCAN_ERROR */
-	struct scan_file	 files[SCAN_MAXFILES];
-	int			 nfiles;
-	int			 truncated;	/* more files than recorded */
+	uint64_t		 nfiles;	/* files reported */
 	int			 limits_exceeded; /* the scan is incomplete */
+	char			 limit[64];	/* which limit */
 };
 
 struct scan_engine;
@@ -95,16 +110,23 @@ void		 scan_engine_unref(struct scan_engine *);
 
 /*
  * Scan a buffer / an open regular file (all of it, whatever the file
- * offset; the offset is left undefined). name is what the input is
- * called (an attachment's file name) or NULL. Every file inside is
- * recorded even after a match. Blocking: worker threads only; any
+ * offset; the offset is left undefined) / the len bytes at offset off
+ * of an open file (read with pread(2): the file offset is untouched, so
+ * the caller may go on appending to the file elsewhere, and one file
+ * can hold many inputs). name is what the input is called (an
+ * attachment's file name) or NULL. Every file inside is reported to fn
+ * (may be NULL) even after a match. Blocking: worker threads only; any
  * number of scans may share an engine. Returns 0 with status
  * SCAN_CLEAN or SCAN_VIRUS, or -1 with SCAN_ERROR and a message in
- * error (what was recorded before the error is kept).
+ * error (what was reported before the error stands).
  */
 int	scan_memory(struct scan_engine *, const void *buf, size_t len,
-	    const char *name, int flags, struct scan_result *);
-int	scan_fd(struct scan_engine *, int fd, const char *name, int flags,
+	    const char *name, int flags, scan_file_fn fn, void *arg,
 	    struct scan_result *);
+int	scan_fd(struct scan_engine *, int fd, const char *name, int flags,
+	    scan_file_fn fn, void *arg, struct scan_result *);
+int	scan_fd_region(struct scan_engine *, int fd, uint64_t off,
+	    uint64_t len, const char *name, int flags, scan_file_fn fn,
+	    void *arg, struct scan_result *);
 
 #endif

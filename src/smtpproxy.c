@@ -23,6 +23,7 @@
 #include <openssl/opensslv.h>
 
 #include "config.h"
+#include "data.h"
 #include "inspect.h"
 #include "listener.h"
 #include "log.h"
@@ -122,65 +123,196 @@ print_finding(void *arg, int alarm, enum alarm_action act,
 }
 
 /*
- * -t: the content inspection of live traffic, on a message file. Exit
- * 0 accept, 1 reject, 2 error.
+ * -t's input: the message file as a client sends it after DATA. A file
+ * with LF line ends only (the usual form on disk) gets CRLF, as mail
+ * clients and swaks send it; any other file is sent as it is, bare CR
+ * or LF included, and judged as such. Lines starting with "." are
+ * dot-stuffed, and the end of data follows (a last line without a line
+ * end is completed first, as clients do).
+ */
+struct t_client {
+	int	 lf_only;
+	int	 bol;		/* at the start of a CRLF line */
+	int	 cr;		/* the last byte was CR */
+};
+
+/* Client bytes for in[0..n) into out (room for 3 * n); their length. */
+static size_t
+t_client_bytes(struct t_client *t, const char *in, size_t n, char *out)
+{
+	size_t	 i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		if (t->bol && in[i] == '.')
+			out[o++] = '.';
+		if (in[i] == '\n' && t->lf_only)
+			out[o++] = '\r';
+		out[o++] = in[i];
+		t->bol = in[i] == '\n' && (t->lf_only || t->cr);
+		t->cr = in[i] == '\r';
+	}
+	return o;
+}
+
+/* Through the body layer (data.c) and into the inspection, as live. */
+static void
+t_body(struct data_parser *d, struct inspect *ins, int *bol,
+    const char *in, size_t n)
+{
+	static char	 out[2 * 3 * 65536 + 8];
+	size_t		 used, outlen;
+
+	int		 end;
+
+	while (n > 0) {
+		end = data_parse(d, in, n, &used, out, &outlen);
+		if (ins != NULL)
+			inspect_wire(ins, bol, out, outlen);
+		if (end)
+			return;
+		in += used;
+		n -= used;
+	}
+}
+
+/*
+ * The body layer's own refusals, before content inspection, as the
+ * live path (tx.c) makes them: over limits.message_size (smtp:245),
+ * bare CR/LF or NUL at a line start (smtp:241). 1 if refused.
+ */
+static int
+t_body_alarms(const struct config *c, const struct data_parser *d,
+    char *reply, size_t replysz)
+{
+	enum alarm_action	 act;
+	char			 detail[64];
+
+	if (d->bytes > c->limits.message_size) {
+		act = c->alarm_action[ALARM_MESSAGE_TOO_LARGE];
+		snprintf(detail, sizeof(detail), "limit=%llu",
+		    (unsigned long long)c->limits.message_size);
+		if (act != ALARM_PASS)
+			print_finding(NULL, ALARM_MESSAGE_TOO_LARGE, act,
+			    detail);
+		if (act == ALARM_BLOCK || act == ALARM_CLOSE) {
+			snprintf(reply, replysz, "%s %s (%s)",
+			    act == ALARM_CLOSE ? "421 4.7.0" :
+			    alarm_table[ALARM_MESSAGE_TOO_LARGE].reply,
+			    alarm_table[ALARM_MESSAGE_TOO_LARGE].text,
+			    alarm_table[ALARM_MESSAGE_TOO_LARGE].ident);
+			return 1;
+		}
+	}
+	if (d->flags & (DATA_BARE_CR | DATA_BARE_LF | DATA_NUL)) {
+		act = c->alarm_action[ALARM_BARE_LINE_ENDING];
+		if (act != ALARM_PASS)
+			print_finding(NULL, ALARM_BARE_LINE_ENDING, act,
+			    "side=body");
+		if (act == ALARM_BLOCK || act == ALARM_CLOSE) {
+			snprintf(reply, replysz, "%s %s in message (%s)",
+			    act == ALARM_CLOSE ? "421 4.7.0" : "554 5.6.0",
+			    data_flags_text(d->flags),
+			    alarm_table[ALARM_BARE_LINE_ENDING].ident);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * -t: the content inspection of live traffic, on a message file: the
+ * same body layer (data.c, then the dot-stuffing taken off), the same
+ * alarms and the same inspection. Exit 0 accept, 1 reject, 2 error.
  */
 static int
 test_message(struct config *c, const char *path)
 {
-	struct scan_engine	*e, *eav;
-	struct inspect		*ins;
-	enum inspect_verdict	 v;
-	char			 buf[65536], err[256], reply[300];
-	size_t			 n;
+	struct scan_engine	*e = NULL, *eav = NULL;
+	struct inspect		*ins = NULL;
+	struct data_parser	 d;
+	struct t_client		 tc;
+	enum inspect_verdict	 v = INSPECT_ACCEPT;
+	static char		 buf[65536], cbuf[3 * 65536 + 8];
+	char			 err[256], reply[300];
+	size_t			 n, i;
+	int			 bol = 1, cr = 0, lf = 0, rc = 2;
 	FILE			*fp;
 
 	if ((fp = fopen(path, "rb")) == NULL) {
 		fprintf(stderr, "%s: %s\n", path, strerror(errno));
 		return 2;
 	}
-	if (!inspect_wanted(c)) {
-		/* inspect = false, or nothing to check: live mail passes. */
+	if (!c->inspect) {
+		/* inspect = false: live mail passes, nothing is checked. */
 		fclose(fp);
 		printf("verdict: accept\n");
 		return 0;
 	}
-	if (load_engines(c, &e, &eav, err, sizeof(err)) == -1) {
-		fprintf(stderr, "%s\n", err);
-		fclose(fp);
-		return 2;
-	}
-	/* Offline there is no destination: scanned if either direction is. */
-	if ((ins = inspect_new(c, e, eav, c->inspect && c->av_enabled &&
-	    (c->av_scan_local || c->av_scan_other))) == NULL) {
-		fclose(fp);
-		return 2;
-	}
+	/* LF line ends only? (a first pass: the file may be big) */
 	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
-		inspect_data(ins, buf, n);
-	if (ferror(fp)) {
-		fprintf(stderr, "%s: %s\n", path, strerror(errno));
-		fclose(fp);
-		inspect_free(ins);
-		return 2;
+		for (i = 0; i < n; i++) {
+			cr |= buf[i] == '\r';
+			lf |= buf[i] == '\n';
+		}
+	if (ferror(fp) || fseek(fp, 0, SEEK_SET) == -1)
+		goto ioerr;
+	memset(&tc, 0, sizeof(tc));
+	tc.bol = 1;
+	tc.lf_only = lf && !cr;
+	if (tc.lf_only)
+		fprintf(stderr, "note: %s has LF line ends; read with CRLF, "
+		    "as a mail client sends it\n", path);
+	if (inspect_wanted(c)) {
+		if (load_engines(c, &e, &eav, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s\n", err);
+			fclose(fp);
+			return 2;
+		}
+		/* No destination offline: scanned if either direction is. */
+		if ((ins = inspect_new(c, e, eav, c->av_enabled &&
+		    (c->av_scan_local || c->av_scan_other))) == NULL) {
+			fprintf(stderr, "out of memory\n");
+			goto done;
+		}
 	}
+	data_init(&d, 1, c->limits.text_line);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		t_body(&d, ins, &bol, cbuf, t_client_bytes(&tc, buf, n, cbuf));
+	if (ferror(fp))
+		goto ioerr;
+	if (!tc.bol)
+		t_body(&d, ins, &bol, "\r\n", 2);
+	t_body(&d, ins, &bol, ".\r\n", 3);
+	if (t_body_alarms(c, &d, reply, sizeof(reply)))
+		v = INSPECT_REJECT;
+	else if (ins != NULL) {
+		inspect_end(ins, d.header_bad);
+		if (inspect_needs_scan(ins))
+			inspect_scan(ins);
+		v = inspect_verdict(ins, print_finding, NULL, reply,
+		    sizeof(reply));
+	}
+	if (v == INSPECT_ACCEPT) {
+		printf("verdict: accept\n");
+		rc = 0;
+	} else {
+		printf("verdict: %s %s\n", v == INSPECT_TEMPFAIL ?
+		    "tempfail" : "reject", reply);
+		rc = v == INSPECT_TEMPFAIL ? 2 : 1;
+	}
+	goto done;
+
+ ioerr:
+	fprintf(stderr, "%s: %s\n", path, strerror(errno));
+	rc = 2;
+ done:
 	fclose(fp);
-	inspect_end(ins, 0);	/* the parser sees the raw header itself */
-	if (inspect_needs_scan(ins))
-		inspect_scan(ins);
-	v = inspect_verdict(ins, print_finding, NULL, reply, sizeof(reply));
 	inspect_free(ins);
 	if (e != NULL)
 		scan_engine_unref(e);
 	if (eav != NULL)
 		scan_engine_unref(eav);
-	if (v == INSPECT_ACCEPT) {
-		printf("verdict: accept\n");
-		return 0;
-	}
-	printf("verdict: %s %s\n", v == INSPECT_TEMPFAIL ? "tempfail" :
-	    "reject", reply);
-	return v == INSPECT_TEMPFAIL ? 2 : 1;
+	return rc;
 }
 
 /* Relay mode: resolve upstream once, at start and on reload. */

@@ -48,7 +48,6 @@ static void	tx_verdict(struct session *, struct pending *,
 		    enum inspect_verdict, const char *);
 static void	tx_job_run(void *);
 static void	tx_job_done(void *);
-static void	tx_inspect_feed(struct tx *, const char *, size_t);
 
 void
 tx_free(struct session *s)
@@ -125,8 +124,7 @@ tx_end_of_data(struct session *s)
 			    (act == ALARM_CLOSE ? PENDING_CLOSE : 0),
 			    "%s %s in message (%s)",
 			    act == ALARM_CLOSE ? "421 4.7.0" : "554 5.6.0",
-			    tx->data.flags & (DATA_BARE_CR | DATA_BARE_LF) ?
-			    "Bare CR or LF" : "NUL at the start of a line",
+			    data_flags_text(tx->data.flags),
 			    alarm_table[ALARM_BARE_LINE_ENDING].ident);
 			return;
 		}
@@ -259,25 +257,6 @@ tx_job_done(void *arg)
 	free(job);
 }
 
-/*
- * The inspection sees the text the client meant: the wire form with
- * the proxy's dot-stuffing taken off again (RFC 5321 §4.5.2).
- */
-static void
-tx_inspect_feed(struct tx *tx, const char *buf, size_t len)
-{
-	size_t	 i, start = 0;
-
-	for (i = 0; i < len; i++) {
-		if (tx->bol && buf[i] == '.') {
-			inspect_data(tx->ins, buf + start, i - start);
-			start = i + 1;
-		}
-		tx->bol = buf[i] == '\n';
-	}
-	inspect_data(tx->ins, buf + start, len - start);
-}
-
 /* Body bytes: rebuilt by the data parser and streamed upstream. */
 int
 tx_body(struct session *s, struct evbuffer *in)
@@ -316,7 +295,9 @@ tx_body(struct session *s, struct evbuffer *in)
 		    &used, iov.iov_base, &outlen);
 		iov.iov_len = outlen;
 		if (s->tx->ins != NULL && !s->tx->too_large)
-			tx_inspect_feed(s->tx, iov.iov_base, outlen);
+			/* The text the client meant: stuffing off. */
+			inspect_wire(s->tx->ins, &s->tx->bol, iov.iov_base,
+			    outlen);
 		evbuffer_commit_space(out, &iov, 1);
 		evbuffer_drain(in, used);
 		s->cprogress++;

@@ -29,6 +29,7 @@
 
 #include "scan.h"
 
+#include "check_files.h"
 #include "check_util.h"
 
 #ifndef TESTFILES
@@ -40,269 +41,7 @@ static const char eicar[] =
     "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 #define EICAR_SIG	"Eicar-Test-Signature"
 
-/* A growable byte buffer for the fixture writers. */
-struct tu_buf {
-	unsigned char	*p;
-	size_t		 len;
-	size_t		 cap;
-};
-
 static char	 tmpdir[256];
-
-static void
-tu_put(struct tu_buf *b, const void *p, size_t n)
-{
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2 + 64;
-		ck_assert_ptr_nonnull(b->p = realloc(b->p, b->cap));
-	}
-	if (n > 0)
-		memcpy(b->p + b->len, p, n);
-	b->len += n;
-}
-
-static void
-tu_put16(struct tu_buf *b, unsigned v)
-{
-	unsigned char	 c[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
-
-	tu_put(b, c, 2);
-}
-
-static void
-tu_put32(struct tu_buf *b, uint32_t v)
-{
-	unsigned char	 c[4] = { (unsigned char)v, (unsigned char)(v >> 8),
-	    (unsigned char)(v >> 16), (unsigned char)(v >> 24) };
-
-	tu_put(b, c, 4);
-}
-
-static void
-tu_zero(struct tu_buf *b, size_t n)
-{
-	while (n-- > 0)
-		tu_put(b, "", 1);
-}
-
-static void
-tu_free(struct tu_buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-static void
-tu_set16(unsigned char *p, unsigned v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-}
-
-static void
-tu_set32(unsigned char *p, uint32_t v)
-{
-	p[0] = (unsigned char)v;
-	p[1] = (unsigned char)(v >> 8);
-	p[2] = (unsigned char)(v >> 16);
-	p[3] = (unsigned char)(v >> 24);
-}
-
-/*
- * A minimal valid PE32 console executable, 1024 bytes: a DOS header
- * whose e_lfanew points at the PE signature, a COFF header for i386
- * with one section, a PE32 optional header (image base 0x400000,
- * sections aligned to 0x1000 in memory and 0x200 in the file, 16 empty
- * data directories) and one .text section holding "ret".
- */
-static void
-tu_pe(struct tu_buf *b)
-{
-	unsigned char	 h[0x400], *coff, *opt, *sec;
-
-	memset(h, 0, sizeof(h));
-	h[0] = 'M';
-	h[1] = 'Z';
-	tu_set32(h + 0x3c, 0x40);		/* e_lfanew */
-	memcpy(h + 0x40, "PE\0\0", 4);
-	coff = h + 0x44;
-	tu_set16(coff + 0, 0x014c);		/* Machine: i386 */
-	tu_set16(coff + 2, 1);			/* NumberOfSections */
-	tu_set16(coff + 16, 0xe0);		/* SizeOfOptionalHeader */
-	tu_set16(coff + 18, 0x0102);		/* EXECUTABLE | 32BIT */
-	opt = coff + 20;
-	tu_set16(opt + 0, 0x010b);		/* PE32 */
-	opt[2] = 1;				/* linker version */
-	tu_set32(opt + 4, 0x200);		/* SizeOfCode */
-	tu_set32(opt + 16, 0x1000);		/* AddressOfEntryPoint */
-	tu_set32(opt + 20, 0x1000);		/* BaseOfCode */
-	tu_set32(opt + 24, 0x2000);		/* BaseOfData */
-	tu_set32(opt + 28, 0x400000);		/* ImageBase */
-	tu_set32(opt + 32, 0x1000);		/* SectionAlignment */
-	tu_set32(opt + 36, 0x200);		/* FileAlignment */
-	tu_set16(opt + 40, 4);			/* OS version 4.0 */
-	tu_set16(opt + 48, 4);			/* subsystem version 4.0 */
-	tu_set32(opt + 56, 0x2000);		/* SizeOfImage */
-	tu_set32(opt + 60, 0x200);		/* SizeOfHeaders */
-	tu_set16(opt + 68, 3);			/* Subsystem: console */
-	tu_set32(opt + 72, 0x100000);		/* stack reserve */
-	tu_set32(opt + 76, 0x1000);		/* stack commit */
-	tu_set32(opt + 80, 0x100000);		/* heap reserve */
-	tu_set32(opt + 84, 0x1000);		/* heap commit */
-	tu_set32(opt + 92, 16);			/* NumberOfRvaAndSizes */
-	sec = opt + 0xe0;
-	memcpy(sec, ".text", 5);
-	tu_set32(sec + 8, 0x1000);		/* VirtualSize */
-	tu_set32(sec + 12, 0x1000);		/* VirtualAddress */
-	tu_set32(sec + 16, 0x200);		/* SizeOfRawData */
-	tu_set32(sec + 20, 0x200);		/* PointerToRawData */
-	tu_set32(sec + 36, 0x60000020);		/* CODE | EXECUTE | READ */
-	h[0x200] = 0xc3;			/* ret */
-	tu_put(b, h, sizeof(h));
-}
-
-/* CRC-32 (ISO-HDLC, as ZIP uses it) without the pre/post inversion. */
-static uint32_t
-tu_crc_byte(uint32_t crc, unsigned char c)
-{
-	int	 k;
-
-	crc ^= c;
-	for (k = 0; k < 8; k++)
-		crc = (crc >> 1) ^ (0xedb88320U & (0U - (crc & 1)));
-	return crc;
-}
-
-static uint32_t
-tu_crc32(const unsigned char *p, size_t n)
-{
-	uint32_t	 crc = 0xffffffffU;
-
-	while (n-- > 0)
-		crc = tu_crc_byte(crc, *p++);
-	return crc ^ 0xffffffffU;
-}
-
-/* The traditional PKWARE cipher (APPNOTE.TXT 6.1). */
-struct tu_zipcrypto {
-	uint32_t	 k[3];
-};
-
-static void
-tu_zc_update(struct tu_zipcrypto *z, unsigned char c)
-{
-	z->k[0] = tu_crc_byte(z->k[0], c);
-	z->k[1] = (z->k[1] + (z->k[0] & 0xff)) * 134775813U + 1;
-	z->k[2] = tu_crc_byte(z->k[2], (unsigned char)(z->k[1] >> 24));
-}
-
-static unsigned char
-tu_zc_encrypt(struct tu_zipcrypto *z, unsigned char c)
-{
-	unsigned	 t = (z->k[2] | 2) & 0xffff;
-	unsigned char	 out = (unsigned char)(c ^ ((t * (t ^ 1)) >> 8));
-
-	tu_zc_update(z, c);
-	return out;
-}
-
-struct tu_zipent {
-	const char		*name;
-	const unsigned char	*data;
-	size_t			 len;
-	const char		*password;	/* NULL: not encrypted */
-};
-
-/* A ZIP of stored (uncompressed) entries, optionally encrypted. */
-static void
-tu_zip(struct tu_buf *b, const struct tu_zipent *e, size_t n)
-{
-	struct tu_buf		 cd = { NULL, 0, 0 };
-	struct tu_zipcrypto	 z;
-	uint32_t		 crc, off, csize;
-	unsigned char		 hdr[12], c;
-	size_t			 i, j;
-	const char		*pw;
-	unsigned		 flags;
-
-	for (i = 0; i < n; i++) {
-		crc = tu_crc32(e[i].data, e[i].len);
-		flags = e[i].password != NULL ? 1 : 0;
-		csize = (uint32_t)e[i].len + (flags ? 12 : 0);
-		off = (uint32_t)b->len;
-		tu_put32(b, 0x04034b50);
-		tu_put16(b, 20);		/* version needed */
-		tu_put16(b, flags);
-		tu_put16(b, 0);			/* stored */
-		tu_put16(b, 0);			/* time */
-		tu_put16(b, 0x21);		/* date: 1980-01-01 */
-		tu_put32(b, crc);
-		tu_put32(b, csize);
-		tu_put32(b, (uint32_t)e[i].len);
-		tu_put16(b, (unsigned)strlen(e[i].name));
-		tu_put16(b, 0);
-		tu_put(b, e[i].name, strlen(e[i].name));
-		if (flags) {
-			z.k[0] = 0x12345678;
-			z.k[1] = 0x23456789;
-			z.k[2] = 0x34567890;
-			for (pw = e[i].password; *pw != '\0'; pw++)
-				tu_zc_update(&z, (unsigned char)*pw);
-			for (j = 0; j < 11; j++)
-				hdr[j] = (unsigned char)(0x5a + 7 * j);
-			hdr[11] = (unsigned char)(crc >> 24);
-			for (j = 0; j < 12; j++) {
-				c = tu_zc_encrypt(&z, hdr[j]);
-				tu_put(b, &c, 1);
-			}
-			for (j = 0; j < e[i].len; j++) {
-				c = tu_zc_encrypt(&z, e[i].data[j]);
-				tu_put(b, &c, 1);
-			}
-		} else
-			tu_put(b, e[i].data, e[i].len);
-
-		tu_put32(&cd, 0x02014b50);
-		tu_put16(&cd, 0x031e);		/* made by: Unix, 3.0 */
-		tu_put16(&cd, 20);
-		tu_put16(&cd, flags);
-		tu_put16(&cd, 0);
-		tu_put16(&cd, 0);
-		tu_put16(&cd, 0x21);
-		tu_put32(&cd, crc);
-		tu_put32(&cd, csize);
-		tu_put32(&cd, (uint32_t)e[i].len);
-		tu_put16(&cd, (unsigned)strlen(e[i].name));
-		tu_put16(&cd, 0);		/* extra */
-		tu_put16(&cd, 0);		/* comment */
-		tu_put16(&cd, 0);		/* disk */
-		tu_put16(&cd, 0);		/* internal attributes */
-		tu_put32(&cd, 0100644U << 16);	/* external: -rw-r--r-- */
-		tu_put32(&cd, off);
-		tu_put(&cd, e[i].name, strlen(e[i].name));
-	}
-	off = (uint32_t)b->len;
-	tu_put(b, cd.p, cd.len);
-	tu_put32(b, 0x06054b50);
-	tu_put16(b, 0);
-	tu_put16(b, 0);
-	tu_put16(b, (unsigned)n);
-	tu_put16(b, (unsigned)n);
-	tu_put32(b, (uint32_t)cd.len);
-	tu_put32(b, off);
-	tu_put16(b, 0);
-	tu_free(&cd);
-}
-
-/* A ZIP holding one entry. */
-static void
-tu_zip1(struct tu_buf *b, const char *name, const void *data, size_t len,
-    const char *password)
-{
-	struct tu_zipent	 e = { name, data, len, password };
-
-	tu_zip(b, &e, 1);
-}
 
 struct tu_olestream {
 	const char		*name;
@@ -449,35 +188,6 @@ static const unsigned char clsid_word[16] = {
 	0xc0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46
 };
 
-/* RFC 2045 base64, lines of 76. */
-static void
-tu_base64(struct tu_buf *b, const unsigned char *p, size_t n)
-{
-	static const char	 al[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	char			 q[4];
-	size_t			 i, col = 0;
-	uint32_t		 v;
-
-	for (i = 0; i < n; i += 3) {
-		v = (uint32_t)p[i] << 16;
-		if (i + 1 < n)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		q[0] = al[v >> 18 & 63];
-		q[1] = al[v >> 12 & 63];
-		q[2] = i + 1 < n ? al[v >> 6 & 63] : '=';
-		q[3] = i + 2 < n ? al[v & 63] : '=';
-		tu_put(b, q, 4);
-		if ((col += 4) == 76) {
-			tu_put(b, "\r\n", 2);
-			col = 0;
-		}
-	}
-	tu_put(b, "\r\n", 2);
-}
-
 /* A MIME message with the given attachment, base64-encoded. */
 static void
 tu_mail(struct tu_buf *b, const char *filename, const struct tu_buf *att)
@@ -580,9 +290,56 @@ tu_engine_eicar(void)
 	return tu_engine(db);
 }
 
+/*
+ * What a scan reported: the result and the files, recorded by
+ * tu_record() from scan.c's callback (a packed executable's second
+ * report updates its first).
+ */
+#define TU_MAXREC	512
+
+struct tu_result {
+	struct scan_result	 s;
+	struct scan_file	 files[TU_MAXREC];
+	int			 nfiles;	/* recorded */
+	uint64_t		 calls;
+};
+
+static void
+tu_record(void *arg, const struct scan_file *f)
+{
+	struct tu_result	*r = arg;
+
+	r->calls++;
+	if (f->seq < (uint64_t)r->nfiles) {
+		r->files[f->seq] = *f;
+		return;
+	}
+	ck_assert_uint_eq(f->seq, (uint64_t)r->nfiles);
+	if (r->nfiles < TU_MAXREC)
+		r->files[r->nfiles++] = *f;
+}
+
+static int
+tu_scan_memory(struct scan_engine *e, const void *buf, size_t len,
+    const char *name, int flags, struct tu_result *r)
+{
+	r->nfiles = 0;
+	r->calls = 0;
+	return scan_memory(e, buf, len, name, flags, tu_record, r, &r->s);
+}
+
+static int
+tu_scan_fd(struct scan_engine *e, int fd, const char *name, int flags,
+    struct tu_result *r)
+{
+	r->nfiles = 0;
+	r->calls = 0;
+	return scan_fd(e, fd, name, flags, tu_record, r, &r->s);
+}
+
 /* The index of the first file of type at depth, or -1. */
 static int
-tu_find(const struct scan_result *r, const char *type, unsigned depth)
+tu_find(const struct tu_result *r, const char *type, unsigned depth)
 {
 	int	 i;
 
@@ -594,13 +351,14 @@ tu_find(const struct scan_result *r, const char *type, unsigned depth)
 }
 
 static void
-tu_dump(const struct scan_result *r)
+tu_dump(const struct tu_result *r)
 {
 	int	 i;
 
-	fprintf(stderr, "status=%d virus=%s error=%s nfiles=%d truncated=%d "
-	    "limits=%d\n", r->status, r->virus, r->error, r->nfiles,
-	    r->truncated, r->limits_exceeded);
+	fprintf(stderr, "status=%d virus=%s error=%s nfiles=%d/%llu "
+	    "limits=%d (%s)\n", r->s.status, r->s.virus, r->s.error,
+	    r->nfiles, (unsigned long long)r->s.nfiles,
+	    r->s.limits_exceeded, r->s.limit);
 	for (i = 0; i < r->nfiles; i++)
 		fprintf(stderr, "  depth=%u type=%s name=\"%s\" size=%llu "
 		    "decrypted=%d packed=%d\n", r->files[i].depth,
@@ -611,9 +369,9 @@ tu_dump(const struct scan_result *r)
 
 static void
 tu_scan(struct scan_engine *e, const struct tu_buf *b, const char *name,
-    int flags, struct scan_result *r)
+    int flags, struct tu_result *r)
 {
-	ck_assert_int_eq(scan_memory(e, b->p, b->len, name, flags, r), 0);
+	ck_assert_int_eq(tu_scan_memory(e, b->p, b->len, name, flags, r), 0);
 	if (getenv("SCAN_DUMP") != NULL)
 		tu_dump(r);
 }
@@ -623,11 +381,11 @@ START_TEST(test_pe)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 pe = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_pe(&pe);
 	tu_scan(e, &pe, "setup.exe", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 1);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSEXE");
 	ck_assert_str_eq(r.files[0].name, "setup.exe");
@@ -635,8 +393,7 @@ START_TEST(test_pe)
 	ck_assert_uint_eq(r.files[0].size, pe.len);
 	ck_assert_int_eq(r.files[0].packed, 0);
 	ck_assert_int_eq(r.files[0].decrypted, 0);
-	ck_assert_int_eq(r.limits_exceeded, 0);
-	ck_assert_int_eq(r.truncated, 0);
+	ck_assert_int_eq(r.s.limits_exceeded, 0);
 
 	/* A renamed executable is still one. */
 	tu_scan(e, &pe, "notes.txt", 0, &r);
@@ -657,13 +414,13 @@ START_TEST(test_zip_pe)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&pe);
 	tu_zip1(&zip, "readme.txt", pe.p, pe.len, NULL);
 	tu_scan(e, &zip, "docs.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 2);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ZIP");
 	ck_assert_str_eq(r.files[0].name, "docs.zip");
@@ -685,14 +442,14 @@ START_TEST(test_zip_nested)
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 pe = { NULL, 0, 0 }, in = { NULL, 0, 0 },
 				 out = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&pe);
 	tu_zip1(&in, "inner.exe", pe.p, pe.len, NULL);
 	tu_zip1(&out, "inner.zip", in.p, in.len, NULL);
 	tu_scan(e, &out, "outer.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 3);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ZIP");
 	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_ZIP", 1), 0);
@@ -714,30 +471,30 @@ START_TEST(test_zip_encrypted)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_pe(&pe);
 	tu_zip1(&zip, "payload.exe", pe.p, pe.len, "secret");
 	tu_write("encrypted.zip", zip.p, zip.len);
 
 	tu_scan(e, &zip, "encrypted.zip", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, "Heuristics.Encrypted.Zip");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, "Heuristics.Encrypted.Zip");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_ZIP", 0), 0);
 
 	tu_scan(e, &zip, "encrypted.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
-	ck_assert_str_eq(r.virus, "");
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
+	ck_assert_str_eq(r.s.virus, "");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_ZIP", 0), 0);
 	ck_assert_int_lt(tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
 
 	/* The other heuristic does not report it. */
 	tu_scan(e, &zip, "encrypted.zip", SCAN_F_MACROS, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 
 	/* Asked for after a clean scan of the same bytes: no stale cache. */
 	tu_scan(e, &zip, "encrypted.zip", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
 	tu_free(&pe);
 	tu_free(&zip);
 	scan_engine_unref(e);
@@ -774,25 +531,25 @@ START_TEST(test_elf)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 elf = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 fd;
 
 	ck_assert_int_eq(tu_read("/bin/true", &elf), 0);
 	tu_scan(e, &elf, "true", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 1);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ELF");
 	ck_assert_uint_eq(r.files[0].size, elf.len);
 
 	ck_assert_int_ge(fd = open("/bin/true", O_RDONLY), 0);
-	ck_assert_int_eq(scan_fd(e, fd, "true.bin", 0, &r), 0);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(tu_scan_fd(e, fd, "true.bin", 0, &r), 0);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ELF");
 	ck_assert_str_eq(r.files[0].name, "true.bin");
 	ck_assert_uint_eq(r.files[0].size, elf.len);
 	/* The whole file, whatever the offset. */
 	ck_assert_int_ne(lseek(fd, 0, SEEK_END), -1);
-	ck_assert_int_eq(scan_fd(e, fd, "true.bin", 0, &r), 0);
+	ck_assert_int_eq(tu_scan_fd(e, fd, "true.bin", 0, &r), 0);
 	ck_assert_int_eq(r.nfiles, 1);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ELF");
 	ck_assert_uint_eq(r.files[0].size, elf.len);
@@ -829,11 +586,11 @@ START_TEST(test_script)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 b = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_put(&b, script_vecs[_i].content, strlen(script_vecs[_i].content));
 	tu_scan(e, &b, script_vecs[_i].name, 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_ge(r.nfiles, 1);
 	ck_assert_msg(strcmp(r.files[0].type, script_vecs[_i].type) == 0,
 	    "%s: %s", script_vecs[_i].name, r.files[0].type);
@@ -848,43 +605,43 @@ START_TEST(test_eicar)
 	struct scan_engine	*e = tu_engine_eicar();
 	struct tu_buf		 b = { NULL, 0, 0 }, zip = { NULL, 0, 0 },
 				 zip2 = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	char			 path[512];
 	int			 fd;
 
 	ck_assert_uint_eq(scan_engine_signatures(e), 1);
 	tu_put(&b, eicar, sizeof(eicar) - 1);
 	tu_scan(e, &b, "eicar.com", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_msg(strncmp(r.virus, EICAR_SIG, strlen(EICAR_SIG)) == 0,
-	    "virus %s", r.virus);
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_msg(strncmp(r.s.virus, EICAR_SIG, strlen(EICAR_SIG)) == 0,
+	    "virus %s", r.s.virus);
 	ck_assert_int_eq(r.nfiles, 1);
 
 	tu_zip1(&zip, "eicar.com", eicar, sizeof(eicar) - 1, NULL);
 	tu_scan(e, &zip, "eicar.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_ZIP", 0), 0);
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_TEXT_ASCII", 1), 0);
 
 	tu_zip1(&zip2, "eicar.zip", zip.p, zip.len, NULL);
 	tu_scan(e, &zip2, "eicar2.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 
 	tu_write("eicar.com", eicar, sizeof(eicar) - 1);
 	tu_path(path, sizeof(path), "eicar.com");
 	ck_assert_int_ge(fd = open(path, O_RDONLY), 0);
-	ck_assert_int_eq(scan_fd(e, fd, "eicar.com", 0, &r), 0);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(tu_scan_fd(e, fd, "eicar.com", 0, &r), 0);
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 	close(fd);
 
 	/* Clean things stay clean with signatures loaded. */
 	tu_free(&b);
 	tu_pe(&b);
 	tu_scan(e, &b, "setup.exe", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	tu_free(&b);
 	tu_free(&zip);
 	tu_free(&zip2);
@@ -902,7 +659,7 @@ START_TEST(test_allmatch)
 	struct tu_buf		 pe = { NULL, 0, 0 }, enc = { NULL, 0, 0 },
 				 zip = { NULL, 0, 0 };
 	struct tu_zipent	 ent[3];
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&pe);
@@ -921,8 +678,8 @@ START_TEST(test_allmatch)
 	ent[2].password = NULL;
 	tu_zip(&zip, ent, 3);
 	tu_scan(e, &zip, "mixed.zip", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_ZIP", 1), 0);
 	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
 	ck_assert_str_eq(r.files[i].name, "tool.exe");
@@ -933,8 +690,8 @@ START_TEST(test_allmatch)
 	tu_free(&zip);
 	tu_zip(&zip, ent, 3);
 	tu_scan(e, &zip, "mixed.zip", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, "Heuristics.Encrypted.Zip");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, "Heuristics.Encrypted.Zip");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
 	tu_free(&pe);
 	tu_free(&enc);
@@ -951,14 +708,14 @@ START_TEST(test_no_cache)
 {
 	struct scan_engine	*e = tu_engine_eicar();
 	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 n;
 
 	tu_pe(&pe);
 	tu_zip1(&zip, "tool.exe", pe.p, pe.len, NULL);
 	for (n = 0; n < 3; n++) {
 		tu_scan(e, &zip, "tool.zip", 0, &r);
-		ck_assert_int_eq(r.status, SCAN_CLEAN);
+		ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 		ck_assert_msg(tu_find(&r, "CL_TYPE_MSEXE", 1) >= 0,
 		    "scan %d missed the executable", n + 1);
 	}
@@ -978,21 +735,21 @@ START_TEST(test_mail)
 	struct scan_engine	*e = tu_engine_eicar();
 	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 },
 				 msg = { NULL, 0, 0 }, eb = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&pe);
 	tu_zip1(&zip, "invoice.exe", pe.p, pe.len, NULL);
 	tu_mail(&msg, "invoice.zip", &zip);
 	tu_scan(e, &msg, NULL, SCAN_F_MAIL, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MAIL");
 	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_ZIP", 1), 0);
 	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 2), 0);
 	ck_assert_str_eq(r.files[i].name, "invoice.exe");
 
 	tu_scan(e, &msg, NULL, 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 1);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MAIL");
 
@@ -1000,8 +757,8 @@ START_TEST(test_mail)
 	tu_put(&eb, eicar, sizeof(eicar) - 1);
 	tu_mail(&msg, "eicar.com", &eb);
 	tu_scan(e, &msg, NULL, SCAN_F_MAIL, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, EICAR_SIG ".UNOFFICIAL");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, EICAR_SIG ".UNOFFICIAL");
 	tu_free(&pe);
 	tu_free(&zip);
 	tu_free(&msg);
@@ -1015,27 +772,27 @@ START_TEST(test_macro)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 doc = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_ole2_macro(&doc);
 	tu_write("macro.doc", doc.p, doc.len);
 	tu_scan(e, &doc, "report.doc", SCAN_F_MACROS, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, "Heuristics.OLE2.ContainsMacros.VBA");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, "Heuristics.OLE2.ContainsMacros.VBA");
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSOLE2");
 
 	tu_scan(e, &doc, "report.doc", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSOLE2");
 
 	tu_scan(e, &doc, "report.doc", SCAN_F_ENCRYPTED, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 
 	/* Inside a ZIP too. */
 	tu_zip1(&zip, "report.doc", doc.p, doc.len, NULL);
 	tu_scan(e, &zip, "report.zip", SCAN_F_MACROS, &r);
-	ck_assert_int_eq(r.status, SCAN_VIRUS);
-	ck_assert_str_eq(r.virus, "Heuristics.OLE2.ContainsMacros.VBA");
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+	ck_assert_str_eq(r.s.virus, "Heuristics.OLE2.ContainsMacros.VBA");
 	ck_assert_int_ge(tu_find(&r, "CL_TYPE_MSOLE2", 1), 0);
 	tu_free(&doc);
 	tu_free(&zip);
@@ -1048,7 +805,7 @@ START_TEST(test_msi)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 b = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	tu_ole2_plain(&b, clsid_msi);
 	tu_scan(e, &b, "setup.msi", 0, &r);
@@ -1076,7 +833,7 @@ START_TEST(test_msi_installshield)
 {
 	struct scan_engine	*e;
 	struct tu_buf		 b = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	if (tu_read(TESTFILES "/clam_ISmsi_int.exe", &b) == -1) {
@@ -1086,7 +843,7 @@ START_TEST(test_msi_installshield)
 	}
 	e = tu_engine(NULL);
 	tu_scan(e, &b, "clam_ISmsi_int.exe", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSEXE");
 	for (i = 0; i < r.nfiles; i++)
 		if (strcmp(r.files[i].name, "clam.msi") == 0)
@@ -1111,7 +868,7 @@ START_TEST(test_packed)
 {
 	struct scan_engine	*e;
 	struct tu_buf		 b = { NULL, 0, 0 }, zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	char			 path[512];
 	int			 i;
 
@@ -1149,7 +906,7 @@ START_TEST(test_not_packed)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 b = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 i;
 
 	tu_pe(&b);
@@ -1185,7 +942,7 @@ START_TEST(test_limits)
 {
 	struct scan_engine	*e = tu_engine(NULL);
 	struct tu_buf		 cur = { NULL, 0, 0 }, next = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_result	 r;
 	int			 n;
 
 	tu_pe(&cur);
@@ -1197,8 +954,8 @@ START_TEST(test_limits)
 		memset(&next, 0, sizeof(next));
 	}
 	tu_scan(e, &cur, "deep.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
-	ck_assert_int_eq(r.limits_exceeded, 1);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.s.limits_exceeded, 1);
 	ck_assert_int_lt(tu_find(&r, "CL_TYPE_MSEXE", 25), 0);
 	tu_free(&cur);
 
@@ -1206,39 +963,225 @@ START_TEST(test_limits)
 	tu_pe(&cur);
 	tu_zip1(&next, "a.exe", cur.p, cur.len, NULL);
 	tu_scan(e, &next, "ok.zip", 0, &r);
-	ck_assert_int_eq(r.limits_exceeded, 0);
+	ck_assert_int_eq(r.s.limits_exceeded, 0);
 	tu_free(&cur);
 	tu_free(&next);
 	scan_engine_unref(e);
 }
 END_TEST
 
-/* More files than SCAN_MAXFILES: the first ones, and truncated. */
-START_TEST(test_truncated)
+/*
+ * No cap on files: a ZIP of 300 text files and then a PE reports all
+ * 302 files, the PE last, and the scan is complete.
+ */
+START_TEST(test_many_files)
 {
 	struct scan_engine	*e = tu_engine(NULL);
-	struct tu_zipent	 ent[SCAN_MAXFILES + 10];
-	char			 names[SCAN_MAXFILES + 10][16];
-	struct tu_buf		 zip = { NULL, 0, 0 };
-	struct scan_result	 r;
+	struct tu_zipent	 ent[301];
+	char			 names[300][16];
+	struct tu_buf		 zip = { NULL, 0, 0 }, pe = { NULL, 0, 0 };
+	struct tu_result	 r;
 	size_t			 i;
 
-	for (i = 0; i < TU_NELEM(ent); i++) {
+	tu_pe(&pe);
+	for (i = 0; i < 300; i++) {
 		snprintf(names[i], sizeof(names[i]), "f%03zu.txt", i);
 		ent[i].name = names[i];
 		ent[i].data = (const unsigned char *)names[i];
 		ent[i].len = strlen(names[i]);
 		ent[i].password = NULL;
 	}
+	ent[300].name = "last.exe";
+	ent[300].data = pe.p;
+	ent[300].len = pe.len;
+	ent[300].password = NULL;
 	tu_zip(&zip, ent, TU_NELEM(ent));
 	tu_scan(e, &zip, "many.zip", 0, &r);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
-	ck_assert_int_eq(r.nfiles, SCAN_MAXFILES);
-	ck_assert_int_eq(r.truncated, 1);
-	ck_assert_int_eq(r.limits_exceeded, 0);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
+	ck_assert_int_eq(r.nfiles, 302);
+	ck_assert_uint_eq(r.s.nfiles, 302);
+	ck_assert_uint_eq(r.calls, 302);
+	ck_assert_int_eq(r.s.limits_exceeded, 0);
 	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ZIP");
 	ck_assert_str_eq(r.files[1].name, "f000.txt");
+	ck_assert_str_eq(r.files[301].type, "CL_TYPE_MSEXE");
+	ck_assert_str_eq(r.files[301].name, "last.exe");
+	for (i = 0; i < 302; i++)
+		ck_assert_uint_eq(r.files[i].seq, i);
 	tu_free(&zip);
+	tu_free(&pe);
+	scan_engine_unref(e);
+}
+END_TEST
+
+/*
+ * libclamav's own file count limit (10000 files a scan) is reported as
+ * an incomplete scan, with its name; a NULL callback is fine.
+ */
+START_TEST(test_max_files)
+{
+	struct scan_engine	*e = tu_engine(NULL);
+	struct tu_zipent	*ent;
+	char			(*names)[16];
+	struct tu_buf		 zip = { NULL, 0, 0 };
+	struct scan_result	 s;
+	size_t			 i, n = 10050;
+
+	ck_assert_ptr_nonnull(ent = calloc(n, sizeof(*ent)));
+	ck_assert_ptr_nonnull(names = calloc(n, sizeof(*names)));
+	for (i = 0; i < n; i++) {
+		snprintf(names[i], sizeof(names[i]), "f%05zu", i);
+		ent[i].name = names[i];
+		ent[i].data = (const unsigned char *)"x";
+		ent[i].len = 1;
+	}
+	tu_zip(&zip, ent, n);
+	ck_assert_int_eq(scan_memory(e, zip.p, zip.len, "huge.zip", 0, NULL,
+	    NULL, &s), 0);
+	ck_assert_int_eq(s.status, SCAN_CLEAN);
+	ck_assert_int_eq(s.limits_exceeded, 1);
+	ck_assert_msg(strstr(s.limit, "MaxFiles") != NULL ||
+	    strstr(s.limit, "files") != NULL, "limit %s", s.limit);
+	ck_assert_uint_le(s.nfiles, 10001);
+	tu_free(&zip);
+	free(ent);
+	free(names);
+	scan_engine_unref(e);
+}
+END_TEST
+
+/*
+ * Regions of one file: three inputs at their offsets, each typed as if
+ * it were a file of its own; the file offset is not moved (pread), a
+ * region past the end of the file is empty, and a bad descriptor fails.
+ */
+START_TEST(test_region)
+{
+	struct scan_engine	*e = tu_engine_eicar();
+	struct tu_buf		 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 },
+				 all = { NULL, 0, 0 };
+	struct tu_result	 r;
+	char			 path[512];
+	uint64_t		 ope, ozip, oeicar;
+	int			 fd, i;
+
+	tu_pe(&pe);
+	tu_zip1(&zip, "inner.exe", pe.p, pe.len, NULL);
+	tu_put(&all, "some text before\r\n", 18);
+	ope = all.len;
+	tu_put(&all, pe.p, pe.len);
+	ozip = all.len;
+	tu_put(&all, zip.p, zip.len);
+	oeicar = all.len;
+	tu_put(&all, eicar, sizeof(eicar) - 1);
+	tu_put(&all, "trailing\r\n", 10);
+	tu_write("regions.bin", all.p, all.len);
+	tu_path(path, sizeof(path), "regions.bin");
+	ck_assert_int_ge(fd = open(path, O_RDONLY), 0);
+
+	r.nfiles = 0;
+	ck_assert_int_eq(scan_fd_region(e, fd, ope, pe.len, "a.exe", 0,
+	    tu_record, &r, &r.s), 0);
+	ck_assert_int_eq(r.nfiles, 1);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MSEXE");
+	ck_assert_str_eq(r.files[0].name, "a.exe");
+	ck_assert_uint_eq(r.files[0].size, pe.len);
+	ck_assert_int_eq(lseek(fd, 0, SEEK_CUR), 0);
+
+	r.nfiles = 0;
+	ck_assert_int_eq(scan_fd_region(e, fd, ozip, zip.len, "b.zip", 0,
+	    tu_record, &r, &r.s), 0);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_ZIP");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	ck_assert_str_eq(r.files[i].name, "inner.exe");
+
+	r.nfiles = 0;
+	ck_assert_int_eq(scan_fd_region(e, fd, oeicar, sizeof(eicar) - 1,
+	    "c.com", 0, tu_record, &r, &r.s), 0);
+	ck_assert_int_eq(r.s.status, SCAN_VIRUS);
+
+	/* The text before alone is text, not the PE after it. */
+	r.nfiles = 0;
+	ck_assert_int_eq(scan_fd_region(e, fd, 0, ope, "t.txt", 0,
+	    tu_record, &r, &r.s), 0);
+	ck_assert_int_eq(r.nfiles, 1);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_TEXT_ASCII");
+
+	/* Past the end: nothing to read, no file, no crash. */
+	r.nfiles = 0;
+	scan_fd_region(e, fd, all.len + 100, 50, "x", 0, tu_record, &r,
+	    &r.s);
+	ck_assert_int_ne(r.s.status, SCAN_VIRUS);
+	ck_assert_int_eq(scan_fd_region(e, fd, 0, 0, "empty", 0, NULL,
+	    NULL, &r.s), 0);
+	close(fd);
+	ck_assert_int_eq(scan_fd_region(e, -1, 0, 10, "x", 0, NULL, NULL,
+	    &r.s), -1);
+	ck_assert_int_eq(r.s.status, SCAN_ERROR);
+	ck_assert_int_eq(scan_fd_region(NULL, 0, 0, 10, "x", 0, NULL, NULL,
+	    &r.s), -1);
+	tu_free(&pe);
+	tu_free(&zip);
+	tu_free(&all);
+	scan_engine_unref(e);
+}
+END_TEST
+
+/*
+ * Containers the mail parser opens (SCAN_F_MAIL): an attached mail, a
+ * TNEF winmail.dat, HTML with a data: URI; a file that starts with
+ * uuencode. libclamav's temporary names for what it extracts are "".
+ * Without SCAN_F_MAIL the executable inside TNEF and HTML is not seen.
+ */
+START_TEST(test_containers)
+{
+	struct scan_engine	*e = tu_engine(NULL);
+	struct tu_buf		 pe = { NULL, 0, 0 }, b = { NULL, 0, 0 },
+				 enc = { NULL, 0, 0 };
+	struct tu_result	 r;
+	size_t			 j;
+	int			 i;
+
+	tu_pe(&pe);
+	tu_tnef(&b, "evil.exe", &pe);
+	tu_scan(e, &b, "winmail.dat", SCAN_F_MAIL, &r);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_TNEF");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	ck_assert_str_eq(r.files[i].name, "");
+	tu_scan(e, &b, "winmail.dat", 0, &r);
+	ck_assert_int_lt(tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	tu_free(&b);
+
+	/* The data: URI on one line, as browsers and readers want it. */
+	tu_base64(&enc, pe.p, pe.len);
+	tu_puts(&b, "<html><body><p>hi</p><a href=\"data:application/"
+	    "octet-stream;base64,");
+	for (j = 0; j < enc.len; j++)
+		if (enc.p[j] != '\r' && enc.p[j] != '\n')
+			tu_put(&b, enc.p + j, 1);
+	tu_puts(&b, "\">x</a></body></html>\r\n");
+	tu_free(&enc);
+	tu_scan(e, &b, "page.html", SCAN_F_MAIL, &r);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_HTML");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 2), 0);
+	tu_scan(e, &b, "page.html", 0, &r);
+	ck_assert_int_lt(tu_find(&r, "CL_TYPE_MSEXE", 2), 0);
+	tu_free(&b);
+
+	tu_uuencode(&b, "evil.exe", &pe);
+	tu_scan(e, &b, "uu.txt", SCAN_F_MAIL, &r);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_UUENCODED");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	ck_assert_str_eq(r.files[i].name, "");
+	tu_free(&b);
+
+	tu_mail(&b, "evil.exe", &pe);
+	tu_scan(e, &b, "fwd.eml", SCAN_F_MAIL, &r);
+	ck_assert_str_eq(r.files[0].type, "CL_TYPE_MAIL");
+	ck_assert_int_ge(i = tu_find(&r, "CL_TYPE_MSEXE", 1), 0);
+	ck_assert_str_eq(r.files[i].name, "evil.exe");
+	tu_free(&b);
+	tu_free(&pe);
 	scan_engine_unref(e);
 }
 END_TEST
@@ -1282,21 +1225,21 @@ END_TEST
 START_TEST(test_edges)
 {
 	struct scan_engine	*e = tu_engine(NULL);
-	struct scan_result	 r;
+	struct tu_result	 r;
 
 	ck_assert_uint_eq(scan_engine_signatures(e), 0);
 	ck_assert_uint_eq(scan_engine_signatures(NULL), 0);
-	ck_assert_int_eq(scan_memory(e, "", 0, "empty.txt", 0, &r), 0);
-	ck_assert_int_eq(r.status, SCAN_CLEAN);
+	ck_assert_int_eq(tu_scan_memory(e, "", 0, "empty.txt", 0, &r), 0);
+	ck_assert_int_eq(r.s.status, SCAN_CLEAN);
 	ck_assert_int_eq(r.nfiles, 0);
-	ck_assert_int_eq(scan_memory(NULL, "x", 1, NULL, 0, &r), -1);
-	ck_assert_int_eq(r.status, SCAN_ERROR);
-	ck_assert_str_ne(r.error, "");
-	ck_assert_int_eq(scan_fd(e, -1, NULL, 0, &r), -1);
-	ck_assert_int_eq(r.status, SCAN_ERROR);
-	ck_assert_int_eq(scan_fd(e, 9999, NULL, 0, &r), -1);
-	ck_assert_int_eq(r.status, SCAN_ERROR);
-	ck_assert_str_ne(r.error, "");
+	ck_assert_int_eq(tu_scan_memory(NULL, "x", 1, NULL, 0, &r), -1);
+	ck_assert_int_eq(r.s.status, SCAN_ERROR);
+	ck_assert_str_ne(r.s.error, "");
+	ck_assert_int_eq(tu_scan_fd(e, -1, NULL, 0, &r), -1);
+	ck_assert_int_eq(r.s.status, SCAN_ERROR);
+	ck_assert_int_eq(tu_scan_fd(e, 9999, NULL, 0, &r), -1);
+	ck_assert_int_eq(r.s.status, SCAN_ERROR);
+	ck_assert_str_ne(r.s.error, "");
 	ck_assert_ptr_nonnull(scan_version());
 	ck_assert_str_ne(scan_version(), "");
 	scan_engine_unref(NULL);
@@ -1324,7 +1267,7 @@ static void *
 tu_worker_run(void *arg)
 {
 	struct tu_worker	*w = arg;
-	struct scan_result	*r;
+	struct tu_result	*r;
 	int			 n;
 
 	if ((r = malloc(sizeof(*r))) == NULL) {
@@ -1332,13 +1275,13 @@ tu_worker_run(void *arg)
 		return NULL;
 	}
 	for (n = 0; n < NSCANS; n++) {
-		if (scan_memory(w->e, w->zip->p, w->zip->len, "t.zip",
-		    SCAN_F_ENCRYPTED, r) != 0 || r->status != SCAN_CLEAN ||
+		if (tu_scan_memory(w->e, w->zip->p, w->zip->len, "t.zip",
+		    SCAN_F_ENCRYPTED, r) != 0 || r->s.status != SCAN_CLEAN ||
 		    tu_find(r, "CL_TYPE_MSEXE", 1) < 0)
 			w->bad++;
-		if (scan_memory(w->e, w->eicar->p, w->eicar->len, "e.com", 0,
-		    r) != 0 || r->status != SCAN_VIRUS ||
-		    strncmp(r->virus, EICAR_SIG, strlen(EICAR_SIG)) != 0)
+		if (tu_scan_memory(w->e, w->eicar->p, w->eicar->len, "e.com",
+		    0, r) != 0 || r->s.status != SCAN_VIRUS ||
+		    strncmp(r->s.virus, EICAR_SIG, strlen(EICAR_SIG)) != 0)
 			w->bad++;
 	}
 	free(r);
@@ -1401,7 +1344,10 @@ scan_suite(void)
 	tcase_add_loop_test(tc, test_packed, 0, TU_NELEM(packed_vecs));
 	tcase_add_test(tc, test_not_packed);
 	tcase_add_test(tc, test_limits);
-	tcase_add_test(tc, test_truncated);
+	tcase_add_test(tc, test_many_files);
+	tcase_add_test(tc, test_max_files);
+	tcase_add_test(tc, test_region);
+	tcase_add_test(tc, test_containers);
 	tcase_add_test(tc, test_bad_database);
 	tcase_add_test(tc, test_edges);
 	tcase_add_test(tc, test_threads);
@@ -1412,23 +1358,12 @@ scan_suite(void)
 int
 main(void)
 {
-	SRunner		*sr;
-	const char	*base;
-	int		 failed, n;
+	int	 failed;
 
 	/* Fixtures live in one directory, removed at the end. */
-	if ((base = getenv("TMPDIR")) == NULL || *base == '\0')
-		base = "/tmp";
-	n = snprintf(tmpdir, sizeof(tmpdir), "%s/check_scan.XXXXXX", base);
-	if (n < 0 || (size_t)n >= sizeof(tmpdir) || mkdtemp(tmpdir) == NULL) {
-		fprintf(stderr, "check_scan: temporary directory: %s\n",
-		    strerror(errno));
+	if (tu_tmpdir(tmpdir, sizeof(tmpdir), "check_scan") == -1)
 		return EXIT_FAILURE;
-	}
-	sr = srunner_create(scan_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = tu_run_suite(scan_suite());
 	tu_rmtree(tmpdir);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

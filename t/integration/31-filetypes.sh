@@ -35,38 +35,7 @@ upstream = \"127.0.0.1:$REC_PORT\"
 spool_dir = \"$WORK/spool\""
 
 N=0
-# one FIXTURE REPLY-REGEX: FIXTURE.wire in a session of its own; the end
-# of data must be answered REPLY-REGEX. A 250 must be delivered, byte
-# for byte; anything else must not be.
-one() {
-	local fx=$1 want=$2 msgs
-	N=$((N + 1))
-	msgs=$(rec_msgs)
-	client "$N-$fx" --timeout 20 \
-	    'expect:^220 ' \
-	    'send:EHLO client.test\r\n' 'expect:^250 ' \
-	    "send:MAIL FROM:<$fx-$N@example.com>\\r\\n" 'expect:^250 ' \
-	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 ' \
-	    'send:DATA\r\n' 'expect:^354 ' \
-	    "sendfile:$FX/$fx.wire" "expect:$want" \
-	    'send:QUIT\r\n' 'expect:^221 ' 'eof'
-	case $want in
-	'^250'*)
-		wait_until 10 rec_has $((msgs + 1)) ||
-		    fail "$fx: accepted but not delivered"
-		assert_files_equal "$FX/$fx.eml" \
-		    "$REC_DIR/msg-$((msgs + 1)).eml" "$fx: delivered"
-		;;
-	*)
-		sleep 0.2
-		assert_eq "$msgs" "$(rec_msgs)" "$fx: messages at the upstream"
-		;;
-	esac
-	if grep -q "from=<$fx-$N@" "$REC_DIR/events" 2>/dev/null &&
-	    [ "${want#^250}" = "$want" ]; then
-		fail "$fx: refused, yet delivered"
-	fi
-}
+one() { one_message "$@"; }
 
 # refused FIXTURE NAME-REGEX TYPE
 refused() {

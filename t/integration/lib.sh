@@ -617,6 +617,39 @@ txn() {
 	    "sendfile:$2" "expect:$3")
 }
 
+# one_message FIXTURE REPLY-REGEX: $FX/FIXTURE.wire in a session of its
+# own, through the proxy to recorder.py; the end of data must be
+# answered REPLY-REGEX. A 250 must be delivered, byte for byte
+# ($FX/FIXTURE.eml); anything else must not be. N counts the sessions.
+one_message() {
+	local fx=$1 want=$2 msgs
+	N=$((N + 1))
+	msgs=$(rec_msgs)
+	client "$N-$fx" --timeout 30 \
+	    'expect:^220 ' \
+	    'send:EHLO client.test\r\n' 'expect:^250 ' \
+	    "send:MAIL FROM:<$fx-$N@example.com>\\r\\n" 'expect:^250 ' \
+	    'send:RCPT TO:<rcpt@example.net>\r\n' 'expect:^250 ' \
+	    'send:DATA\r\n' 'expect:^354 ' \
+	    "sendfile:$FX/$fx.wire" "expect:$want" \
+	    'send:QUIT\r\n' 'expect:^221 ' 'eof'
+	case $want in
+	'^250'*)
+		wait_until 10 rec_has $((msgs + 1)) ||
+		    fail "$fx: accepted but not delivered"
+		assert_files_equal "$FX/$fx.eml" \
+		    "$REC_DIR/msg-$((msgs + 1)).eml" "$fx: delivered"
+		;;
+	*)
+		sleep 0.2
+		assert_eq "$msgs" "$(rec_msgs)" "$fx: messages at the upstream"
+		if grep -q "from=<$fx-$N@" "$REC_DIR/events" 2>/dev/null; then
+			fail "$fx: refused, yet delivered"
+		fi
+		;;
+	esac
+}
+
 # PORT_ARG: the proxy's port unless the arguments name one.
 client_port_arg() {
 	case " $* " in
