@@ -334,12 +334,23 @@ START_TEST(test_containers)
 		m_part64(&msg, "Content-Type: message/rfc822\r\n", &in);
 		break;
 	case C_RFC822_QP:
-		/* base64 inside, so QP leaves it as it is */
+		/*
+		 * base64 inside, so QP leaves it as it is. The inner
+		 * boundary becomes "BC": its "--BB" lines, not encoded by
+		 * QP, would end the outer part.
+		 */
 		inner_mail(&in, &pe);
 		for (i = 0; i < in.len; i++) {
 			if (in.p[i] == '=')
 				tu_puts(&body, "=3D");
-			else
+			else if (in.p[i] == 'B' && i > 0 && i + 2 < in.len &&
+			    in.p[i + 1] == 'B' && (in.p[i - 1] == '"' ||
+			    (in.p[i - 1] == '-' && i > 1 && in.p[i - 2] == '-' &&
+			    (i == 2 || in.p[i - 3] == '\n'))) &&
+			    strchr("\"\r-", in.p[i + 2]) != NULL) {
+				tu_puts(&body, "BC");
+				i++;
+			} else
 				tu_put(&body, in.p + i, 1);
 		}
 		m_part(&msg, "Content-Type: message/rfc822\r\n"
