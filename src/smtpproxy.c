@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <event2/thread.h>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
 
@@ -570,6 +569,7 @@ on_usr1(evutil_socket_t sig, short ev, void *arg)
 int
 main(int argc, char *argv[])
 {
+	struct event_config	*evcfg;
 	struct event_base	*base;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_usr1;
 	const char		*testfile = NULL;
@@ -626,11 +626,15 @@ main(int argc, char *argv[])
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
 
-	/* Worker threads hand results back with event_active(). */
-	if (evthread_use_pthreads() == -1)
-		fatalx("libevent has no thread support");
-	if ((base = event_base_new()) == NULL)
+	/*
+	 * Only this thread touches the loop: worker threads hand results
+	 * back through an eventfd (worker.c), so libevent takes no locks.
+	 */
+	if ((evcfg = event_config_new()) == NULL ||
+	    event_config_set_flag(evcfg, EVENT_BASE_FLAG_NOLOCK) == -1 ||
+	    (base = event_base_new_with_config(evcfg)) == NULL)
 		fatalx("cannot create the event loop");
+	event_config_free(evcfg);
 	if (load_engines(conf, &types, &av, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (av != NULL)

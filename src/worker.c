@@ -1,17 +1,22 @@
 /*
  * Worker threads. Jobs go through one queue under a mutex; finished jobs
- * go through another and an event made active from the worker thread
- * (libevent_pthreads makes event_active() safe across threads) runs
- * their completions on the loop.
+ * go through another, and an eventfd wakes the loop to run their
+ * completions: one write when the queue of finished jobs stops being
+ * empty, however many jobs then finish before the loop takes them. The
+ * event loop itself is never touched from a worker thread, so it runs
+ * without libevent's locks (EVENT_BASE_FLAG_NOLOCK).
  */
 #include "autoconf.h"
 
+#include <sys/eventfd.h>
 #include <sys/queue.h>
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -31,12 +36,24 @@ struct worker_pool {
 	pthread_cond_t		 cond;
 	struct worker_queue	 todo;
 	struct worker_queue	 done;
+	int			 efd;		/* eventfd: done is not empty */
+	int			 notified;	/* efd written, not yet read */
 	struct event		*ev_done;
 	pthread_t		*threads;
 	int			 nthreads;
 	int			 busy;		/* queued or running */
 	int			 stopping;
 };
+
+/* Wake the loop. An eventfd write fails only when its counter is full. */
+static void
+worker_notify(struct worker_pool *wp)
+{
+	uint64_t	 one = 1;
+
+	while (write(wp->efd, &one, sizeof(one)) == -1 && errno == EINTR)
+		;
+}
 
 static void *
 worker_main(void *arg)
@@ -55,7 +72,10 @@ worker_main(void *arg)
 		job->fn(job->arg);
 		pthread_mutex_lock(&wp->lock);
 		STAILQ_INSERT_TAIL(&wp->done, job, entry);
-		event_active(wp->ev_done, EV_READ, 0);
+		if (!wp->notified) {
+			wp->notified = 1;
+			worker_notify(wp);
+		}
 	}
 	pthread_mutex_unlock(&wp->lock);
 	return NULL;
@@ -69,9 +89,16 @@ worker_done(evutil_socket_t fd, short ev, void *arg)
 	struct worker_queue	 done;
 	struct worker_job	*job;
 
+	uint64_t		 n;
+
 	(void)fd;
 	(void)ev;
 	pthread_mutex_lock(&wp->lock);
+	/* Read under the lock: a worker writes again once this is 0. */
+	if (wp->notified && read(wp->efd, &n, sizeof(n)) == -1 &&
+	    errno != EAGAIN)
+		log_warnx("worker eventfd: %s", strerror(errno));
+	wp->notified = 0;
 	STAILQ_INIT(&done);
 	STAILQ_CONCAT(&done, &wp->done);
 	pthread_mutex_unlock(&wp->lock);
@@ -99,7 +126,13 @@ worker_pool_new(struct event_base *base, int nthreads)
 	STAILQ_INIT(&wp->done);
 	pthread_mutex_init(&wp->lock, NULL);
 	pthread_cond_init(&wp->cond, NULL);
-	if ((wp->ev_done = event_new(base, -1, 0, worker_done, wp)) == NULL ||
+	if ((wp->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1) {
+		log_error("eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	if ((wp->ev_done = event_new(base, wp->efd, EV_READ | EV_PERSIST,
+	    worker_done, wp)) == NULL ||
+	    event_add(wp->ev_done, NULL) == -1 ||
 	    (wp->threads = calloc((size_t)nthreads,
 	    sizeof(*wp->threads))) == NULL)
 		goto fail;
@@ -117,6 +150,8 @@ worker_pool_new(struct event_base *base, int nthreads)
  fail:
 	if (wp->ev_done != NULL)
 		event_free(wp->ev_done);
+	if (wp->efd != -1)
+		close(wp->efd);
 	free(wp->threads);
 	pthread_mutex_destroy(&wp->lock);
 	pthread_cond_destroy(&wp->cond);
@@ -169,6 +204,7 @@ worker_pool_free(struct worker_pool *wp)
 		pthread_join(wp->threads[i], NULL);
 	worker_done(-1, 0, wp);
 	event_free(wp->ev_done);
+	close(wp->efd);
 	free(wp->threads);
 	pthread_mutex_destroy(&wp->lock);
 	pthread_cond_destroy(&wp->cond);

@@ -13,8 +13,8 @@ typedef void	(*worker_fn)(void *job);	/* on a worker thread */
 typedef void	(*worker_done_fn)(void *job);	/* on the event loop */
 
 /*
- * Start nthreads workers (at least 1). evthread_use_pthreads() must have
- * been called before base was created. Returns NULL on failure.
+ * Start nthreads workers (at least 1). They never touch base: it may be
+ * a loop without locks. Returns NULL on failure.
  */
 struct worker_pool *worker_pool_new(struct event_base *, int nthreads);
 /* Queue a job; done is called on the loop after fn returned. 0 or -1. */
