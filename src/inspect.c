@@ -69,7 +69,7 @@
 /* A uuencoded block inside a text part: [off, off + len) of the part. */
 struct inspect_uu {
 	uint64_t		 off, len;
-	char			 name[64];	/* from its "begin" line */
+	char			 name[256];	/* from its "begin" line */
 };
 
 /* One spooled leaf part. */
@@ -81,14 +81,17 @@ struct inspect_part {
 	int			 binary;	/* a body that is not text */
 	size_t			 sniffed;
 	int			 text;		/* a "text/" type: uuencode? */
+	int			 nameonly;	/* not typed: its uuencoded
+						   files' names are checked */
 	unsigned char		*mem;		/* in memory, or */
 	size_t			 len, cap;
 	int			 infile;	/* at off in the spool file */
 	uint64_t		 off;
 	uint64_t		 size;
 	/* uuencoded blocks: the line being read, the blocks found */
-	char			 line[80];
+	char			 line[256];	/* its start */
 	size_t			 linelen;
+	int			 linecut;	/* longer than line */
 	uint64_t		 linestart;
 	int			 in_uu;
 	struct inspect_uu	*uu;
@@ -566,6 +569,14 @@ inspect_uu_line(struct inspect_part *p, uint64_t end)
 
 	while (n > 0 && (l[n - 1] == '\r' || l[n - 1] == ' '))
 		n--;
+	/* A name that does not fit would lose its end. */
+	if (p->linecut && !p->in_uu && ((n >= 6 && memcmp(l, "begin ",
+	    6) == 0) || (n >= 8 && memcmp(l, "=ybegin ", 8) == 0))) {
+		p->incomplete = 1;
+		snprintf(p->limit, sizeof(p->limit), "a uuencoded file name "
+		    "over %zu bytes", sizeof(p->line));
+		return;
+	}
 	if (p->in_uu) {
 		if (n != 3 || memcmp(l, "end", 3) != 0)
 			return;
@@ -573,13 +584,34 @@ inspect_uu_line(struct inspect_part *p, uint64_t end)
 		p->uu[p->nuu - 1].len = end - p->uu[p->nuu - 1].off;
 		return;
 	}
-	if (n < 9 || memcmp(l, "begin ", 6) != 0)
+	/*
+	 * yEnc ("=ybegin ... name=NAME") and BinHex, which mail readers
+	 * open too, are not decoded here: their names are checked, and a
+	 * typing that cannot see inside them is incomplete.
+	 */
+	if (n >= 40 && memcmp(l, "(This file must be converted with BinHex",
+	    40) == 0) {
+		p->incomplete = 1;
+		snprintf(p->limit, sizeof(p->limit), "a BinHex file");
 		return;
-	for (i = 6; i < n && l[i] >= '0' && l[i] <= '7'; i++)
-		;
-	if (i == 6 || i > 10 || i >= n || l[i] != ' ')
-		return;
-	name = l + i + 1;
+	}
+	if (n > 8 && memcmp(l, "=ybegin ", 8) == 0) {
+		for (i = 8; i + 5 < n && memcmp(l + i, " name=", 6) != 0; i++)
+			;
+		p->incomplete = 1;
+		snprintf(p->limit, sizeof(p->limit), "a yEnc file");
+		if (i + 5 >= n)
+			return;
+		name = l + i + 6;
+	} else {
+		if (n < 9 || memcmp(l, "begin ", 6) != 0)
+			return;
+		for (i = 6; i < n && l[i] >= '0' && l[i] <= '7'; i++)
+			;
+		if (i == 6 || i > 10 || i >= n || l[i] != ' ')
+			return;
+		name = l + i + 1;
+	}
 	if (p->nuu == INSPECT_MAXUU) {
 		p->incomplete = 1;
 		snprintf(p->limit, sizeof(p->limit), "more than %d uuencoded "
@@ -587,8 +619,11 @@ inspect_uu_line(struct inspect_part *p, uint64_t end)
 		return;
 	}
 	if (p->uu == NULL &&
-	    (p->uu = calloc(INSPECT_MAXUU, sizeof(*p->uu))) == NULL)
+	    (p->uu = calloc(INSPECT_MAXUU, sizeof(*p->uu))) == NULL) {
+		p->incomplete = 1;
+		snprintf(p->limit, sizeof(p->limit), "out of memory");
 		return;
+	}
 	u = &p->uu[p->nuu++];
 	u->off = p->linestart;
 	u->len = 0;
@@ -614,11 +649,14 @@ inspect_uu_scan(struct inspect_part *p, const unsigned char *data,
 		room = sizeof(p->line) - p->linelen;
 		memcpy(p->line + p->linelen, data + i, n < room ? n : room);
 		p->linelen += n < room ? n : room;
+		if (n > room)
+			p->linecut = 1;
 		if (nl == NULL)
 			return;
 		i += n + 1;
 		inspect_uu_line(p, base + i);
 		p->linelen = 0;
+		p->linecut = 0;
 		p->linestart = base + i;
 	}
 }
@@ -641,33 +679,73 @@ inspect_sniff(struct inspect_part *p, const unsigned char *data, size_t len)
 }
 
 static void
+inspect_part_free(struct inspect_part *p)
+{
+	free(p->name);
+	free(p->mem);
+	free(p->uu);
+	free(p->refused);
+	free(p);
+}
+
+/*
+ * One reading of a file's name against the rules that go by names:
+ * block_extensions, and the types known by their extension (scripts,
+ * macro-enabled documents). in: the part a uuencoded file is in, or
+ * NULL. Returns 1 if it is refused.
+ */
+static int
+inspect_name(struct inspect *ins, const char *name, const char *in)
+{
+	const struct config	*conf = ins->conf;
+	const char		*ext = NULL;
+	char			 full[600];
+	filetype_mask		 m;
+
+	if (name[0] == '\0')
+		return 0;
+	if (conf->nblock_extensions > 0)
+		ext = filetype_ext_match(name,
+		    (const char *const *)conf->block_extensions,
+		    conf->nblock_extensions);
+	m = filetype_of_ext(name) & (filetype_parse("script") |
+	    filetype_parse("office-macro")) & conf->block_types;
+	if (ext == NULL && m == 0)
+		return 0;
+	if (in != NULL)
+		(void)snprintf(full, sizeof(full), "%s/%s", in, name);
+	else
+		(void)snprintf(full, sizeof(full), "%s", name);
+	inspect_filetype(ins, full, ext != NULL ? ext : filetype_name(m));
+	return 1;
+}
+
+static void
 inspect_part_begin(void *arg, const struct mime_part *mp)
 {
 	struct inspect		*ins = arg;
 	const struct config	*conf = ins->conf;
 	struct inspect_part	*p;
-	const char		*ext, *name;
 	unsigned		 i;
+	int			 nameonly;
 
 	if (!conf->filetypes_enabled)
 		return;
 	/* Every reading of the name a mail client may show. */
-	for (i = 0; i <= mp->naltnames; i++) {
-		name = i == 0 ? mp->filename : mp->altnames[i - 1];
-		if (name[0] != '\0' && conf->nblock_extensions > 0 &&
-		    (ext = filetype_ext_match(name,
-		    (const char *const *)conf->block_extensions,
-		    conf->nblock_extensions)) != NULL) {
-			inspect_filetype(ins, name, ext);
+	for (i = 0; i <= mp->naltnames; i++)
+		if (inspect_name(ins, i == 0 ? mp->filename :
+		    mp->altnames[i - 1], NULL))
 			break;
-		}
-	}
-	/* Its bytes come with the part that encloses it. */
+	/* Its bytes are the parts inside it, reported on their own. */
 	if (mp->enclosed)
 		return;
-	/* Names only: nothing to type, nothing to spool. */
-	if (conf->block_types == 0 && !conf->block_encrypted_archives &&
-	    !conf->block_office_macros && !conf->block_packed_executables)
+	/*
+	 * Names only: nothing is typed or spooled, but the names of the
+	 * uuencoded files in a text part are names too.
+	 */
+	nameonly = conf->block_types == 0 && !conf->block_encrypted_archives &&
+	    !conf->block_office_macros && !conf->block_packed_executables;
+	if (nameonly && strncmp(mp->type, "text/", 5) != 0)
 		return;
 	/* Every leaf part is typed (see the top of this file). */
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
@@ -681,6 +759,7 @@ inspect_part_begin(void *arg, const struct mime_part *mp)
 	p->body = p->text && mp->filename[0] == '\0' && !mp->attachment &&
 	    mp->encoding != MIME_ENC_BASE64;
 	p->plain = p->body && strcmp(mp->type, "text/html") != 0;
+	p->nameonly = nameonly;
 	TAILQ_INSERT_TAIL(&ins->parts, p, entry);
 	ins->cur = p;
 }
@@ -697,6 +776,10 @@ inspect_part_data(void *arg, const struct mime_part *mp,
 		return;
 	if (p->text)
 		inspect_uu_scan(p, data, len, p->size);
+	if (p->nameonly) {
+		p->size += len;
+		return;
+	}
 	if (p->plain && p->sniffed < INSPECT_SNIFF)
 		inspect_sniff(p, data, len);
 	if (inspect_spool_part(ins, p, data, len) == -1)
@@ -708,19 +791,27 @@ inspect_part_end(void *arg, const struct mime_part *mp)
 {
 	struct inspect		*ins = arg;
 	struct inspect_part	*p = ins->cur;
+	int			 i;
 
 	/* A part reported for its names: the open part goes on. */
 	if (mp->enclosed)
 		return;
-	if (p != NULL && p->text) {
-		/* A last line without a line end; a block without "end". */
-		if (p->linelen > 0)
-			inspect_uu_line(p, p->size);
-		if (p->in_uu)
-			p->uu[p->nuu - 1].len = p->size - p->uu[p->nuu - 1].off;
-		p->in_uu = 0;
-	}
 	ins->cur = NULL;
+	if (p == NULL || !p->text)
+		return;
+	/* A last line without a line end; a block without "end". */
+	if (p->linelen > 0)
+		inspect_uu_line(p, p->size);
+	if (p->in_uu)
+		p->uu[p->nuu - 1].len = p->size - p->uu[p->nuu - 1].off;
+	p->in_uu = 0;
+	for (i = 0; i < p->nuu; i++)
+		if (inspect_name(ins, p->uu[i].name, p->name))
+			break;
+	if (p->nameonly) {
+		TAILQ_REMOVE(&ins->parts, p, entry);
+		inspect_part_free(p);
+	}
 }
 
 static const struct mime_callbacks inspect_callbacks = {
@@ -988,13 +1079,8 @@ inspect_scan(struct inspect *ins)
 static void
 inspect_typed(struct inspect *ins, struct inspect_part *p)
 {
-	const struct config	*conf = ins->conf;
-	filetype_mask		 m, byname;
-
-	byname = filetype_parse("script") | filetype_parse("office-macro");
-	if ((m = filetype_of_ext(p->name) & byname & conf->block_types) != 0)
-		inspect_filetype(ins, p->name, filetype_name(m));
-	else if (p->refused_type != NULL)
+	/* Its names were checked when it began (inspect_name). */
+	if (p->refused_type != NULL)
 		inspect_filetype(ins, p->refused, p->refused_type);
 	else if (p->incomplete)
 		inspect_incomplete(ins, p->name, p->limit);
@@ -1104,11 +1190,7 @@ inspect_free(struct inspect *ins)
 		return;
 	while ((p = TAILQ_FIRST(&ins->parts)) != NULL) {
 		TAILQ_REMOVE(&ins->parts, p, entry);
-		free(p->name);
-		free(p->mem);
-		free(p->uu);
-		free(p->refused);
-		free(p);
+		inspect_part_free(p);
 	}
 	while ((f = STAILQ_FIRST(&ins->finds)) != NULL) {
 		STAILQ_REMOVE_HEAD(&ins->finds, entry);

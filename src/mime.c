@@ -73,6 +73,7 @@
 #define MIME_QP_WS		64	/* white space held by the QP decoder */
 #define MIME_OBUF		4096	/* decoded bytes per part_data call */
 #define MIME_B64_CHUNK		1024	/* base64 text decoded at once */
+#define MIME_ENCODED_MAX	3	/* encoded messages in encoded ones */
 
 enum mime_phase {
 	MIME_P_HEADER,		/* in the header section of an entity */
@@ -146,7 +147,8 @@ struct mime_entity {
 	int			 have_type;
 	int			 have_cte;
 	int			 have_disp;
-	uint64_t		 fhash[3];	/* of those three fields */
+	char			*fbody[3];	/* those three fields' bodies */
+	size_t			 fbodylen[3];
 	/* "" until Content-Type */
 	char			 type[MIME_PARAM_TYPE_SIZE];
 	char			 boundary[MIME_BOUNDARY_MAX];
@@ -206,6 +208,11 @@ struct mime {
 	 */
 	struct mime		*child;
 	unsigned		 cdepth;	/* child's depth 0 here */
+	struct mime_part	 cpart;		/* child's open part, as ours */
+	int			 cskip;		/* child's part not reported */
+	unsigned		 nenc;		/* encoded messages around us */
+	int			 hidden;	/* leaf not reported: encoded
+						   message, its child reports */
 	enum mime_eol		 peol;		/* line end held back */
 	struct b64		*b64;
 	enum mime_qp		 qp;
@@ -239,6 +246,17 @@ mime_flag(struct mime *m, int flag, const char *fmt, ...)
 	va_start(ap, fmt);
 	(void)vsnprintf(m->detail[i], sizeof(m->detail[i]), fmt, ap);
 	va_end(ap);
+}
+
+/* A new entity: forget the last one. */
+static void
+mime_entity_reset(struct mime *m)
+{
+	int	 k;
+
+	for (k = 0; k < 3; k++)
+		free(m->ent.fbody[k]);
+	memset(&m->ent, 0, sizeof(m->ent));
 }
 
 /*
@@ -346,7 +364,7 @@ mime_boundary(struct mime *m, size_t i, int close)
 		m->nlv = i;
 		m->phase = MIME_P_SKIP;
 	} else {
-		memset(&m->ent, 0, sizeof(m->ent));
+		mime_entity_reset(m);
 		m->ent.depth = m->lv[i].depth + 1;
 		m->ent.digest = m->lv[i].digest;
 		m->phase = MIME_P_HEADER;
@@ -652,17 +670,6 @@ static void	mime_ctype(struct mime *, const char *, size_t);
 static void	mime_cte(struct mime *, const char *, size_t);
 static void	mime_cdisp(struct mime *, const char *, size_t);
 
-/* FNV-1a of a field body, to tell a repeated field from the first. */
-static uint64_t
-mime_field_hash(const char *p, size_t n)
-{
-	uint64_t	 h = 0xcbf29ce484222325ULL;
-
-	while (n-- > 0)
-		h = (h ^ (unsigned char)*p++) * 0x100000001b3ULL;
-	return h;
-}
-
 /*
  * The open field is complete: parse it if it is kept. A Content-*
  * field given again with another body is read by some readers and not
@@ -673,7 +680,6 @@ mime_field_end(struct mime *m)
 {
 	const char	*f = m->fbuf != NULL ? m->fbuf : "";
 	int		*have = NULL, k = 0;
-	uint64_t	 h;
 
 	switch (m->field) {
 	case MIME_FLD_CTYPE:
@@ -691,14 +697,20 @@ mime_field_end(struct mime *m)
 		break;
 	}
 	if (have != NULL) {
-		h = mime_field_hash(f, m->flen);
 		if (*have) {
-			if (h != m->ent.fhash[k])
+			if (m->flen != m->ent.fbodylen[k] ||
+			    memcmp(f, m->ent.fbody[k], m->flen) != 0)
 				mime_flag(m, MIME_F_LIMITS, "a Content-* field "
 				    "repeated with another value");
 		} else {
+			/* Kept to tell a repeated field from the first. */
 			*have = 1;
-			m->ent.fhash[k] = h;
+			if ((m->ent.fbody[k] = malloc(m->flen + 1)) == NULL) {
+				m->oom = 1;
+				return;
+			}
+			memcpy(m->ent.fbody[k], f, m->flen);
+			m->ent.fbodylen[k] = m->flen;
 			if (k == 0)
 				mime_ctype(m, f, m->flen);
 			else if (k == 1)
@@ -853,7 +865,7 @@ mime_cdisp(struct mime *m, const char *f, size_t flen)
 static void
 mime_entity_message(struct mime *m, unsigned depth)
 {
-	memset(&m->ent, 0, sizeof(m->ent));
+	mime_entity_reset(m);
 	m->ent.depth = depth;
 	m->ent.message = 1;
 	m->phase = MIME_P_HEADER;
@@ -892,7 +904,7 @@ mime_part_data(struct mime *m, const unsigned char *p, size_t n)
 	if (n == 0)
 		return;
 	m->part.size += n;
-	if (m->cb.part_data != NULL)
+	if (!m->hidden && m->cb.part_data != NULL)
 		m->cb.part_data(m->arg, &m->part, p, n);
 	if (m->child != NULL && mime_parse(m->child, (const char *)p,
 	    n) == -1)
@@ -983,10 +995,11 @@ mime_container_names(struct mime *m, const char *type)
 }
 
 /*
- * A part of the message inside an encoded message/rfc822 part, as
- * this parser's callbacks see it: one level deeper than that part,
- * numbered among this parser's parts, enclosed (its bytes are those of
- * the encoded part, reported already).
+ * The parts of the message inside an encoded message part, as this
+ * parser's callbacks see them: one level deeper than that part,
+ * numbered among this parser's parts. The encoded part itself is not
+ * reported (its names are, mime_container_names): the parts inside are
+ * typed one by one, as the parts of a message sent as it is.
  */
 static void
 mime_child_part_begin(void *arg, const struct mime_part *cp)
@@ -994,13 +1007,53 @@ mime_child_part_begin(void *arg, const struct mime_part *cp)
 	struct mime		*m = arg;
 	struct mime_part	 p;
 
-	p = *cp;
-	p.depth += m->cdepth;
-	mime_report_names(m, &p);
+	if (cp->enclosed) {
+		p = *cp;
+		p.depth += m->cdepth;
+		mime_report_names(m, &p);
+		return;
+	}
+	if (m->nleaf < UINT32_MAX)
+		m->nleaf++;
+	if ((m->cskip = m->nleaf > m->lim.parts)) {
+		mime_flag(m, MIME_F_LIMITS, "parts %u over %zu", m->nleaf,
+		    m->lim.parts);
+		return;
+	}
+	m->cpart = *cp;
+	m->cpart.index = m->nleaf - 1;
+	m->cpart.depth += m->cdepth;
+	if (m->cb.part_begin != NULL)
+		m->cb.part_begin(m->arg, &m->cpart);
+}
+
+static void
+mime_child_part_data(void *arg, const struct mime_part *cp,
+    const unsigned char *d, size_t n)
+{
+	struct mime	*m = arg;
+
+	if (m->cskip)
+		return;
+	m->cpart.size = cp->size;
+	if (m->cb.part_data != NULL)
+		m->cb.part_data(m->arg, &m->cpart, d, n);
+}
+
+static void
+mime_child_part_end(void *arg, const struct mime_part *cp)
+{
+	struct mime	*m = arg;
+
+	if (cp->enclosed || m->cskip)
+		return;
+	m->cpart.size = cp->size;
+	if (m->cb.part_end != NULL)
+		m->cb.part_end(m->arg, &m->cpart);
 }
 
 static const struct mime_callbacks mime_child_cb = {
-	mime_child_part_begin, NULL, NULL
+	mime_child_part_begin, mime_child_part_data, mime_child_part_end
 };
 
 static void
@@ -1013,7 +1066,9 @@ mime_child_begin(struct mime *m, unsigned depth)
 		m->oom = 1;
 		return;
 	}
+	m->child->nenc = m->nenc + 1;
 	m->cdepth = depth;
+	m->cskip = 1;
 }
 
 /* The encoded message is complete: what its parser found is ours. */
@@ -1030,8 +1085,8 @@ mime_child_end(struct mime *m)
 		m->oom = 1;
 	for (i = 0; i < MIME_NFLAGS; i++)
 		if (c->flags & (1 << i) && !(m->flags & (1 << i)))
-			mime_flag(m, 1 << i, "%s (in an attached message)",
-			    c->detail[i]);
+			mime_flag(m, 1 << i, "%s%s", c->detail[i],
+			    c->nenc > 1 ? "" : " (in an attached message)");
 	mime_free(c);
 }
 
@@ -1073,10 +1128,13 @@ mime_leaf_names(struct mime *m, struct mime_part *pt)
 	for (i = 0; i < 2; i++) {
 		if (r[i]->over)
 			mime_flag(m, MIME_F_LIMITS, "a file name in more "
-			    "sections or readings than followed");
+			    "sections, forms or readings than followed");
 		if (r[i]->split)
 			mime_flag(m, MIME_F_LIMITS, "a file name with text "
 			    "after its closing quote");
+		if (r[i]->bad)
+			mime_flag(m, MIME_F_LIMITS, "a file name the proxy "
+			    "cannot decode for sure");
 		for (j = 0; j < r[i]->nname; j++)
 			mime_leaf_name(m, pt, r[i]->name[j]);
 	}
@@ -1084,20 +1142,20 @@ mime_leaf_names(struct mime *m, struct mime_part *pt)
 
 /* A leaf part starts: report it unless over limits.parts. */
 static void
-mime_leaf_begin(struct mime *m, const char *type)
+mime_leaf_begin(struct mime *m, const char *type, int hidden)
 {
 	struct mime_part	*pt = &m->part;
 
-	if (m->nleaf < UINT32_MAX)
+	if (!hidden && m->nleaf < UINT32_MAX)
 		m->nleaf++;
-	if (m->nleaf > m->lim.parts) {
+	if (!hidden && m->nleaf > m->lim.parts) {
 		mime_flag(m, MIME_F_LIMITS, "parts %u over %zu", m->nleaf,
 		    m->lim.parts);
 		m->phase = MIME_P_SKIP;
 		return;
 	}
 	memset(pt, 0, sizeof(*pt));
-	pt->index = m->nleaf - 1;
+	pt->index = m->nleaf > 0 ? m->nleaf - 1 : 0;
 	pt->depth = m->ent.depth;
 	(void)snprintf(pt->type, sizeof(pt->type), "%s", type);
 	mime_leaf_names(m, pt);
@@ -1110,7 +1168,8 @@ mime_leaf_begin(struct mime *m, const char *type)
 	m->olen = 0;
 	m->peol = MIME_EOL_NONE;
 	m->phase = MIME_P_LEAF;
-	if (m->cb.part_begin != NULL)
+	m->hidden = hidden;
+	if (!hidden && m->cb.part_begin != NULL)
 		m->cb.part_begin(m->arg, pt);
 }
 
@@ -1123,7 +1182,6 @@ mime_headers_end(struct mime *m)
 {
 	struct mime_entity	*e = &m->ent;
 	const char		*type;
-	unsigned		 descend = 0;
 
 	mime_field_end(m);
 	type = e->type[0] != '\0' ? e->type :
@@ -1150,43 +1208,44 @@ mime_headers_end(struct mime *m)
 		m->phase = MIME_P_SKIP;
 		return;
 	}
+	/* RFC 2046 §5.2.2: a fragment cannot be inspected whole. */
+	if (strcmp(type, "message/partial") == 0) {
+		mime_flag(m, MIME_F_PARTIAL, "message/partial part");
+		goto leaf;
+	}
 	/*
-	 * RFC 2046 §5.2.1: message/rfc822 is 7bit, 8bit or binary; an
-	 * encoded one is not looked into. RFC 6532 §3.5: message/global.
+	 * Any other message type holds a message, as readers parse it
+	 * (Python's email walks into message/anything). RFC 2046 §5.2.1
+	 * has message/rfc822 7bit, 8bit or binary (RFC 6532 §3.5:
+	 * message/global): one encoded all the same, which mail clients
+	 * open, is decoded and parsed one level deeper, at most
+	 * MIME_ENCODED_MAX such levels; with an encoding the proxy does
+	 * not know, its bytes are parsed as they are, as readers do.
 	 */
-	if ((strcmp(type, "message/rfc822") == 0 ||
-	    strcmp(type, "message/global") == 0) &&
-	    (e->encoding == MIME_ENC_7BIT || e->encoding == MIME_ENC_8BIT ||
-	    e->encoding == MIME_ENC_BINARY)) {
+	if (strncmp(type, "message/", 8) == 0) {
 		if ((size_t)e->depth + 1 > m->lim.depth) {
 			mime_flag(m, MIME_F_LIMITS, "depth %u over %zu",
 			    e->depth + 1, m->lim.depth);
 			goto leaf;
 		}
+		if (e->encoding != MIME_ENC_BASE64 &&
+		    e->encoding != MIME_ENC_QP) {
+			mime_container_names(m, type);
+			mime_entity_message(m, e->depth + 1);
+			return;
+		}
+		if (m->nenc + 1 > MIME_ENCODED_MAX) {
+			mime_flag(m, MIME_F_LIMITS, "encoded messages nested "
+			    "over %d", MIME_ENCODED_MAX);
+			goto leaf;
+		}
 		mime_container_names(m, type);
-		mime_entity_message(m, e->depth + 1);
+		mime_leaf_begin(m, type, 1);
+		mime_child_begin(m, e->depth + 1);
 		return;
 	}
-	/* RFC 2046 §5.2.2: a fragment cannot be inspected whole. */
-	if (strcmp(type, "message/partial") == 0)
-		mime_flag(m, MIME_F_PARTIAL, "message/partial part");
-	/*
-	 * Encoded all the same (mail clients open it): a leaf, and the
-	 * message decoded from it parsed one level deeper.
-	 */
-	if ((strcmp(type, "message/rfc822") == 0 ||
-	    strcmp(type, "message/global") == 0) &&
-	    (e->encoding == MIME_ENC_BASE64 || e->encoding == MIME_ENC_QP)) {
-		if ((size_t)e->depth + 1 > m->lim.depth)
-			mime_flag(m, MIME_F_LIMITS, "depth %u over %zu",
-			    e->depth + 1, m->lim.depth);
-		else
-			descend = e->depth + 1;
-	}
  leaf:
-	mime_leaf_begin(m, type);
-	if (descend > 0 && m->phase == MIME_P_LEAF)
-		mime_child_begin(m, descend);
+	mime_leaf_begin(m, type, 0);
 }
 
 /*
@@ -1374,8 +1433,9 @@ mime_leaf_end(struct mime *m)
 	mime_oflush(m);
 	m->phase = MIME_P_SKIP;
 	mime_child_end(m);
-	if (m->cb.part_end != NULL)
+	if (!m->hidden && m->cb.part_end != NULL)
 		m->cb.part_end(m->arg, &m->part);
+	m->hidden = 0;
 }
 
 /* Line content for the current entity. */
@@ -1526,6 +1586,7 @@ mime_free(struct mime *m)
 	if (m == NULL)
 		return;
 	mime_free(m->child);
+	mime_entity_reset(m);
 	b64_free(m->b64);
 	b64_free(m->hb64);
 	free(m->lv);

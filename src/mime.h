@@ -75,10 +75,9 @@ struct mime_part {
 	unsigned		 naltnames;
 	/*
 	 * Reported for its names only, part_end at once, no part_data:
-	 * a part inside an encoded message/rfc822 part (its bytes are
-	 * that part's, reported while it is open), or a multipart or
-	 * message/rfc822 entity that has a name (its bytes are the parts
-	 * inside it).
+	 * a multipart or message entity that has a name (its bytes are
+	 * the parts inside it, reported as parts of their own; those of
+	 * an encoded message decoded first).
 	 */
 	int			 enclosed;
 	int			 attachment;	/* disposition attachment */

@@ -31,6 +31,9 @@
 
 #define MIME_SECT_MAX		128	/* RFC 2231 sections of a parameter */
 #define MIME_ATTR_MAX		80	/* parameter name */
+#define MIME_CHARSET_MAX	128	/* charset name */
+#define MIME_AMBIG_ALT		0x01	/* a second reading is wanted */
+#define MIME_AMBIG_BAD		0x02	/* no reading is sure */
 
 int
 mime_param_space(unsigned char c)
@@ -199,7 +202,8 @@ mime_param_keep(struct mime_param *want, size_t nwant, const char *attr,
 			if (w->ext == NULL) {
 				w->ext = v;
 				w->extlen = vlen;
-			}
+			} else
+				w->over = 1;
 			return;
 		}
 		/* RFC 2231 §3: "*" section-number, then "*" if encoded. */
@@ -222,8 +226,10 @@ mime_param_keep(struct mime_param *want, size_t nwant, const char *attr,
 			w->over = 1;
 			return;
 		}
-		if (w->sect[idx].v != NULL)
-			continue;
+		if (w->sect[idx].v != NULL) {
+			w->over = 1;
+			return;
+		}
 		w->sect[idx].v = v;
 		w->sect[idx].len = vlen;
 		w->sect[idx].enc = enc;
@@ -337,26 +343,49 @@ mime_param_copy(const char *in, size_t len, char *out, size_t size)
 }
 
 /*
- * in (len bytes in charset cs) to UTF-8 through iconv(3), into out
+ * iconv(3) from charset name (lower case, "_" as "-", as Python's codec
+ * lookup folds it) to UTF-8: glibc knows "utf-16le" but not "utf-16-le",
+ * so the name without its dashes is tried too. (iconv_t)-1 if neither.
+ */
+static iconv_t
+mime_param_iconv_open(const char *name)
+{
+	iconv_t	 cd;
+	char	 bare[MIME_CHARSET_MAX];
+	size_t	 i, n = 0;
+
+	if ((cd = iconv_open("UTF-8", name)) != (iconv_t)-1)
+		return cd;
+	for (i = 0; name[i] != '\0'; i++)
+		if (name[i] != '-')
+			bare[n++] = name[i];
+	bare[n] = '\0';
+	return iconv_open("UTF-8", bare);
+}
+
+/*
+ * in (len bytes in charset name) to UTF-8 through iconv(3), into out
  * (size bytes). A byte that does not convert becomes U+FFFD and sets
- * *lossy_r; a charset iconv does not know leaves the bytes as they are.
+ * *lossy_r; output cut short for want of room sets *cut_r. Returns the
+ * bytes written, or (size_t)-1 if iconv does not know the charset.
  */
 static size_t
-mime_param_iconv(const char *cs, const char *in, size_t len, char *out,
-    size_t size, int *lossy_r)
+mime_param_iconv(const char *name, const char *in, size_t len, char *out,
+    size_t size, int *lossy_r, int *cut_r)
 {
 	iconv_t	 cd;
 	char	*ip = (char *)(uintptr_t)in, *op = out;
 	size_t	 il = len, ol = size;
 
-	if ((cd = iconv_open("UTF-8", cs)) == (iconv_t)-1)
-		return mime_param_copy(in, len, out, size);
-	while (il > 0 && iconv(cd, &ip, &il, &op, &ol) == (size_t)-1 &&
-	    errno != E2BIG) {
+	if ((cd = mime_param_iconv_open(name)) == (iconv_t)-1)
+		return (size_t)-1;
+	while (il > 0 && iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
+		if (errno == E2BIG || ol < 3) {
+			*cut_r = 1;
+			break;
+		}
 		/* EILSEQ, or EINVAL at the end: skip one byte. */
 		*lossy_r = 1;
-		if (ol < 3)
-			break;
 		memcpy(op, "\xef\xbf\xbd", 3);
 		op += 3;
 		ol -= 3;
@@ -368,26 +397,47 @@ mime_param_iconv(const char *cs, const char *in, size_t len, char *out,
 	return size - ol;
 }
 
+/* Bytes that read the same in every charset that is an ASCII superset. */
+static int
+mime_param_plain(const char *in, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)in[i] < 0x20 || (unsigned char)in[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /*
  * Bytes in charset cs (cslen bytes, not terminated) to UTF-8 into out
- * (size bytes, 4 * len is enough). alt: the second reading, where the
- * first is not certain (*ambig_r set): UTF-16 or UTF-32 without a byte
+ * (size bytes; 16 * len is enough). US-ASCII, UTF-8 and an unnamed
+ * charset are copied. *ambig_r gets MIME_AMBIG_ALT when a second
+ * reading is wanted, given by alt: UTF-16 or UTF-32 without a byte
  * order mark is read little-endian, then big-endian; a value that does
- * not decode, lossily, then as its raw bytes. US-ASCII, UTF-8 and an
- * unnamed charset are copied.
+ * not decode, lossily, then as its raw bytes. It gets MIME_AMBIG_BAD
+ * when no reading is sure: a charset iconv does not know with bytes
+ * that are not plain ASCII (copied), or output cut short.
  */
 static size_t
 mime_param_decode(const char *cs, size_t cslen, const char *in, size_t len,
     char *out, size_t size, int alt, int *ambig_r)
 {
 	const unsigned char	*u = (const unsigned char *)in;
-	char			 name[64], order[16];
-	int			 lossy = 0, w = 0;
-	size_t			 n;
+	char			 name[MIME_CHARSET_MAX];
+	int			 lossy = 0, cut = 0, w = 0;
+	size_t			 i, n;
 
-	if (cslen == 0 || cslen >= sizeof(name))
+	if (cslen == 0)
 		return mime_param_copy(in, len, out, size);
-	memcpy(name, cs, cslen);
+	if (cslen >= sizeof(name)) {
+		if (!mime_param_plain(in, len))
+			*ambig_r |= MIME_AMBIG_BAD;
+		return mime_param_copy(in, len, out, size);
+	}
+	for (i = 0; i < cslen; i++)
+		name[i] = cs[i] == '_' ? '-' : (char)(cs[i] >= 'A' &&
+		    cs[i] <= 'Z' ? cs[i] - 'A' + 'a' : cs[i]);
 	name[cslen] = '\0';
 	if (mime_param_charset(name, "us-ascii") ||
 	    mime_param_charset(name, "utf-8") ||
@@ -403,24 +453,29 @@ mime_param_decode(const char *cs, size_t cslen, const char *in, size_t len,
 	    mime_param_charset(name, "ucs-4"))
 		w = 32;
 	if (w == 16 && !(len >= 2 && ((u[0] == 0xff && u[1] == 0xfe) ||
-	    (u[0] == 0xfe && u[1] == 0xff)))) {
-		*ambig_r = 1;
-		(void)snprintf(order, sizeof(order), "UTF-16%s",
+	    (u[0] == 0xfe && u[1] == 0xff))))
+		(void)snprintf(name, sizeof(name), "UTF-16%s",
 		    alt ? "BE" : "LE");
-		return mime_param_iconv(order, in, len, out, size, &lossy);
-	}
-	if (w == 32 && !(len >= 4 && ((u[0] == 0xff && u[1] == 0xfe &&
+	else if (w == 32 && !(len >= 4 && ((u[0] == 0xff && u[1] == 0xfe &&
 	    u[2] == 0 && u[3] == 0) || (u[0] == 0 && u[1] == 0 &&
-	    u[2] == 0xfe && u[3] == 0xff)))) {
-		*ambig_r = 1;
-		(void)snprintf(order, sizeof(order), "UTF-32%s",
+	    u[2] == 0xfe && u[3] == 0xff))))
+		(void)snprintf(name, sizeof(name), "UTF-32%s",
 		    alt ? "BE" : "LE");
-		return mime_param_iconv(order, in, len, out, size, &lossy);
+	else
+		w = 0;
+	if (w != 0)
+		*ambig_r |= MIME_AMBIG_ALT;
+	if ((n = mime_param_iconv(name, in, len, out, size, &lossy,
+	    &cut)) == (size_t)-1) {
+		if (!mime_param_plain(in, len))
+			*ambig_r |= MIME_AMBIG_BAD;
+		return mime_param_copy(in, len, out, size);
 	}
-	n = mime_param_iconv(name, in, len, out, size, &lossy);
-	if (!lossy)
+	if (cut)
+		*ambig_r |= MIME_AMBIG_BAD;
+	if (!lossy || w != 0)
 		return n;
-	*ambig_r = 1;
+	*ambig_r |= MIME_AMBIG_ALT;
 	return alt ? mime_param_copy(in, len, out, size) : n;
 }
 
@@ -444,11 +499,12 @@ mime_param_2047(struct b64 *hb64, const char *in, size_t len, char *out,
 	const char	*cs = "", *wcs, *t, *te, *s;
 	size_t		 i, j, n = 0, cslen = 0, wcslen, tlen, pend = 0, ws = 0;
 	size_t		 blen, flen;
-	int		 h, l;
+	int		 h, l, noend = 0;
 	char		 enc;
 
 	for (i = 0; i < len && n < size;) {
-		if (in[i] != '=' || i + 1 >= len || in[i + 1] != '?')
+		/* Once no "?=" is left, no word can end: linear time. */
+		if (noend || in[i] != '=' || i + 1 >= len || in[i + 1] != '?')
 			goto literal;
 		wcs = in + i + 2;
 		for (j = i + 2; j < len && in[j] != '?' &&
@@ -464,8 +520,10 @@ mime_param_2047(struct b64 *hb64, const char *in, size_t len, char *out,
 		for (te = t; te + 1 < in + len && !(te[0] == '?' &&
 		    te[1] == '='); te++)
 			;
-		if (te + 1 >= in + len)
+		if (te + 1 >= in + len) {
+			noend = 1;
 			goto literal;
+		}
 		wcslen = (size_t)(in + j - wcs);
 		if ((s = memchr(wcs, '*', wcslen)) != NULL)
 			wcslen = (size_t)(s - wcs);
@@ -524,6 +582,8 @@ mime_param_2047(struct b64 *hb64, const char *in, size_t len, char *out,
 		n += mime_param_decode(cs, cslen, tmp, pend, out + n, size - n,
 		    alt, ambig_r);
 	n += mime_param_copy(in + i - ws, ws, out + n, size - n);
+	if (i < len || n == size)
+		*ambig_r |= MIME_AMBIG_BAD;	/* cut short */
 	return n;
 }
 
@@ -662,7 +722,7 @@ mime_param_name(struct b64 *hb64, const struct mime_param *w, size_t flen,
 {
 	const char	*cs;
 	char		*raw, *out, *tmp;
-	size_t		 cslen, size = 4 * flen + 4, n;
+	size_t		 cslen, size = 16 * flen + 16, n;
 	ssize_t		 len;
 	int		 f, alt, ambig;
 
@@ -682,7 +742,8 @@ mime_param_name(struct b64 *hb64, const struct mime_param *w, size_t flen,
 		if ((len = mime_param_raw(w, (enum mime_pform)f, raw, &cs,
 		    &cslen)) == -1)
 			continue;
-		for (alt = 0, ambig = 0; alt <= ambig; alt++) {
+		for (alt = 0, ambig = 0; alt == 0 ||
+		    (alt == 1 && ambig & MIME_AMBIG_ALT); alt++) {
 			if (f == MIME_PF_PLAIN || f == MIME_PF_LAST)
 				n = mime_param_2047(hb64, raw, (size_t)len, out,
 				    size, tmp, alt, &ambig);
@@ -691,6 +752,8 @@ mime_param_name(struct b64 *hb64, const struct mime_param *w, size_t flen,
 				    (size_t)len, out, size, alt, &ambig);
 			mime_param_reading(r, out, n);
 		}
+		if (ambig & MIME_AMBIG_BAD)
+			r->bad = 1;
 		/* Encoded words left as they are (Python's compat32). */
 		if (f == MIME_PF_PLAIN || f == MIME_PF_LAST)
 			mime_param_reading(r, raw, (size_t)len);
@@ -733,7 +796,7 @@ mime_param_boundary(const struct mime_param *w, size_t flen,
 		while (len > 0 && mime_param_space((unsigned char)raw[len - 1]))
 			len--;
 		raw[len] = '\0';
-		if (w->junk)
+		if (w->junk || w->over)
 			ct->boundary_ambiguous = 1;
 		if (ct->boundary == NULL) {
 			ct->boundary = raw;

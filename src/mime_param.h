@@ -38,13 +38,21 @@ struct b64;
 struct mime_param_name {
 	char		 name[MIME_PARAM_READINGS][MIME_PARAM_NAME_SIZE];
 	unsigned	 nname;
-	/* Readings or RFC 2231 sections beyond those followed. */
+	/*
+	 * Readings or RFC 2231 sections beyond those followed, or an RFC
+	 * 2231 form given twice (readers join or pick differently).
+	 */
 	int		 over;
 	/*
 	 * Text after the closing quote of a value: readers that split
 	 * parameters at ";" first read another name.
 	 */
 	int		 split;
+	/*
+	 * A charset iconv(3) does not know for bytes that are not plain
+	 * ASCII, or a decoding cut short: no reading is sure.
+	 */
+	int		 bad;
 };
 
 /* What a Content-Type field body says. */

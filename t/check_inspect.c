@@ -296,14 +296,14 @@ enum { C_EML, C_RFC822_B64, C_RFC822_QP, C_TNEF, C_HTML_DATA, C_UU,
 
 /*
  * The name in the reply: the part's, and the file's inside when there
- * is one (libclamav names a data: URI "attachment"; a quoted-printable
- * message/rfc822 is handed to libclamav as it is, "filename=3D..." and
- * all, until the MIME parser decodes it).
+ * is one (libclamav names a data: URI "attachment"). An attached
+ * message encoded base64 or quoted-printable is decoded and parsed by
+ * the MIME parser: its attachment is a part of its own.
  */
 static const char *const container_reply[C_COUNT] = {
 	"Attachment \"fwd.eml/inner.exe\" (executable) not allowed",
-	"Attachment \"(unnamed)/inner.exe\" (executable) not allowed",
-	"inner.exe",
+	"Attachment \"inner.exe\" (executable) not allowed",
+	"Attachment \"inner.exe\" (executable) not allowed",
 	"Attachment \"winmail.dat\" (executable) not allowed",
 	"Attachment \"(unnamed)/attachment\" (executable) not allowed",
 	"Attachment \"(unnamed)/evil.exe\" (executable) not allowed",
@@ -617,6 +617,68 @@ END_TEST
  * unterminated multipart. Nothing crashes (the sanitizer build runs
  * this too); a PE seen is refused even when the rest is broken.
  */
+/*
+ * The rules that go by names see every reading of a name, the parts of
+ * named containers, and the files a text part holds uuencoded or yEnc
+ * encoded, with block_extensions alone too (nothing typed).
+ */
+#define EXTS	"filetypes {\n enabled = true\n block_extensions = { " \
+		"\"exe\" }\n}\n"
+
+START_TEST(test_names)
+{
+	struct tu_buf		 msg = { NULL, 0, 0 }, body = { NULL, 0, 0 },
+				 in = { NULL, 0, 0 };
+	char			 reply[600];
+	const char		*conf = _i < 4 ? EXTS : TYPES, *want;
+
+	m_head(&msg, "names");
+	switch (_i % 4) {
+	case 0:
+		/* filename* beside filename: Python reads the plain one. */
+		m_parts(&msg, OCTET "Content-Disposition: attachment; "
+		    "filename=\"a.txt\"; filename*=utf-8''a.exe\r\n", "x");
+		want = "a.exe";
+		break;
+	case 1:
+		tu_puts(&in, "harmless\r\n");
+		tu_puts(&body, "see below\r\n\r\n");
+		tu_uuencode(&body, "evil.exe", &in);
+		m_part(&msg, TEXT, body.p, body.len);
+		want = "(unnamed)/evil.exe";
+		break;
+	case 2:
+		m_parts(&msg, TEXT, "=ybegin line=128 size=2 name=evil.exe\r\n"
+		    "ab\r\n=yend size=2\r\n");
+		want = "(unnamed)/evil.exe";
+		break;
+	default:
+		/* A named multipart: readers list it. */
+		m_parts(&msg, "Content-Type: multipart/mixed; boundary=CC; "
+		    "name=\"box.exe\"\r\n", "--CC\r\n\r\nx\r\n--CC--\r\n");
+		want = "box.exe";
+		break;
+	}
+	m_end(&msg);
+	if (_i == 4) {
+		/* A script by its second reading, types on. */
+		tu_free(&msg);
+		m_head(&msg, "names");
+		m_parts(&msg, OCTET "Content-Disposition: attachment; "
+		    "filename=\"a.txt\"; filename*=utf-8''a.js\r\n", "x");
+		m_end(&msg);
+		want = "a.js\" (script)";
+	}
+	ck_assert_int_eq(run1(conf, &msg, reply, sizeof(reply)),
+	    INSPECT_REJECT);
+	ck_assert_msg(strstr(reply, want) != NULL, "reply %s, want %s", reply,
+	    want);
+	tu_free(&msg);
+	tu_free(&body);
+	tu_free(&in);
+}
+END_TEST
+
 START_TEST(test_malformed)
 {
 	struct tu_buf	 pe = { NULL, 0, 0 }, zip = { NULL, 0, 0 },
@@ -666,6 +728,7 @@ inspect_suite(void)
 	tcase_add_test(tc, test_text_parts);
 	tcase_add_test(tc, test_descriptors);
 	tcase_add_test(tc, test_findings);
+	tcase_add_loop_test(tc, test_names, 0, 5);
 	tcase_add_test(tc, test_malformed);
 	suite_add_tcase(s, tc);
 	return s;

@@ -528,15 +528,14 @@ static const struct mime_vec mime_vecs[] = {
 	  "\r\n<p>x</p>\r\n"), .nparts = 1, .nx = 1, .x = {
 	    { 1, "text/html", "", 0, E7, TU_S("<p>x</p>\r\n"), 0 } } },
 	/*
-	 * An encoded message/rfc822 is a leaf (typed whole) and the
-	 * message in it is parsed too: its parts are enclosed in the leaf.
+	 * An encoded message/rfc822 is decoded and parsed as the message
+	 * it holds: its parts are reported, typed, one level deeper; the
+	 * encoded part only for its names.
 	 */
-	{ .name = "encoded message/rfc822 is a leaf", .in = TU_S(
+	{ .name = "encoded message/rfc822 is parsed", .in = TU_S(
 	  "Content-Type: message/rfc822\r\nContent-Transfer-Encoding: base64"
-	  "\r\n\r\nU3ViamVjdDogeA0KDQpoaQ0K\r\n"), .nparts = 2, .nx = 1, .x = {
-	    { 0, "message/rfc822", "", 0, EB64,
-		TU_S("Subject: x\r\n\r\nhi\r\n"), 0 } },
-	  .encl = { "" } },
+	  "\r\n\r\nU3ViamVjdDogeA0KDQpoaQ0K\r\n"), .nparts = 1, .nx = 1, .x = {
+	    { 1, "text/plain", "", 0, E7, TU_S("hi\r\n"), 0 } } },
 	{ .name = "an attachment in a base64 message/rfc822", .in = TU_S(
 	  "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
 	  "Content-Type: message/rfc822; name=fwd.eml\r\n"
@@ -546,12 +545,9 @@ static const struct mime_vec mime_vecs[] = {
 	  "LmV4ZQ0KDQpNWg0KLS1DLS0NCg==\r\n"
 	  "--B\r\nContent-Type: text/plain\r\n\r\nafter\r\n--B--\r\n"),
 	  .nparts = 3, .nx = 2, .x = {
-	    { 1, "message/rfc822", "fwd.eml", 0, EB64, TU_S("Content-Type: "
-		"multipart/mixed; boundary=C\r\n\r\n--C\r\n"
-		"Content-Disposition: attachment; filename=evil.exe\r\n\r\n"
-		"MZ\r\n--C--\r\n"), 0 },
+	    { 3, "text/plain", "evil.exe", 1, E7, TU_S("MZ"), 0 },
 	    { 1, "text/plain", "", 0, E7, TU_S("after"), 0 } },
-	  .encl = { "evil.exe" } },
+	  .encl = { "fwd.eml" } },
 	{ .name = "a quoted-printable message/rfc822 with a flaw inside",
 	  .in = TU_S("Content-Type: message/rfc822\r\n"
 	  "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
@@ -560,12 +556,21 @@ static const struct mime_vec mime_vecs[] = {
 	  "MZ\r\n--C--\r\n"),
 	  .flags = MIME_F_LIMITS, .detail = { { MIME_F_LIMITS, "header "
 		"section without its empty line (in an attached message)" } },
-	  .nparts = 2, .nx = 1, .x = {
-	    { 0, "message/rfc822", "", 0, EQP, TU_S("Content-Type: "
-		"multipart/mixed; boundary=C\r\n--C\r\nContent-Type: "
-		"application/octet-stream; name=\"a.exe\"\r\n\r\nMZ\r\n"
-		"--C--\r\n"), 0 } },
-	  .encl = { "a.exe" } },
+	  .nparts = 1, .nx = 1, .x = {
+	    { 2, "application/octet-stream", "a.exe", 0, E7, TU_S("MZ"),
+		0 } } },
+	/* Any message type holds a message, in any unknown encoding too. */
+	{ .name = "message/news and an unknown encoding", .in = TU_S(
+	  "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n"
+	  "Content-Type: message/news\r\n\r\nSubject: n\r\n"
+	  "Content-Disposition: attachment; filename=a.exe\r\n\r\nMZ\r\n"
+	  "--B\r\nContent-Type: message/rfc822\r\n"
+	  "Content-Transfer-Encoding: x-unknown\r\n\r\nSubject: u\r\n"
+	  "Content-Disposition: attachment; filename=b.exe\r\n\r\nMZ\r\n"
+	  "--B--\r\n"),
+	  .nparts = 2, .nx = 2, .x = {
+	    { 2, "text/plain", "a.exe", 1, E7, TU_S("MZ"), 0 },
+	    { 2, "text/plain", "b.exe", 1, E7, TU_S("MZ"), 0 } } },
 	{ .name = "unknown encoding passed through", .in = TU_S(
 	  "Content-Transfer-Encoding: x-uuencode\r\n\r\nbegin 644 a\r\n"),
 	  .nparts = 1, .nx = 1, .x = {
@@ -1047,6 +1052,24 @@ static const struct name_vec {
 	/* Text after the closing quote: split another way by some. */
 	{ "Content-Disposition: attachment; filename=\"a.exe\\\"; x=\".txt\""
 	  "\r\n", { "a.exe\"; x=" }, MIME_F_LIMITS },
+	/* Charset names as Python folds them; glibc's without dashes. */
+	{ "Content-Disposition: attachment; filename=\""
+	  "=?utf-16-le?B?YQAuAGUAeABlAA==?=\"\r\n",
+	  { "a.exe", "=?utf-16-le?B?YQAuAGUAeABlAA==?=" }, 0 },
+	{ "Content-Disposition: attachment; filename*=UTF_16_LE''"
+	  "a%00.%00e%00x%00e%00\r\n", { "a.exe" }, 0 },
+	/* A charset that expands much: the name's end is kept. */
+	{ "Content-Disposition: attachment; filename=\"=?TSCII?B?"
+	  "goKCgoKCgoKCgoKCgoKCgoKC?= =?us-ascii?Q?.exe?=\"\r\n",
+	  { NULL }, 0 },
+	/* Not known, not plain ASCII: no reading is sure. */
+	{ "Content-Disposition: attachment; filename*=x-unknown''"
+	  "%82%a0.exe\r\n", { NULL }, MIME_F_LIMITS },
+	/* An RFC 2231 form given twice: joined by some, picked by others. */
+	{ "Content-Disposition: attachment; filename*=utf-8''a.txt; "
+	  "filename*=utf-8''a.exe\r\n", { NULL }, MIME_F_LIMITS },
+	{ "Content-Disposition: attachment; filename*0=a.txt; "
+	  "filename*0=a.exe\r\n", { NULL }, MIME_F_LIMITS },
 	/* An unknown charset: the bytes; one that does not decode: both. */
 	{ "Content-Disposition: attachment; filename*=x-unknown''"
 	  "evil.exe\r\n", { "evil.exe" }, 0 },
@@ -1107,8 +1130,8 @@ START_TEST(test_mime_name_limits)
 	n += (size_t)snprintf(in + n, size - n, "\r\n\r\nx");
 	mime_run(in, n, &lim_default, &whole, NULL, &r);
 	ck_assert_int_eq(r.flags, MIME_F_LIMITS);
-	ck_assert_str_eq(r.detail[4], "a file name in more sections or "
-	    "readings than followed");
+	ck_assert_str_eq(r.detail[4], "a file name in more sections, forms "
+	    "or readings than followed");
 	rec_free(&r);
 
 	n = (size_t)snprintf(in, size, "Content-Type: application/x; x=\"");
@@ -1120,6 +1143,73 @@ START_TEST(test_mime_name_limits)
 	ck_assert_str_eq(r.detail[4], "a Content-* field over 65536 bytes");
 	rec_free(&r);
 	free(in);
+}
+END_TEST
+
+/* Base64 of n bytes at p into out (4 * (n + 2) / 3 + 1 bytes), no breaks. */
+static size_t
+b64_encode_test(const char *p, size_t n, char *out)
+{
+	static const char	 a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	    "qrstuvwxyz0123456789+/";
+	const unsigned char	*u = (const unsigned char *)p;
+	size_t			 i, o = 0;
+	unsigned		 v;
+
+	for (i = 0; i < n; i += 3) {
+		v = (unsigned)u[i] << 16 | (i + 1 < n ? u[i + 1] << 8 : 0) |
+		    (i + 2 < n ? u[i + 2] : 0);
+		out[o++] = a[v >> 18 & 63];
+		out[o++] = a[v >> 12 & 63];
+		out[o++] = i + 1 < n ? a[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < n ? a[v & 63] : '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * Messages encoded in encoded messages are parsed three levels deep;
+ * deeper, the part is typed whole and the message refused (smtp:247),
+ * so that nesting cannot multiply the parsing work.
+ */
+START_TEST(test_mime_encoded_nesting)
+{
+	static const char	 hdr[] = "Content-Type: message/rfc822\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n";
+	struct tu_sched		 whole;
+	struct rec		 r;
+	char			*msg, *enc;
+	size_t			 n, size = 64 * 1024;
+	int			 level, levels;
+
+	memset(&whole, 0, sizeof(whole));
+	ck_assert_ptr_nonnull(msg = malloc(size));
+	ck_assert_ptr_nonnull(enc = malloc(2 * size));
+	for (levels = 3; levels <= 4; levels++) {
+		n = (size_t)snprintf(msg, size, "Content-Disposition: "
+		    "attachment; filename=in.exe\r\n\r\nMZ");
+		for (level = 0; level < levels; level++) {
+			(void)b64_encode_test(msg, n, enc);
+			n = (size_t)snprintf(msg, size, "%s%s\r\n", hdr, enc);
+		}
+		mime_run(msg, n, &lim_default, &whole, NULL, &r);
+		if (levels == 3) {
+			ck_assert_int_eq(r.flags, 0);
+			ck_assert_uint_eq(r.n, 1);
+			ck_assert_str_eq(r.parts[0].p.filename, "in.exe");
+			ck_assert_uint_eq(r.parts[0].p.depth, 3);
+		} else {
+			ck_assert_int_eq(r.flags, MIME_F_LIMITS);
+			ck_assert_str_eq(r.detail[4], "encoded messages nested "
+			    "over 3 (in an attached message)");
+			ck_assert_uint_eq(r.n, 1);
+			ck_assert_str_eq(r.parts[0].p.type, "message/rfc822");
+		}
+		rec_free(&r);
+	}
+	free(msg);
+	free(enc);
 }
 END_TEST
 
@@ -1363,6 +1453,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_mime_long_name);
 	tcase_add_loop_test(tc, test_mime_names, 0, TU_NELEM(name_vecs));
 	tcase_add_test(tc, test_mime_name_limits);
+	tcase_add_test(tc, test_mime_encoded_nesting);
 	tcase_add_test(tc, test_mime_huge);
 	tcase_add_test(tc, test_mime_interface);
 	tcase_add_loop_test(tc, test_b64_vectors, 0, TU_NELEM(b64_vecs));
