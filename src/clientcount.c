@@ -200,6 +200,21 @@ clientcount_free(struct clientcount **ccp)
 	*ccp = NULL;
 }
 
+/*
+ * Where sa is in cc: its key, hash and slot (or the free slot where it
+ * would go). Returns 0, or -1 for a family that is not counted.
+ */
+static int
+clientcount_lookup(const struct clientcount *cc, const struct sockaddr *sa,
+    unsigned char key[16], uint32_t *hash_r, size_t *slot_r)
+{
+	if (clientcount_key(sa, key) == -1)
+		return -1;
+	*hash_r = clientcount_hash(cc, key);
+	*slot_r = clientcount_find(cc, key, *hash_r);
+	return 0;
+}
+
 int
 clientcount_add(struct clientcount *cc, const struct sockaddr *sa)
 {
@@ -208,10 +223,8 @@ clientcount_add(struct clientcount *cc, const struct sockaddr *sa)
 	uint32_t		 hash;
 	size_t			 i;
 
-	if (clientcount_key(sa, key) == -1)
+	if (clientcount_lookup(cc, sa, key, &hash, &i) == -1)
 		return 0;
-	hash = clientcount_hash(cc, key);
-	i = clientcount_find(cc, key, hash);
 	if (cc->slots[i].n == 0 && 2 * (cc->nused + 1) > cc->nslots) {
 		if (clientcount_resize(cc, 2 * cc->nslots) == -1)
 			return -1;
@@ -253,18 +266,15 @@ clientcount_remove_slot(struct clientcount *cc, size_t i)
 int
 clientcount_del(struct clientcount *cc, const struct sockaddr *sa)
 {
-	struct clientcount_slot	*sl;
-	unsigned char		 key[16];
-	size_t			 i;
-	uint32_t		 n;
+	unsigned char	 key[16];
+	uint32_t	 hash, n;
+	size_t		 i;
 
-	if (clientcount_key(sa, key) == -1)
+	if (clientcount_lookup(cc, sa, key, &hash, &i) == -1)
 		return 0;
-	i = clientcount_find(cc, key, clientcount_hash(cc, key));
-	sl = &cc->slots[i];
-	if (sl->n == 0)
+	if (cc->slots[i].n == 0)
 		return -1;
-	if ((n = --sl->n) > 0)
+	if ((n = --cc->slots[i].n) > 0)
 		return (int)n;
 	clientcount_remove_slot(cc, i);
 	/* Shrinking may fail: the larger table is still correct. */
@@ -277,11 +287,12 @@ int
 clientcount_get(const struct clientcount *cc, const struct sockaddr *sa)
 {
 	unsigned char	 key[16];
+	uint32_t	 hash;
+	size_t		 i;
 
-	if (clientcount_key(sa, key) == -1)
+	if (clientcount_lookup(cc, sa, key, &hash, &i) == -1)
 		return 0;
-	return (int)cc->slots[clientcount_find(cc, key,
-	    clientcount_hash(cc, key))].n;
+	return (int)cc->slots[i].n;
 }
 
 size_t

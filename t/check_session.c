@@ -75,12 +75,27 @@ nonblock(int fd)
 	    -1);
 }
 
+/* A session from client (to it, too): our end of its socketpair. */
+static int
+h_open(struct harness *h, const struct sockaddr *client, socklen_t len,
+    int loop)
+{
+	int	 sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	nonblock(sv[0]);
+	nonblock(sv[1]);
+	ck_assert_int_eq(session_new(h->base, h->conf, sv[1], client, len,
+	    client, len, loop), 0);
+	return sv[0];
+}
+
 static void
 h_init(struct harness *h, const char *extra)
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof(sin);
-	int			 sv[2], one = 1;
+	int			 one = 1;
 
 	memset(h, 0, sizeof(*h));
 	h->up = -1;
@@ -102,13 +117,7 @@ h_init(struct harness *h, const char *extra)
 	nonblock(h->lfd);
 	session_set_upstream((struct sockaddr *)&sin, len);
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	nonblock(sv[0]);
-	nonblock(sv[1]);
-	h->client = sv[0];
-	ck_assert_int_eq(session_new(h->base, h->conf, sv[1],
-	    (struct sockaddr *)&sin, len, (struct sockaddr *)&sin, len, 0),
-	    0);
+	h->client = h_open(h, (struct sockaddr *)&sin, len, 0);
 }
 
 static void
@@ -758,21 +767,6 @@ START_TEST(test_long_greeting_masked)
 }
 END_TEST
 
-/* A session beside the harness's own: our end of its socketpair. */
-static int
-h_extra(struct harness *h, const struct sockaddr *client, socklen_t len,
-    int loop)
-{
-	int	 sv[2];
-
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	nonblock(sv[0]);
-	nonblock(sv[1]);
-	ck_assert_int_eq(session_new(h->base, h->conf, sv[1], client, len,
-	    client, len, loop), 0);
-	return sv[0];
-}
-
 /* Turn the loop until sa has n sessions counted. */
 static int
 h_wait_count(struct harness *h, const struct sockaddr *sa, int n)
@@ -815,8 +809,8 @@ START_TEST(test_client_counts)
 
 	ck_assert_int_eq(session_count_client((struct sockaddr *)&lo), 1);
 	ck_assert_int_eq(session_count_client((struct sockaddr *)&mapped), 1);
-	fd_loop = h_extra(&h, (struct sockaddr *)&mapped, sizeof(mapped), 1);
-	fd_denied = h_extra(&h, (struct sockaddr *)&denied, sizeof(denied), 0);
+	fd_loop = h_open(&h, (struct sockaddr *)&mapped, sizeof(mapped), 1);
+	fd_denied = h_open(&h, (struct sockaddr *)&denied, sizeof(denied), 0);
 	ck_assert_int_eq(session_count(), 3);
 	ck_assert_int_eq(session_count_client((struct sockaddr *)&lo), 2);
 	ck_assert_int_eq(session_count_client((struct sockaddr *)&denied), 1);
