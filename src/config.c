@@ -1116,10 +1116,15 @@ static void
 config_load_numbers(cfg_t *root, struct config *conf)
 {
 	const struct config_num	*num;
+	const struct config_mark	*m;
 	cfg_t			*sec;
 	char			*field;
 	long			 v;
 	size_t			 i;
+
+	/* A number's default has no mark: only the file's values do. */
+	m = config_getmark(cfg_getopt(root, "max_sessions"));
+	conf->max_sessions_set = m != NULL && m->line > 0;
 
 	for (i = 0; i < sizeof(config_nums) / sizeof(config_nums[0]); i++) {
 		num = &config_nums[i];

@@ -111,7 +111,13 @@ struct config {
 	 * enabled (filetypes, antivirus).
 	 */
 	char			*spool_dir;
+	/*
+	 * The file's value, or the default (10000). listener.c lowers a
+	 * default to what the descriptor limit has room for; a value the
+	 * file sets (max_sessions_set) is kept.
+	 */
 	int			 max_sessions;
+	int			 max_sessions_set;
 	int			 max_sessions_per_client;
 	int			 max_bad_commands;	/* refusals, then 421 */
 	int			 shutdown_grace;	/* seconds */

@@ -14,15 +14,22 @@
  * no client is left without a byte. The error is logged once a second
  * at most, each line with how many accept(2) calls failed and how many
  * connections were refused since the last one.
+ *
+ * That is the exception, not the plan: unless the configuration sets
+ * max_sessions, it is lowered at start-up to what the descriptor limit
+ * (RLIMIT_NOFILE) has room for, so that the limit refuses a client
+ * before the descriptors run out.
  */
 #include "autoconf.h"
 
 #include <sys/types.h>
 #include <sys/queue.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <linux/netfilter_ipv4.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -61,6 +68,30 @@ struct listener {
 
 static TAILQ_HEAD(, listener)	 listeners = TAILQ_HEAD_INITIALIZER(listeners);
 static struct config		*listener_conf;
+
+/*
+ * Descriptors a session may take: the client's and the upstream's.
+ * Beside them the proxy keeps a reserve free: what is open when it
+ * starts to accept (standard streams, the log, the event loop's and the
+ * worker threads' own, the listeners, the reserve descriptor below),
+ * LISTENER_FD_PER_SCANNER for each scanning thread (a clamd connection,
+ * libclamav's temporary files) and LISTENER_FD_SPARE for the rest: spool
+ * files of messages over the in-memory budget, signatures reloaded on
+ * HUP, the log reconnecting.
+ */
+#define LISTENER_FD_PER_SESSION	2
+#define LISTENER_FD_PER_SCANNER	4
+#define LISTENER_FD_SPARE	16
+
+/*
+ * max_sessions as the listener applies it (listener_limit()): the
+ * configured one, a default lowered to listener_fits, the sessions the
+ * descriptor limit has room for (computed once, in listener_bind()).
+ */
+static int			 listener_max_sessions;
+static int			 listener_fits = INT_MAX;
+static int			 listener_reserve_fds;
+static rlim_t			 listener_nofile = RLIM_INFINITY;
 
 /*
  * Out of descriptors (all on the event loop's thread): the reserve, the
@@ -174,7 +205,7 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 
 	(void)arg;
 	listener_backoff = LISTENER_BACKOFF_MIN;
-	if (session_count() >= conf->max_sessions) {
+	if (session_count() >= listener_max_sessions) {
 		listener_refuse(fd, "max_sessions");
 		return;
 	}
@@ -316,8 +347,109 @@ listener_error(struct evconnlistener *evl, void *arg)
 	evtimer_add(listener_ev_report, &tv);
 }
 
+/*
+ * Descriptors open below the limit (a number at or above it does not
+ * stop accept(2) from finding a free one below): from /proc/self/fd, or
+ * by asking each number if /proc is not there.
+ */
+static int
+listener_fds_open(rlim_t nofile)
+{
+	struct dirent	*de;
+	DIR		*d;
+	long		 fd, max;
+	int		 n = 0;
+
+	if ((d = opendir("/proc/self/fd")) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			fd = strtol(de->d_name, NULL, 10);
+			if (fd != dirfd(d) && (rlim_t)fd < nofile)
+				n++;
+		}
+		closedir(d);
+		return n;
+	}
+	max = nofile < 65536 ? (long)nofile : 65536;
+	for (fd = 0; fd < max; fd++)
+		if (fcntl((int)fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+/*
+ * The sessions the descriptor limit has room for, with nscanners
+ * scanning threads, from what is open now (once the listeners are).
+ */
+static void
+listener_fit(int nscanners)
+{
+	struct rlimit	 rl;
+	rlim_t		 room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warnx("event=getrlimit error=\"%s\"", strerror(errno));
+		return;
+	}
+	listener_nofile = rl.rlim_cur;
+	listener_reserve_fds = LISTENER_FD_SPARE +
+	    LISTENER_FD_PER_SCANNER * nscanners;
+	if (rl.rlim_cur == RLIM_INFINITY) {
+		listener_fits = INT_MAX;
+		return;
+	}
+	listener_reserve_fds += listener_fds_open(rl.rlim_cur);
+	room = rl.rlim_cur > (rlim_t)listener_reserve_fds ?
+	    (rl.rlim_cur - (rlim_t)listener_reserve_fds) /
+	    LISTENER_FD_PER_SESSION : 0;
+	/* Too few descriptors for even one: let one try anyway. */
+	listener_fits = room < 1 ? 1 : room > INT_MAX ? INT_MAX : (int)room;
+}
+
+/*
+ * max_sessions for conf: the file's value, even above what fits (with a
+ * warning: the reserve descriptor then answers the clients past it), or
+ * the default, lowered to what fits. Logged at start-up and when a
+ * reload changes it.
+ */
+static void
+listener_limit(const struct config *conf)
+{
+	char	 nofile[32], fits[32];
+	int	 max;
+
+	max = conf->max_sessions;
+	if (!conf->max_sessions_set && max > listener_fits)
+		max = listener_fits;
+	if (max == listener_max_sessions)
+		return;
+	listener_max_sessions = max;
+	if (listener_nofile == RLIM_INFINITY)
+		snprintf(nofile, sizeof(nofile), "unlimited");
+	else
+		snprintf(nofile, sizeof(nofile), "%llu",
+		    (unsigned long long)listener_nofile);
+	if (listener_fits == INT_MAX)
+		snprintf(fits, sizeof(fits), "unlimited");
+	else
+		snprintf(fits, sizeof(fits), "%d", listener_fits);
+	if (conf->max_sessions_set && max > listener_fits)
+		log_warnx("event=max-sessions-over-nofile max_sessions=%d "
+		    "fits=%s nofile=%s reserve=%d: past %s sessions clients "
+		    "may find the proxy out of descriptors; raise the "
+		    "descriptor limit or lower max_sessions", max, fits,
+		    nofile, listener_reserve_fds, fits);
+	else
+		log_info("event=max-sessions max_sessions=%d source=%s "
+		    "fits=%s nofile=%s reserve=%d", max,
+		    conf->max_sessions_set ? "config" :
+		    max < conf->max_sessions ? "nofile" : "default", fits,
+		    nofile, listener_reserve_fds);
+}
+
 int
-listener_bind(struct event_base *base, struct config *conf)
+listener_bind(struct event_base *base, struct config *conf, int nscanners)
 {
 	struct listener	*l;
 	int		 i;
@@ -353,6 +485,8 @@ listener_bind(struct event_base *base, struct config *conf)
 		TAILQ_INSERT_TAIL(&listeners, l, entry);
 		log_info("listening on %s", l->addr.text);
 	}
+	listener_fit(nscanners);
+	listener_limit(conf);
 	return 0;
 }
 
@@ -360,6 +494,7 @@ void
 listener_set_config(struct config *conf)
 {
 	listener_conf = conf;
+	listener_limit(conf);
 }
 
 void

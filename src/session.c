@@ -44,6 +44,7 @@
 
 #include "access.h"
 #include "alarm.h"
+#include "clientcount.h"
 #include "compat.h"
 #include "config.h"
 #include "log.h"
@@ -65,6 +66,13 @@ TAILQ_HEAD(session_list, session);
 struct session_stats		 session_stats;
 static struct session_list	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static int			 nsessions;
+/*
+ * Sessions per client address (max_sessions_per_client): counted in
+ * session_new(), uncounted where the session is unlinked from the list.
+ * Process-wide by SPEC §5; only the event loop's thread touches it now
+ * (clientcount.c says how workers will share it).
+ */
+static struct clientcount	*session_clients;
 /* Outstanding replies over all sessions (SESSION_PENDING_TOTAL). */
 static int			 npending_total;
 static uint64_t			 session_next_id;
@@ -154,22 +162,6 @@ session_addr_text(const struct sockaddr *sa, char *buf, size_t bufsz)
 	default:
 		snprintf(buf, bufsz, "unknown");
 	}
-}
-
-static int
-session_same_host(const struct sockaddr *a, const struct sockaddr *b)
-{
-	if (a->sa_family != b->sa_family)
-		return 0;
-	if (a->sa_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)(const void *)a)->sin_addr,
-		    &((const struct sockaddr_in *)(const void *)b)->sin_addr,
-		    sizeof(struct in_addr)) == 0;
-	if (a->sa_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)(const void *)a)->sin6_addr,
-		    &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
-		    sizeof(struct in6_addr)) == 0;
-	return 0;
 }
 
 /*
@@ -1250,6 +1242,22 @@ session_fail_alarm(struct session *s, const char *code, enum alarm_id id)
 	session_fail(s, code, text);
 }
 
+/*
+ * Undo what session_new() counted: the list, the totals and the
+ * client's count. Called once per session, as it is freed.
+ */
+static void
+session_unlink(struct session *s)
+{
+	TAILQ_REMOVE(&sessions, s, entry);
+	nsessions--;
+	session_stats.active--;
+	if (clientcount_del(session_clients,
+	    (struct sockaddr *)&s->client_ss) == -1)
+		log_error("session=%016llx event=internal-error "
+		    "check=\"client counted\"", (unsigned long long)s->id);
+}
+
 static void
 session_free(evutil_socket_t fd, short ev, void *arg)
 {
@@ -1282,9 +1290,7 @@ session_free(evutil_socket_t fd, short ev, void *arg)
 	event_free(s->ev_free);
 	event_free(s->ev_ctimer);
 	event_free(s->ev_stimer);
-	TAILQ_REMOVE(&sessions, s, entry);
-	nsessions--;
-	session_stats.active--;
+	session_unlink(s);
 	config_unref(s->conf);
 	free(s);
 }
@@ -1409,7 +1415,14 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	const char	*rule, *reply;
 	int		 one = 1;
 
-	if ((s = calloc(1, sizeof(*s))) == NULL) {
+	if ((session_clients == NULL &&
+	    (session_clients = clientcount_new()) == NULL) ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
+		close(fd);
+		return -1;
+	}
+	if (clientcount_add(session_clients, client) == -1) {
+		free(s);
 		close(fd);
 		return -1;
 	}
@@ -1433,6 +1446,7 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	memcpy(&s->dst_ss, dst, dstlen);
 	session_addr_text(client, s->client_text, sizeof(s->client_text));
 	session_addr_text(dst, s->dst_text, sizeof(s->dst_text));
+	/* Counted in session_clients above; session_unlink() undoes both. */
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
 	session_stats.sessions++;
@@ -1451,9 +1465,7 @@ session_new(struct event_base *base, struct config *conf, int fd,
 			event_free(s->ev_ctimer);
 		if (s->ev_stimer != NULL)
 			event_free(s->ev_stimer);
-		TAILQ_REMOVE(&sessions, s, entry);
-		nsessions--;
-		session_stats.active--;
+		session_unlink(s);
 		config_unref(s->conf);
 		if (s->client != NULL)
 			bufferevent_free(s->client);	/* closes fd */
@@ -1517,13 +1529,8 @@ session_new(struct event_base *base, struct config *conf, int fd,
 int
 session_count_client(const struct sockaddr *sa)
 {
-	struct session	*s;
-	int		 n = 0;
-
-	TAILQ_FOREACH(s, &sessions, entry)
-		if (session_same_host((struct sockaddr *)&s->client_ss, sa))
-			n++;
-	return n;
+	return session_clients != NULL ?
+	    clientcount_get(session_clients, sa) : 0;
 }
 
 int

@@ -38,7 +38,10 @@ extern struct session_stats	session_stats;
 int	session_new(struct event_base *, struct config *, int fd,
 	    const struct sockaddr *client, socklen_t clientlen,
 	    const struct sockaddr *dst, socklen_t dstlen, int loop);
-/* Sessions from this address (for max_sessions_per_client). */
+/*
+ * Sessions from this address (for max_sessions_per_client), IPv4-mapped
+ * IPv6 counted as IPv4: a table look-up, never a walk.
+ */
 int	session_count_client(const struct sockaddr *);
 int	session_count(void);
 /*

@@ -576,7 +576,7 @@ main(int argc, char *argv[])
 	struct sockaddr_storage	 upss;
 	socklen_t		 upsslen;
 	char			 err[256];
-	int			 ch, foreground = 0, check = 0;
+	int			 ch, foreground = 0, check = 0, nscanners;
 
 	while ((ch = getopt(argc, argv, "df:nt:Vv")) != -1) {
 		switch (ch) {
@@ -641,15 +641,15 @@ main(int argc, char *argv[])
 		log_info("event=signatures-loaded count=%u",
 		    scan_engine_signatures(av));
 	/* Scans never run on the event loop. */
-	if ((workers = worker_pool_new(base, conf->av_enabled ?
-	    conf->av_threads : 2)) == NULL)
+	nscanners = conf->av_enabled ? conf->av_threads : 2;
+	if ((workers = worker_pool_new(base, nscanners)) == NULL)
 		fatalx("cannot start the worker threads");
 	session_set_scanning(workers, types, av);
 	if (resolve_upstream(conf, &upss, &upsslen, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (upsslen > 0)
 		session_set_upstream((struct sockaddr *)&upss, upsslen);
-	if (listener_bind(base, conf) == -1)
+	if (listener_bind(base, conf, nscanners) == -1)
 		return 1;
 	write_pidfile(conf->pidfile);
 	drop_privileges(conf->user);

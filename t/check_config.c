@@ -447,6 +447,7 @@ START_TEST(test_defaults)
 	ck_assert_ptr_null(conf->pidfile);
 	ck_assert_str_eq(conf->spool_dir, "/var/spool/smtpproxy");
 	ck_assert_int_eq(conf->max_sessions, 10000);
+	ck_assert_int_eq(conf->max_sessions_set, 0);
 	ck_assert_int_eq(conf->max_sessions_per_client, 100);
 	ck_assert_int_eq(conf->max_bad_commands, 20);
 	ck_assert_int_eq(conf->shutdown_grace, 30);
@@ -653,6 +654,7 @@ START_TEST(test_every_key)
 	ck_assert_str_eq(conf->pidfile, "/run/smtpproxy.pid");
 	ck_assert_str_eq(conf->spool_dir, "/var/spool/gw");
 	ck_assert_int_eq(conf->max_sessions, 500);
+	ck_assert_int_eq(conf->max_sessions_set, 1);
 	ck_assert_int_eq(conf->max_sessions_per_client, 7);
 	ck_assert_int_eq(conf->max_bad_commands, 3);
 	ck_assert_int_eq(conf->shutdown_grace, 120);
@@ -2617,6 +2619,9 @@ START_TEST(test_shipped_conf)
 	ck_assert_str_eq(conf->listen[0].text, "127.0.0.1:10025");
 	ck_assert_int_eq(conf->inspect, 1);
 	ck_assert_str_eq(conf->spool_dir, "/var/spool/smtpproxy");
+	/* Left to the descriptor limit: not written as a value. */
+	ck_assert_int_eq(conf->max_sessions, 10000);
+	ck_assert_int_eq(conf->max_sessions_set, 0);
 	ck_assert_int_eq(conf->filetypes_enabled, 0);
 	ck_assert_str_eq(conf->filetypes_reply, "");
 	/* The anti-virus at its defaults, written out. */

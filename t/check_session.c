@@ -75,12 +75,27 @@ nonblock(int fd)
 	    -1);
 }
 
+/* A session from client (to it, too): our end of its socketpair. */
+static int
+h_open(struct harness *h, const struct sockaddr *client, socklen_t len,
+    int loop)
+{
+	int	 sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	nonblock(sv[0]);
+	nonblock(sv[1]);
+	ck_assert_int_eq(session_new(h->base, h->conf, sv[1], client, len,
+	    client, len, loop), 0);
+	return sv[0];
+}
+
 static void
 h_init(struct harness *h, const char *extra)
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 len = sizeof(sin);
-	int			 sv[2], one = 1;
+	int			 one = 1;
 
 	memset(h, 0, sizeof(*h));
 	h->up = -1;
@@ -102,13 +117,7 @@ h_init(struct harness *h, const char *extra)
 	nonblock(h->lfd);
 	session_set_upstream((struct sockaddr *)&sin, len);
 
-	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	nonblock(sv[0]);
-	nonblock(sv[1]);
-	h->client = sv[0];
-	ck_assert_int_eq(session_new(h->base, h->conf, sv[1],
-	    (struct sockaddr *)&sin, len, (struct sockaddr *)&sin, len, 0),
-	    0);
+	h->client = h_open(h, (struct sockaddr *)&sin, len, 0);
 }
 
 static void
@@ -758,6 +767,76 @@ START_TEST(test_long_greeting_masked)
 }
 END_TEST
 
+/* Turn the loop until sa has n sessions counted. */
+static int
+h_wait_count(struct harness *h, const struct sockaddr *sa, int n)
+{
+	for (int i = 0; i < 500 && session_count_client(sa) != n; i++) {
+		event_base_loop(h->base, EVLOOP_NONBLOCK);
+		poll(NULL, 0, 2);
+	}
+	return session_count_client(sa) == n;
+}
+
+/*
+ * max_sessions_per_client counts: each session from an address counts
+ * once, an IPv4-mapped IPv6 client as its IPv4 address, a denied or a
+ * refused (loop) session too while it is open, and every one is
+ * uncounted as it is freed.
+ */
+START_TEST(test_client_counts)
+{
+	struct harness		 h;
+	struct sockaddr_in	 lo, denied;
+	struct sockaddr_in6	 mapped;
+	char			 buf[256];
+	ssize_t			 n;
+	int			 fd_denied, fd_loop, i;
+
+	h_init(&h, "access { object \"bad\" { address = { \"192.0.2.66\" } }\n"
+	    "rule \"no-bad\" { action = \"deny\" source = { \"bad\" } } }");
+	memset(&lo, 0, sizeof(lo));
+	lo.sin_family = AF_INET;
+	lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lo.sin_port = htons(4444);
+	denied = lo;
+	ck_assert_int_eq(inet_pton(AF_INET, "192.0.2.66", &denied.sin_addr),
+	    1);
+	memset(&mapped, 0, sizeof(mapped));
+	mapped.sin6_family = AF_INET6;
+	ck_assert_int_eq(inet_pton(AF_INET6, "::ffff:127.0.0.1",
+	    &mapped.sin6_addr), 1);
+
+	ck_assert_int_eq(session_count_client((struct sockaddr *)&lo), 1);
+	ck_assert_int_eq(session_count_client((struct sockaddr *)&mapped), 1);
+	fd_loop = h_open(&h, (struct sockaddr *)&mapped, sizeof(mapped), 1);
+	fd_denied = h_open(&h, (struct sockaddr *)&denied, sizeof(denied), 0);
+	ck_assert_int_eq(session_count(), 3);
+	ck_assert_int_eq(session_count_client((struct sockaddr *)&lo), 2);
+	ck_assert_int_eq(session_count_client((struct sockaddr *)&denied), 1);
+
+	/* The denied client is answered and stays counted until it goes. */
+	for (i = 0, n = 0; i < 500 && n <= 0; i++) {
+		event_base_loop(h.base, EVLOOP_NONBLOCK);
+		n = read(fd_denied, buf, sizeof(buf) - 1);
+		poll(NULL, 0, 1);
+	}
+	ck_assert_int_gt(n, 0);
+	buf[n] = '\0';
+	ck_assert_msg(strncmp(buf, "554 5.7.1 ", 10) == 0, "%s", buf);
+	ck_assert_int_eq(session_count_client((struct sockaddr *)&denied), 1);
+	close(fd_denied);
+	ck_assert(h_wait_count(&h, (struct sockaddr *)&denied, 0));
+	ck_assert_int_eq(session_count_client((struct sockaddr *)&lo), 2);
+	close(fd_loop);
+	ck_assert(h_wait_count(&h, (struct sockaddr *)&lo, 1));
+	ck_assert_int_eq(session_count(), 1);
+	h_free(&h);
+	ck_assert_int_eq(session_count_client((struct sockaddr *)&lo), 0);
+	ck_assert_int_eq(session_count_client((struct sockaddr *)&mapped), 0);
+}
+END_TEST
+
 static Suite *
 session_suite(void)
 {
@@ -783,6 +862,7 @@ session_suite(void)
 	tcase_add_test(tc, test_auth_lines);
 	tcase_add_test(tc, test_pipelined_rset_keeps_next_tx);
 	tcase_add_test(tc, test_long_greeting_masked);
+	tcase_add_test(tc, test_client_counts);
 	suite_add_tcase(s, tc);
 	return s;
 }
