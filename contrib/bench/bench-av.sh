@@ -45,7 +45,7 @@ usage: ${0##*/} [-s sessions] [-m messages] [-r repeat] [-k] [-l size]
   -n N     random MD5 hash signatures (.hdb) added to EICAR [\$SIGNATURES, 10000]
   -t N     smtpproxy antivirus.threads (libclamav scanning threads)
                                                             [\$AV_THREADS, proxy default]
-  -p PORT  first of four loopback ports to use              [\$BENCH_PORT, 42535]
+  -p PORT  first of four loopback ports to use              [\$BENCH_PORT, 22535]
   -K       keep the temporary directory (configurations, database and logs)
 
 environment:
@@ -65,7 +65,7 @@ REPEAT=${REPEAT:-3}
 SIZE=${SIZE:-10K}
 SIGNATURES=${SIGNATURES:-10000}
 AV_THREADS=${AV_THREADS:-}
-BENCH_PORT=${BENCH_PORT:-42535}
+BENCH_PORT=${BENCH_PORT:-22535}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 KEEPALIVE=no
 KEEP_TMP=no
