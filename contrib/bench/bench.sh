@@ -315,14 +315,23 @@ for p in haproxy smtpproxy; do
 done
 
 # Interleave the paths so that drift of the machine hits all of them alike.
+# Each run's CPU time of the middle box is kept, for the ratio per round.
+declare -A RUN_CPU
 for ((r = 1; r <= REPEAT; r++)); do
 	for p in "${PATHS[@]}"; do
+		[ "$p" = direct ] || t0=$(cpu_ticks "${PID_OF[$p]}")
 		run "$p" "${PORT_OF[$p]}" "$MESSAGES"
+		cpu=""
+		if [ "$p" != direct ]; then
+			RUN_CPU[$p, $r]=$(($(cpu_ticks "${PID_OF[$p]}") - t0))
+			cpu=$(awk -v t="${RUN_CPU[$p, $r]}" -v hz="$CLK_TCK" -v n="$MESSAGES" \
+				'BEGIN { printf "  %6.0f us/msg CPU", t / hz / n * 1e6 }')
+		fi
 		elapsed=$ELAPSED
 		delivered=$DELIVERED
 		rate=$(awk -v n="$delivered" -v t="$elapsed" 'BEGIN { printf "%.3f", (t > 0 ? n / t : 0) }')
-		printf '  run %d %-9s %7.3f s  %6d/%d delivered  %9.1f msg/s\n' \
-			"$r" "$p" "$elapsed" "$delivered" "$MESSAGES" "$rate"
+		printf '  run %d %-9s %7.3f s  %6d/%d delivered  %9.1f msg/s%s\n' \
+			"$r" "$p" "$elapsed" "$delivered" "$MESSAGES" "$rate" "$cpu"
 		RATES[$p]="${RATES[$p]:-} $rate"
 		if [ "$delivered" -ne "$MESSAGES" ]; then
 			echo "bench: warning: $p run $r delivered $delivered of $MESSAGES messages" >&2
@@ -358,6 +367,23 @@ done
 echo
 echo "msgs/s and MB/s: median of $REPEAT run(s), MB = 10^6 bytes of payload;" \
 	"peak RSS: VmHWM; CPU/msg: user+system time of the middle box."
+
+# The ratios of each round, and their spread: the figures to compare.
+cpu_ratios="" rate_ratios=""
+for ((r = 1; r <= REPEAT; r++)); do
+	cpu_ratios="$cpu_ratios $(awk -v x="${RUN_CPU[smtpproxy, $r]}" -v h="${RUN_CPU[haproxy, $r]}" \
+		'BEGIN { printf "%.2f", (h > 0 ? x / h : 0) }')"
+	rate_ratios="$rate_ratios $(echo "${RATES[smtpproxy]}" "${RATES[haproxy]}" | awk -v r="$r" -v n="$REPEAT" \
+		'{ printf "%.2f", ($(r + n) > 0 ? $r / $(r + n) : 0) }')"
+done
+spread() {
+	# shellcheck disable=SC2086 # one number per word
+	printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END { printf "%s-%s", v[1], v[NR] }'
+}
+echo "smtpproxy / haproxy by round:  CPU/msg${cpu_ratios}  (median $(median "$cpu_ratios")," \
+	"spread $(spread "$cpu_ratios"))"
+echo "                               msgs/s ${rate_ratios}  (median $(median "$rate_ratios")," \
+	"spread $(spread "$rate_ratios"))"
 
 # --- syscalls and profile, in runs of their own ----------------------------------
 
