@@ -461,7 +461,7 @@ if [ "$SYSCALLS" = yes ]; then
 		awk -v n="$MESSAGES" '
 			BEGIN { printf "  %-18s %9s %9s %7s\n", "syscall", "haproxy", "smtpproxy", "ratio" }
 			{ h = $2 / n; x = $3 / n
-			  printf "  %-18s %9.1f %9.1f %7s\n", $1, h, x, (h > 0 ? sprintf("%.2f", x / h) : "-") }'
+			  printf "  %-18s %9.2f %9.2f %7s\n", $1, h, x, (h > 0 ? sprintf("%.2f", x / h) : "-") }'
 fi
 
 if [ "$PROFILE" = yes ]; then
