@@ -474,7 +474,10 @@ if [ "$PROFILE" = yes ]; then
 	echo "top of smtpproxy's profile (perf record -g, one more run of $MESSAGES messages;" \
 		"self time by symbol):"
 	"$PERF" report -i "$TMP/perf.data" --stdio --no-children -g none --sort dso,symbol \
-		2>/dev/null | grep -v '^#' | grep . | head -n 15 | sed 's/^/ /; s/[[:space:]-]*$//'
+		2>/dev/null | grep -v '^#' | grep . | head -n 15 | sed 's/^/ /; s/[[:space:]-]*$//' || true
+	echo "by object (self time):"
+	"$PERF" report -i "$TMP/perf.data" --stdio --no-children -g none --sort dso \
+		2>/dev/null | grep -v '^#' | grep . | head -n 8 | sed 's/^/ /; s/[[:space:]-]*$//' || true
 	[ "$KEEP_TMP" = no ] || echo "  perf.data: $TMP/perf.data"
 fi
 

@@ -213,14 +213,16 @@ wait_listen "$SINK_PORT" "$SINK_PID" "$TMP/sink.err"
 # --- haproxy -----------------------------------------------------------------
 
 # maxconn in defaults too: a frontend's own limit is otherwise lower than
-# the global one. haproxy sets its descriptor limit from maxconn itself.
+# the global one. haproxy raises its descriptor limit to what maxconn
+# needs (two a connection and a few) and refuses to start if it cannot:
+# a margin of 32 above the largest count, within RESERVE.
 cat >"$TMP/haproxy.cfg" <<EOF
 global
-    maxconn $maxconn
+    maxconn $((MAXN + 32))
 
 defaults
     mode tcp
-    maxconn $maxconn
+    maxconn $((MAXN + 32))
     backlog $backlog
     timeout connect 10s
     timeout client 10m
