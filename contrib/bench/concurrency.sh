@@ -159,6 +159,9 @@ cleanup() {
 	if [ -n "$LOADGEN_PID" ]; then
 		stop_pid "$LOADGEN_PID" 2
 	fi
+	if [ -n "$BOX_PID" ]; then
+		stop_pid "$BOX_PID" 3
+	fi
 	for pid in "${PIDS[@]}"; do
 		stop_pid "$pid" 3
 	done
@@ -210,6 +213,8 @@ SINK_PID=$!
 started "$SINK_PID" smtp-sink "$TMP/sink.err"
 wait_listen "$SINK_PORT" "$SINK_PID" "$TMP/sink.err"
 
+declare -A PORT_OF=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [smtpproxy]=$PROXY_PORT)
+
 # --- haproxy -----------------------------------------------------------------
 
 # maxconn in defaults too: a frontend's own limit is otherwise lower than
@@ -237,10 +242,6 @@ backend smtp_sink
 EOF
 "$HAPROXY" -c -q -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 ||
 	{ cat "$TMP/haproxy.log" >&2; die "haproxy rejects the generated configuration"; }
-"$HAPROXY" -db -f "$TMP/haproxy.cfg" >>"$TMP/haproxy.log" 2>&1 &
-HAPROXY_PID=$!
-started "$HAPROXY_PID" haproxy "$TMP/haproxy.log"
-wait_listen "$HAPROXY_PORT" "$HAPROXY_PID" "$TMP/haproxy.log"
 
 # --- smtpproxy ---------------------------------------------------------------
 
@@ -259,10 +260,32 @@ EOF
 if [ -n "$EXTRA_CONF" ]; then
 	cat "$EXTRA_CONF" >>"$TMP/smtpproxy.conf"
 fi
-"$SMTPPROXY" -d -f "$TMP/smtpproxy.conf" >"$TMP/smtpproxy.log" 2>&1 &
-PROXY_PID=$!
-started "$PROXY_PID" smtpproxy "$TMP/smtpproxy.log"
-wait_listen "$PROXY_PORT" "$PROXY_PID" "$TMP/smtpproxy.log"
+"$SMTPPROXY" -n -f "$TMP/smtpproxy.conf" >"$TMP/smtpproxy.log" 2>&1 ||
+	{ cat "$TMP/smtpproxy.log" >&2; die "smtpproxy rejects the generated configuration"; }
+
+# start_box PATH: a fresh middle box for each run, so that its peak RSS and
+# the growth of its RSS belong to that run alone (a process seldom gives
+# back to the system what it once allocated). Sets BOX_PID; the box is
+# stopped by stop_box, or by the cleanup.
+BOX_PID=""
+start_box() {
+	local p=$1 log=$TMP/$1.log
+	case $p in
+	haproxy) "$HAPROXY" -db -f "$TMP/haproxy.cfg" >>"$log" 2>&1 & ;;
+	smtpproxy) "$SMTPPROXY" -d -f "$TMP/smtpproxy.conf" >>"$log" 2>&1 & ;;
+	esac
+	BOX_PID=$!
+	PIDS=("$SINK_PID")
+	started "$BOX_PID" "$p" "$log"
+	wait_listen "${PORT_OF[$p]}" "$BOX_PID" "$log"
+}
+
+stop_box() {
+	[ -n "$BOX_PID" ] || return 0
+	stop_pid "$BOX_PID" 5
+	BOX_PID=""
+	PIDS=("$SINK_PID")
+}
 
 # --- measuring ---------------------------------------------------------------
 
@@ -281,16 +304,6 @@ cpu_ns() {
 	echo "$sum"
 }
 
-# Reset the peak RSS of a process tree to its current RSS (clear_refs 5,
-# Linux 4.0); PEAK_RESET=no where that is refused.
-PEAK_RESET=yes
-reset_peak() {
-	local pid
-	for pid in $(proc_tree "$1"); do
-		echo 5 2>/dev/null >"/proc/$pid/clear_refs" || PEAK_RESET=no
-	done
-}
-
 rss_kib() {
 	local pid sum=0 kib
 	for pid in $(proc_tree "$1"); do
@@ -301,8 +314,6 @@ rss_kib() {
 }
 
 PATHS=(direct haproxy smtpproxy)
-declare -A PORT_OF=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [smtpproxy]=$PROXY_PORT)
-declare -A PID_OF=([haproxy]=$HAPROXY_PID [smtpproxy]=$PROXY_PID)
 # Per path and count: lists of the rounds' figures.
 declare -A EST MSGS CPU HWM GROW
 FAILED=0
@@ -318,9 +329,9 @@ echo "  smtpproxy: $SMTPPROXY $("$SMTPPROXY" -V 2>/dev/null | head -n 1 || true)
 one_run() {
 	local p=$1 n=$2 r=$3 pid="" cpu0=0 cpu1=0 base=0 hwm=0 before after rc=0 i res
 	local est msgs fails cpu_s grow_s rss_s
-	[ "$p" = direct ] || pid=${PID_OF[$p]}
-	if [ -n "$pid" ]; then
-		reset_peak "$pid"
+	if [ "$p" != direct ]; then
+		start_box "$p"
+		pid=$BOX_PID
 		base=$(rss_kib "$pid")
 		cpu0=$(cpu_ns "$pid")
 	fi
@@ -340,6 +351,7 @@ one_run() {
 		hwm=$(peak_rss_kib "$pid")
 	fi
 	check_alive
+	stop_box
 	res=$(sed -n 's/^result //p' "$TMP/loadgen.out")
 	est=$(printf '%s\n' "$res" | tr ' ' '\n' | sed -n 's/^establish_s=//p')
 	msgs=$(printf '%s\n' "$res" | tr ' ' '\n' | sed -n 's/^messages_s=//p')
@@ -381,6 +393,8 @@ spread() {
 	printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END { printf "%s-%s", v[1], v[NR] }'
 }
 
+med2() { printf '%.2f' "$(median "$1")"; }
+
 # ratios "A A ..." "B B ...": A/B of each round.
 ratios() {
 	awk -v a="$1" -v b="$2" 'BEGIN { n = split(a, x, " "); split(b, y, " ")
@@ -399,29 +413,29 @@ for n in $COUNTS; do
 		fi
 		printf '%-10s %8d %9.2f s %8.2f s %18s %13s %22s\n' "$p" "$n" \
 			"$(median "${EST[$p, $n]}")" "$(median "${MSGS[$p, $n]}")" \
-			"$(mib "$(median "${HWM[$p, $n]}")")" "$(median "${GROW[$p, $n]}")" \
-			"$(median "${CPU[$p, $n]}") us ($(spread "${CPU[$p, $n]}"))"
+			"$(mib "$(median "${HWM[$p, $n]}")")" "$(med2 "${GROW[$p, $n]}")" \
+			"$(med2 "${CPU[$p, $n]}") us ($(spread "${CPU[$p, $n]}"))"
 	done
 done
 echo
 echo "establish: until every session had its EHLO reply; messages: from then until the last QUIT" \
 	"reply; medians of $ROUNDS round(s)."
-echo "peak RSS: VmHWM during the run$([ "$PEAK_RESET" = yes ] || echo " (could not be reset: the peak of all runs so far)");" \
-	"KiB/session: (peak - RSS before the run) / sessions; CPU/session: user+system time / sessions (spread)."
+echo "peak RSS: VmHWM of a box started for that run;" \
+	"KiB/session: (peak - RSS after start-up) / sessions; CPU/session: user+system time / sessions (spread)."
 echo
 echo "by round (smtpproxy / haproxy, and each box's CPU/session at the largest count / the smallest):"
 for n in $COUNTS; do
 	rr=$(ratios "${HWM[smtpproxy, $n]}" "${HWM[haproxy, $n]}")
 	cr=$(ratios "${CPU[smtpproxy, $n]}" "${CPU[haproxy, $n]}")
 	printf '  %6d sessions  peak RSS %s (median %s)   CPU/session %s (median %s)\n' \
-		"$n" "$rr" "$(median "$rr")" "$cr" "$(median "$cr")"
+		"$n" "$rr" "$(med2 "$rr")" "$cr" "$(med2 "$cr")"
 done
 first=${COUNTS%% *}
 last=${COUNTS##* }
 if [ "$first" != "$last" ]; then
 	for p in haproxy smtpproxy; do
 		fr=$(ratios "${CPU[$p, $last]}" "${CPU[$p, $first]}")
-		printf '  %-9s CPU/session %d / %d sessions: %s (median %s)\n' "$p" "$last" "$first" "$fr" "$(median "$fr")"
+		printf '  %-9s CPU/session %d / %d sessions: %s (median %s)\n' "$p" "$last" "$first" "$fr" "$(med2 "$fr")"
 	done
 fi
 
