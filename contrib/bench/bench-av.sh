@@ -45,7 +45,7 @@ usage: ${0##*/} [-s sessions] [-m messages] [-r repeat] [-k] [-l size]
   -n N     random MD5 hash signatures (.hdb) added to EICAR [\$SIGNATURES, 10000]
   -t N     smtpproxy antivirus.threads (libclamav scanning threads)
                                                             [\$AV_THREADS, proxy default]
-  -p PORT  first of four loopback ports to use              [\$BENCH_PORT, 42535]
+  -p PORT  first of four loopback ports to use              [\$BENCH_PORT, 22535]
   -K       keep the temporary directory (configurations, database and logs)
 
 environment:
@@ -65,7 +65,7 @@ REPEAT=${REPEAT:-3}
 SIZE=${SIZE:-10K}
 SIGNATURES=${SIGNATURES:-10000}
 AV_THREADS=${AV_THREADS:-}
-BENCH_PORT=${BENCH_PORT:-42535}
+BENCH_PORT=${BENCH_PORT:-22535}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 KEEPALIVE=no
 KEEP_TMP=no
@@ -193,46 +193,13 @@ maxconn=$((SESSIONS * 4 > 256 ? SESSIONS * 4 : 256))
 
 # --- signatures and messages -------------------------------------------------
 
-# The database: EICAR as a body signature (.ndb: name, target 0 = any file,
-# offset * = anywhere, hex of the 68 bytes), and SIGNATURES hash signatures
-# (.hdb: MD5, file size, name) of random data, which match nothing but make
-# the engine load, index and keep them, as it would real ones. The EICAR
-# test message carries the string in a base64 attachment, so a scanner must
+# The database (contrib/bench/mksigs.py): EICAR as a body signature and
+# SIGNATURES random hash signatures, which match nothing but make the
+# engine load, index and keep them, as it would real ones; and the EICAR
+# test message, the string in a base64 attachment, so a scanner must
 # decode MIME to find it.
 mkdir "$TMP/db" "$TMP/clamd-tmp" "$TMP/clamsmtp-tmp" "$TMP/spool-libclamav" "$TMP/spool-clamd"
-"$PYTHON" - "$TMP/db" "$SIGNATURES" "$TMP/eicar.eml" <<'EOF'
-import base64, os, random, sys
-
-db, count, eml = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-eicar = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-with open(os.path.join(db, "bench.ndb"), "w") as f:
-    f.write("Eicar-Test-Signature:0:*:%s\n" % eicar.hex())
-if count:
-    rnd = random.SystemRandom()
-    with open(os.path.join(db, "bench.hdb"), "w") as f:
-        for i in range(count):
-            f.write("%s:%d:Bench.Random-%d\n"
-                    % (os.urandom(16).hex(), rnd.randint(1024, 10 << 20), i))
-# smtp-source -F sends each line with CRLF: LF lines here.
-with open(eml, "w") as f:
-    f.write("From: bench-from@example.com\n"
-            "To: bench-to@example.com\n"
-            "Subject: benchmark sanity check, EICAR attached\n"
-            "MIME-Version: 1.0\n"
-            "Content-Type: multipart/mixed; boundary=\"bench-boundary\"\n"
-            "\n"
-            "--bench-boundary\n"
-            "Content-Type: text/plain; charset=us-ascii\n"
-            "\n"
-            "The attached file is the EICAR anti-virus test file.\n"
-            "--bench-boundary\n"
-            "Content-Type: application/octet-stream\n"
-            "Content-Disposition: attachment; filename=\"eicar.com\"\n"
-            "Content-Transfer-Encoding: base64\n"
-            "\n"
-            + base64.encodebytes(eicar).decode() +
-            "--bench-boundary--\n")
-EOF
+"$PYTHON" "$HERE/mksigs.py" "$TMP/db" "$SIGNATURES" "$TMP/eicar.eml" || die "mksigs.py failed"
 "$PYTHON" "$HERE/mkmsg.py" "$SIZE" "$TMP/msg.eml" || die "mkmsg.py $SIZE failed"
 # Bytes of the message as sent: smtp-source turns each LF into CRLF.
 MSG_BYTES=$(($(wc -c <"$TMP/msg.eml") + $(wc -l <"$TMP/msg.eml")))

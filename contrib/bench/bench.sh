@@ -27,19 +27,25 @@ HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
 usage() {
 	cat <<EOF
 usage: ${0##*/} [-s sessions] [-m messages] [-l size] [-r repeat] [-p port]
-                [-k] [-x extra.conf] [-F message.eml] [-K]
+                [-w warm-up] [-k] [-x extra.conf] [-F message.eml] [-S] [-P] [-K]
 
   -s N     parallel SMTP sessions (smtp-source -s)          [\$SESSIONS, 50]
   -m N     messages per run (smtp-source -m)                [\$MESSAGES, 5000]
   -l SIZE  message payload, bytes or 10K / 1M (smtp-source -l) [\$SIZE, 10K]
   -r N     runs per path; the median run is reported       [\$REPEAT, 3]
-  -p PORT  first of three loopback ports to use             [\$BENCH_PORT, 42525]
+  -p PORT  first of three loopback ports to use             [\$BENCH_PORT, 22525]
+  -w N     warm-up messages per path, not measured          [\$WARMUP, min(-m, 200)]
   -k       keep connections open: all of a session's messages on one
            connection (smtp-source -d); default is one connection a message
   -x FILE  extra smtpproxy configuration appended to the generated one
            (e.g. to measure with antivirus or filetypes enabled)
   -F FILE  send this message (header and body, e.g. with attachments made
            by contrib/bench/mkmsg.py) instead of -l bytes of filler
+  -S       after the timed runs, one more run per middle box under
+           strace -c -f: syscalls per message, in total and the most
+           frequent ones (not part of the timed figures)
+  -P       after the timed runs, one more smtpproxy run under perf
+           record -g: the top symbols of its profile
   -K       keep the temporary directory (configurations and logs)
 
 environment:
@@ -47,6 +53,7 @@ environment:
   HAPROXY       the haproxy binary       [haproxy]
   SMTP_SOURCE   smtp-source              [smtp-source, /usr/sbin/smtp-source]
   SMTP_SINK     smtp-sink                [smtp-sink, /usr/sbin/smtp-sink]
+  STRACE, PERF  strace and perf, for -S and -P [strace, perf]
   BENCH_TIMEOUT seconds one run may take [600]
 EOF
 }
@@ -55,24 +62,30 @@ SESSIONS=${SESSIONS:-50}
 MESSAGES=${MESSAGES:-5000}
 SIZE=${SIZE:-10K}
 REPEAT=${REPEAT:-3}
-BENCH_PORT=${BENCH_PORT:-42525}
+BENCH_PORT=${BENCH_PORT:-22525}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-600}
 KEEPALIVE=no
 EXTRA_CONF=""
 KEEP_TMP=no
 MESSAGE_FILE=""
+WARMUP=${WARMUP:-}
+SYSCALLS=no
+PROFILE=no
 HOST=127.0.0.1 # loopback only, on purpose
 
-while getopts "s:m:l:r:p:kx:F:Kh" opt; do
+while getopts "s:m:l:r:p:w:kx:F:SPKh" opt; do
 	case $opt in
 	s) SESSIONS=$OPTARG ;;
 	m) MESSAGES=$OPTARG ;;
 	l) SIZE=$OPTARG ;;
 	r) REPEAT=$OPTARG ;;
 	p) BENCH_PORT=$OPTARG ;;
+	w) WARMUP=$OPTARG ;;
 	k) KEEPALIVE=yes ;;
 	x) EXTRA_CONF=$OPTARG ;;
 	F) MESSAGE_FILE=$OPTARG ;;
+	S) SYSCALLS=yes ;;
+	P) PROFILE=yes ;;
 	K) KEEP_TMP=yes ;;
 	h)
 		usage
@@ -108,6 +121,7 @@ if ! is_uint "$BENCH_PORT" || [ "$BENCH_PORT" -gt 65533 ]; then
 	die "bad port: $BENCH_PORT"
 fi
 is_uint "$BENCH_TIMEOUT" || die "bad timeout: $BENCH_TIMEOUT"
+case $WARMUP in '' | 0) ;; *[!0-9]*) die "bad warm-up count: $WARMUP" ;; esac
 SIZE_BYTES=$(parse_size "$SIZE") || die "bad size: $SIZE"
 if [ -n "$MESSAGE_FILE" ]; then
 	[ -r "$MESSAGE_FILE" ] || die "cannot read $MESSAGE_FILE"
@@ -130,6 +144,13 @@ SMTPPROXY=${SMTPPROXY:-./src/smtpproxy}
 [ -x "$SMTPPROXY" ] || die "$SMTPPROXY is not an executable (build it, or set SMTPPROXY)"
 case $SMTPPROXY in /*) ;; *) SMTPPROXY=$(pwd)/$SMTPPROXY ;; esac
 command -v ss >/dev/null 2>&1 || die "ss not found (Debian: apt-get install iproute2)"
+if [ "$SYSCALLS" = yes ]; then
+	STRACE=${STRACE:-$(find_tool strace)} || die "strace not found (Debian: apt-get install strace)"
+fi
+if [ "$PROFILE" = yes ]; then
+	PERF=${PERF:-$(find_tool perf)} ||
+		die "perf not found (Debian: apt-get install linux-perf)"
+fi
 
 SINK_PORT=$BENCH_PORT
 HAPROXY_PORT=$((BENCH_PORT + 1))
@@ -141,6 +162,7 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/smtpproxy-bench.XXXXXX")
 PIDS=()
 declare -A NAME_OF LOG_OF
 SOURCE_PID=""
+TRACER_PID="" # strace or perf during -S and -P runs
 
 # shellcheck disable=SC2317 # called from the trap
 cleanup() {
@@ -149,6 +171,10 @@ cleanup() {
 	# Two seconds each to exit before SIGKILL.
 	if [ -n "$SOURCE_PID" ]; then
 		stop_pid "$SOURCE_PID" 2
+	fi
+	if [ -n "$TRACER_PID" ]; then
+		kill -INT "$TRACER_PID" 2>/dev/null || true
+		stop_pid "$TRACER_PID" 5
 	fi
 	for pid in "${PIDS[@]}"; do
 		stop_pid "$pid" 2
@@ -275,8 +301,9 @@ echo "  haproxy: $("$HAPROXY" -v 2>/dev/null | head -n 1)"
 echo "  smtpproxy: $SMTPPROXY $("$SMTPPROXY" -V 2>/dev/null | head -n 1 || true)"
 
 # Warm-up: a few messages through each path, not reported.
-warm=$((MESSAGES < 200 ? MESSAGES : 200))
+warm=${WARMUP:-$((MESSAGES < 200 ? MESSAGES : 200))}
 for p in "${PATHS[@]}"; do
+	[ "$warm" -gt 0 ] || break
 	run "$p" "${PORT_OF[$p]}" "$warm"
 	if [ "$DELIVERED" -ne "$warm" ]; then
 		echo "bench: warning: warm-up through $p delivered $DELIVERED of $warm messages" >&2
@@ -288,14 +315,23 @@ for p in haproxy smtpproxy; do
 done
 
 # Interleave the paths so that drift of the machine hits all of them alike.
+# Each run's CPU time of the middle box is kept, for the ratio per round.
+declare -A RUN_CPU
 for ((r = 1; r <= REPEAT; r++)); do
 	for p in "${PATHS[@]}"; do
+		[ "$p" = direct ] || t0=$(cpu_ticks "${PID_OF[$p]}")
 		run "$p" "${PORT_OF[$p]}" "$MESSAGES"
+		cpu=""
+		if [ "$p" != direct ]; then
+			RUN_CPU[$p, $r]=$(($(cpu_ticks "${PID_OF[$p]}") - t0))
+			cpu=$(awk -v t="${RUN_CPU[$p, $r]}" -v hz="$CLK_TCK" -v n="$MESSAGES" \
+				'BEGIN { printf "  %6.0f us/msg CPU", t / hz / n * 1e6 }')
+		fi
 		elapsed=$ELAPSED
 		delivered=$DELIVERED
 		rate=$(awk -v n="$delivered" -v t="$elapsed" 'BEGIN { printf "%.3f", (t > 0 ? n / t : 0) }')
-		printf '  run %d %-9s %7.3f s  %6d/%d delivered  %9.1f msg/s\n' \
-			"$r" "$p" "$elapsed" "$delivered" "$MESSAGES" "$rate"
+		printf '  run %d %-9s %7.3f s  %6d/%d delivered  %9.1f msg/s%s\n' \
+			"$r" "$p" "$elapsed" "$delivered" "$MESSAGES" "$rate" "$cpu"
 		RATES[$p]="${RATES[$p]:-} $rate"
 		if [ "$delivered" -ne "$MESSAGES" ]; then
 			echo "bench: warning: $p run $r delivered $delivered of $MESSAGES messages" >&2
@@ -331,6 +367,119 @@ done
 echo
 echo "msgs/s and MB/s: median of $REPEAT run(s), MB = 10^6 bytes of payload;" \
 	"peak RSS: VmHWM; CPU/msg: user+system time of the middle box."
+
+# The ratios of each round, and their spread: the figures to compare.
+cpu_ratios="" rate_ratios=""
+for ((r = 1; r <= REPEAT; r++)); do
+	cpu_ratios="$cpu_ratios $(awk -v x="${RUN_CPU[smtpproxy, $r]}" -v h="${RUN_CPU[haproxy, $r]}" \
+		'BEGIN { printf "%.2f", (h > 0 ? x / h : 0) }')"
+	rate_ratios="$rate_ratios $(echo "${RATES[smtpproxy]}" "${RATES[haproxy]}" | awk -v r="$r" -v n="$REPEAT" \
+		'{ printf "%.2f", ($(r + n) > 0 ? $r / $(r + n) : 0) }')"
+done
+spread() {
+	# shellcheck disable=SC2086 # one number per word
+	printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END { printf "%s-%s", v[1], v[NR] }'
+}
+echo "smtpproxy / haproxy by round:  CPU/msg${cpu_ratios}  (median $(median "$cpu_ratios")," \
+	"spread $(spread "$cpu_ratios"))"
+echo "                               msgs/s ${rate_ratios}  (median $(median "$rate_ratios")," \
+	"spread $(spread "$rate_ratios"))"
+
+# --- syscalls and profile, in runs of their own ----------------------------------
+
+# Every thread of PID and of its children.
+all_tasks() {
+	local pid
+	for pid in $(proc_tree "$1"); do
+		ls "/proc/$pid/task" 2>/dev/null || true
+	done
+}
+
+# until_traced TID...: every TID has a tracer, 10 s at most.
+until_traced() {
+	local tid i tracer
+	for ((i = 0; i < 100; i++)); do
+		for tid in "$@"; do
+			tracer=$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$tid/status" 2>/dev/null || echo 1)
+			[ "${tracer:-0}" != 0 ] || continue 2
+		done
+		return 0
+	done
+	die "strace did not attach to $* within 10 s"
+}
+
+# stop_tracer: SIGINT makes strace and perf write their summary and exit.
+stop_tracer() {
+	kill -INT "$TRACER_PID" 2>/dev/null || true
+	wait "$TRACER_PID" 2>/dev/null || true
+	TRACER_PID=""
+}
+
+# syscall_run PATH: one run of MESSAGES through PATH with strace -c -f
+# attached to its middle box; "NAME CALLS" lines in $TMP/syscalls-PATH.
+syscall_run() {
+	local p=$1 pid args=()
+	# -f with -p attaches to every thread of the process, and follows
+	# threads and processes created later.
+	for pid in $(proc_tree "${PID_OF[$p]}"); do
+		args+=(-p "$pid")
+	done
+	"$STRACE" -c -f -qq -o "$TMP/strace-$p.txt" "${args[@]}" 2>"$TMP/strace-$p.err" &
+	TRACER_PID=$!
+	# shellcheck disable=SC2046 # one task id a word
+	until_traced $(all_tasks "${PID_OF[$p]}")
+	run "$p" "${PORT_OF[$p]}" "$MESSAGES"
+	stop_tracer
+	if [ "$DELIVERED" -ne "$MESSAGES" ]; then
+		echo "bench: warning: $p under strace delivered $DELIVERED of $MESSAGES messages" >&2
+		LOST=1
+	fi
+	# "% time seconds usecs/call calls [errors] syscall": calls is the
+	# fourth field, the name the last; the errors column may be empty.
+	awk '$4 ~ /^[0-9]+$/ && $NF ~ /^[a-z_0-9]+$/ { print $NF, $4 }' \
+		"$TMP/strace-$p.txt" >"$TMP/syscalls-$p"
+	grep -q '^total ' "$TMP/syscalls-$p" ||
+		die "no strace summary for $p (see $TMP/strace-$p.err)"
+}
+
+if [ "$SYSCALLS" = yes ]; then
+	for p in haproxy smtpproxy; do
+		syscall_run "$p"
+	done
+	echo
+	echo "syscalls per message (strace -c -f on every thread of the middle box, one more run" \
+		"of $MESSAGES messages each, not part of the figures above):"
+	# total first, then the 12 most frequent of each, the larger count first.
+	awk '
+		FNR == 1 { f++ }
+		{ c[f, $1] = $2; if ($1 != "total" && ++k[f] <= 12) top[$1] = 1 }
+		END {
+			print "total", c[1, "total"] + 0, c[2, "total"] + 0
+			for (s in top)
+				print s, c[1, s] + 0, c[2, s] + 0, (c[1, s] > c[2, s] ? c[1, s] : c[2, s]) | "sort -k4,4nr -k1,1"
+		}' "$TMP/syscalls-haproxy" "$TMP/syscalls-smtpproxy" |
+		awk -v n="$MESSAGES" '
+			BEGIN { printf "  %-18s %9s %9s %7s\n", "syscall", "haproxy", "smtpproxy", "ratio" }
+			{ h = $2 / n; x = $3 / n
+			  printf "  %-18s %9.2f %9.2f %7s\n", $1, h, x, (h > 0 ? sprintf("%.2f", x / h) : "-") }'
+fi
+
+if [ "$PROFILE" = yes ]; then
+	"$PERF" record -g -q -o "$TMP/perf.data" -p "$PROXY_PID" >"$TMP/perf.err" 2>&1 &
+	TRACER_PID=$!
+	sleep 1 # perf has no "attached" signal; it is quick on an idle process
+	run smtpproxy "$PROXY_PORT" "$MESSAGES"
+	stop_tracer
+	echo
+	echo "top of smtpproxy's profile (perf record -g, one more run of $MESSAGES messages;" \
+		"self time by symbol):"
+	"$PERF" report -i "$TMP/perf.data" --stdio --no-children -g none --sort dso,symbol \
+		2>/dev/null | grep -v '^#' | grep . | head -n 15 | sed 's/^/ /; s/[[:space:]-]*$//' || true
+	echo "by object (self time):"
+	"$PERF" report -i "$TMP/perf.data" --stdio --no-children -g none --sort dso \
+		2>/dev/null | grep -v '^#' | grep . | head -n 8 | sed 's/^/ /; s/[[:space:]-]*$//' || true
+	[ "$KEEP_TMP" = no ] || echo "  perf.data: $TMP/perf.data"
+fi
 
 if [ -s "$TMP/smtpproxy.log" ] && grep -qiE 'error|fatal|alarm=' "$TMP/smtpproxy.log"; then
 	echo "bench: smtpproxy logged warnings or errors; first lines:" >&2
