@@ -21,13 +21,11 @@
 #include "autoconf.h"
 
 #include <sys/types.h>
-#include <sys/ioctl.h>
 #include <sys/param.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <linux/sockios.h>
 #include <arpa/inet.h>
 
 #include <errno.h>
@@ -39,7 +37,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "access.h"
@@ -47,6 +44,7 @@
 #include "clientcount.h"
 #include "compat.h"
 #include "config.h"
+#include "conn.h"
 #include "log.h"
 #include "policy.h"
 #include "scan.h"
@@ -86,12 +84,12 @@ static void	session_flush_replies(struct session *);
 static void	session_parse(struct session *);
 static int	session_can_process(struct session *);
 
-static void	session_client_read(struct bufferevent *, void *);
-static void	session_client_write(struct bufferevent *, void *);
-static void	session_client_event(struct bufferevent *, short, void *);
-static void	session_server_read(struct bufferevent *, void *);
-static void	session_server_write(struct bufferevent *, void *);
-static void	session_server_event(struct bufferevent *, short, void *);
+static void	session_client_read(struct conn *, void *);
+static void	session_client_write(struct conn *, void *);
+static void	session_client_event(struct conn *, short, void *);
+static void	session_server_read(struct conn *, void *);
+static void	session_server_write(struct conn *, void *);
+static void	session_server_event(struct conn *, short, void *);
 static void	session_process(struct session *);
 static int	session_connect(struct session *, int);
 static void	session_drop_upstream(struct session *);
@@ -127,7 +125,7 @@ session_upstream_queued(struct session *s)
 	size_t	 n = evbuffer_get_length(s->upq);
 
 	if (s->server != NULL)
-		n += evbuffer_get_length(bufferevent_get_output(s->server));
+		n += evbuffer_get_length(conn_output(s->server));
 	return n;
 }
 
@@ -242,7 +240,7 @@ session_write_reply(struct session *s, struct pending *p)
 	if (p->flags & PENDING_EOD)
 		tx_log_message(s, p);
 	len = evbuffer_get_length(p->reply);
-	evbuffer_add(bufferevent_get_output(s->client),
+	evbuffer_add(conn_output(s->client),
 	    evbuffer_pullup(p->reply, (ev_ssize_t)len), len);
 }
 
@@ -256,7 +254,7 @@ session_quitting(struct session *s, const char *reason)
 {
 	s->quitting = 1;
 	s->quit_reason = reason;
-	bufferevent_disable(s->client, EV_READ);
+	conn_disable(s->client, EV_READ);
 }
 
 void
@@ -356,9 +354,9 @@ session_timeouts(struct session *s)
 		    &s->ctimer_at);
 		session_timer(s->ev_stimer, 0, 0, &s->stimer_sec,
 		    &s->stimer_at);
-		bufferevent_set_timeouts(s->client, &ctv, &ctv);
+		conn_set_timeouts(s->client, &ctv, &ctv);
 		if (s->server != NULL)
-			bufferevent_set_timeouts(s->server, &stv, &stv);
+			conn_set_timeouts(s->server, &stv, &stv);
 		return;
 	}
 	if (TAILQ_EMPTY(&s->pending)) {
@@ -384,7 +382,7 @@ session_timeouts(struct session *s)
 	    &s->ctimer_at);
 	ctv.tv_sec = s->conf->timeouts.command;
 	ctv.tv_usec = 0;
-	bufferevent_set_timeouts(s->client, NULL, &ctv);
+	conn_set_timeouts(s->client, NULL, &ctv);
 	if (s->server == NULL || s->upstream == UPSTREAM_CONNECTING) {
 		/* Connecting: bounded by timeouts.connect (session_connect). */
 		session_timer(s->ev_stimer, 0, 0, &s->stimer_sec,
@@ -396,7 +394,7 @@ session_timeouts(struct session *s)
 	stv.tv_sec = s->state == SESSION_BODY ? s->conf->timeouts.data_block :
 	    s->conf->timeouts.reply;
 	stv.tv_usec = 0;
-	bufferevent_set_timeouts(s->server, NULL, &stv);
+	conn_set_timeouts(s->server, NULL, &stv);
 }
 
 static void
@@ -448,7 +446,7 @@ session_upstream_send(struct session *s, const char *line, size_t len)
 	struct evbuffer	*out;
 
 	if (s->upstream == UPSTREAM_READY)
-		out = bufferevent_get_output(s->server);
+		out = conn_output(s->server);
 	else
 		out = s->upq;
 	evbuffer_add(out, line, len);
@@ -483,8 +481,8 @@ session_can_process(struct session *s)
 {
 	return !s->closing && !s->quitting && s->waiting == 0 &&
 	    s->state != SESSION_GREETING &&
-	    bufferevent_get_enabled(s->client) & EV_READ &&
-	    evbuffer_get_length(bufferevent_get_input(s->client)) > 0;
+	    conn_get_enabled(s->client) & EV_READ &&
+	    evbuffer_get_length(conn_input(s->client)) > 0;
 }
 
 /*
@@ -497,7 +495,7 @@ session_can_process(struct session *s)
 static int
 session_may_parse(struct session *s)
 {
-	if (evbuffer_get_length(bufferevent_get_output(s->client)) >
+	if (evbuffer_get_length(conn_output(s->client)) >
 	    SESSION_HIWAT)
 		return 0;
 	if (s->state == SESSION_BODY)
@@ -517,9 +515,9 @@ session_may_parse(struct session *s)
 static void
 session_input_full(struct session *s)
 {
-	if (evbuffer_get_length(bufferevent_get_input(s->client)) >=
+	if (evbuffer_get_length(conn_input(s->client)) >=
 	    SESSION_INPUT_MAX)
-		bufferevent_disable(s->client, EV_READ);
+		conn_disable(s->client, EV_READ);
 }
 
 /*
@@ -531,15 +529,15 @@ session_resume(struct session *s)
 {
 	if (s->closing || s->quitting || s->state == SESSION_TUNNEL ||
 	    s->state == SESSION_GREETING || s->waiting > 0 ||
-	    bufferevent_get_enabled(s->client) & EV_READ)
+	    conn_get_enabled(s->client) & EV_READ)
 		return;
 	if (s->state == SESSION_BODY && s->server != NULL &&
-	    evbuffer_get_length(bufferevent_get_output(s->server)) >
+	    evbuffer_get_length(conn_output(s->server)) >
 	    SESSION_LOWAT)
 		return;
 	if (!session_may_parse(s))
 		return;
-	bufferevent_enable(s->client, EV_READ);
+	conn_enable(s->client, EV_READ);
 	session_process(s);
 }
 
@@ -575,16 +573,16 @@ session_parse(struct session *s)
 	size_t			 len, used;
 	int			 done;
 
-	in = bufferevent_get_input(s->client);
+	in = conn_input(s->client);
 	while (evbuffer_get_length(in) > 0 && !s->closing && !s->quitting) {
 		if (s->state == SESSION_TUNNEL) {
 			if (s->server == NULL)
 				break;
-			evbuffer_add_buffer(bufferevent_get_output(s->server),
+			evbuffer_add_buffer(conn_output(s->server),
 			    in);
-			if (evbuffer_get_length(bufferevent_get_output(
+			if (evbuffer_get_length(conn_output(
 			    s->server)) > SESSION_HIWAT)
-				bufferevent_disable(s->client, EV_READ);
+				conn_disable(s->client, EV_READ);
 			break;
 		}
 		if (s->waiting > 0 || s->state == SESSION_GREETING) {
@@ -593,7 +591,7 @@ session_parse(struct session *s)
 		}
 		if (!session_may_parse(s)) {
 			/* Backpressure: resumed by session_resume(). */
-			bufferevent_disable(s->client, EV_READ);
+			conn_disable(s->client, EV_READ);
 			break;
 		}
 		if (s->state == SESSION_BODY) {
@@ -631,7 +629,7 @@ session_parse(struct session *s)
 static enum alarm_action
 session_check_early(struct session *s, enum smtp_verb verb)
 {
-	struct evbuffer		*in = bufferevent_get_input(s->client);
+	struct evbuffer		*in = conn_input(s->client);
 	enum alarm_action	 act;
 	char			 detail[64];
 
@@ -667,7 +665,7 @@ session_reply_effect(struct session *s, struct pending *p)
 		session_set_state(s, SESSION_HELO);
 		if (s->early_talker == ALARM_BLOCK) {
 			s->early = evbuffer_get_length(
-			    bufferevent_get_input(s->client));
+			    conn_input(s->client));
 			s->early_alarm = ALARM_EARLY_TALKER;
 		}
 		return;
@@ -714,7 +712,7 @@ session_reply_effect(struct session *s, struct pending *p)
 			session_fail(s, "421 4.3.0", "out of memory");
 			return;
 		}
-		if (evbuffer_get_length(bufferevent_get_input(s->client)) >
+		if (evbuffer_get_length(conn_input(s->client)) >
 		    0) {
 			if (session_check_early(s, p->verb) == ALARM_CLOSE) {
 				/* Not a 354 the client could act on. */
@@ -928,11 +926,11 @@ session_upstream_reply(struct session *s)
 			return;
 		}
 		if (p->flags & PENDING_GREETING && s->helo_line != NULL)
-			evbuffer_add_printf(bufferevent_get_output(s->server),
+			evbuffer_add_printf(conn_output(s->server),
 			    "%s\r\n", s->helo_line);
 		else {
 			s->upstream = UPSTREAM_READY;
-			evbuffer_add_buffer(bufferevent_get_output(s->server),
+			evbuffer_add_buffer(conn_output(s->server),
 			    s->upq);
 		}
 		return;
@@ -945,46 +943,42 @@ session_upstream_reply(struct session *s)
  * connect event is seen, so both paths come here first.
  */
 static void
-session_upstream_connected(struct session *s, struct bufferevent *bev)
+session_upstream_connected(struct session *s, struct conn *c)
 {
-	int	 one = 1;
-
 	if (s->upstream != UPSTREAM_CONNECTING)
 		return;
-	setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
-	    sizeof(one));
 	if (s->replay)
 		s->upstream = UPSTREAM_REPLAY;
 	else {
 		s->upstream = UPSTREAM_READY;
-		evbuffer_add_buffer(bufferevent_get_output(bev), s->upq);
+		evbuffer_add_buffer(conn_output(c), s->upq);
 	}
 	session_timeouts(s);
 }
 
 static void
-session_server_read(struct bufferevent *bev, void *arg)
+session_server_read(struct conn *c, void *arg)
 {
 	struct session		*s = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
+	struct evbuffer		*in = conn_input(c);
 	unsigned char		*buf;
 	const char		*errstr;
 	enum alarm_action	 act;
 	size_t			 len, used;
 	int			 r;
 
-	SESSION_ASSERT(s, bev == s->server && !s->closing);
+	SESSION_ASSERT(s, c == s->server && !s->closing);
 	if (s->closing)
 		return;
-	session_upstream_connected(s, bev);
-	while (!s->closing && s->server == bev &&
+	session_upstream_connected(s, c);
+	while (!s->closing && s->server == c &&
 	    (len = evbuffer_get_length(in)) > 0) {
 		if (s->state == SESSION_TUNNEL) {
-			evbuffer_add_buffer(bufferevent_get_output(s->client),
+			evbuffer_add_buffer(conn_output(s->client),
 			    in);
-			if (evbuffer_get_length(bufferevent_get_output(
+			if (evbuffer_get_length(conn_output(
 			    s->client)) > SESSION_HIWAT)
-				bufferevent_disable(bev, EV_READ);
+				conn_disable(c, EV_READ);
 			break;
 		}
 		buf = evbuffer_pullup(in, (ev_ssize_t)len);
@@ -1050,17 +1044,17 @@ session_server_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-session_server_write(struct bufferevent *bev, void *arg)
+session_server_write(struct conn *c, void *arg)
 {
 	struct session	*s = arg;
 
-	SESSION_ASSERT(s, bev == s->server);
+	SESSION_ASSERT(s, c == s->server);
 	if (s->closing)
 		return;
 	/* Below the low watermark again: read the client on. */
-	bufferevent_setwatermark(s->server, EV_WRITE, 0, 0);
+	conn_setwatermark(s->server, EV_WRITE, 0, 0);
 	if (s->state == SESSION_TUNNEL) {
-		bufferevent_enable(s->client, EV_READ);
+		conn_enable(s->client, EV_READ);
 		session_process(s);
 		return;
 	}
@@ -1068,25 +1062,25 @@ session_server_write(struct bufferevent *bev, void *arg)
 }
 
 static void
-session_server_event(struct bufferevent *bev, short what, void *arg)
+session_server_event(struct conn *c, short what, void *arg)
 {
 	struct session	*s = arg;
 
-	SESSION_ASSERT(s, bev == s->server && !s->closing);
+	SESSION_ASSERT(s, c == s->server && !s->closing);
 	if (s->closing)
 		return;
-	if (what & BEV_EVENT_CONNECTED) {
-		session_upstream_connected(s, bev);
+	if (what & CONN_EVENT_CONNECTED) {
+		session_upstream_connected(s, c);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
+	if (what & CONN_EVENT_TIMEOUT) {
 		session_server_timeout(s);
 		return;
 	}
 	if (s->upstream == UPSTREAM_CONNECTING) {
 		log_info("session=%016llx event=upstream-error upstream=%s "
 		    "error=\"%s\"", (unsigned long long)s->id, s->up_text,
-		    strerror(EVUTIL_SOCKET_ERROR()));
+		    strerror(errno));
 		session_fail(s, "421 4.4.1", "upstream unavailable");
 		return;
 	}
@@ -1117,16 +1111,6 @@ session_connect(struct session *s, int replay)
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	}
 	session_addr_text(sa, s->up_text, sizeof(s->up_text));
-	s->server = bufferevent_socket_new(s->base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (s->server == NULL) {
-		session_fail(s, "421 4.4.1", "out of memory");
-		return -1;
-	}
-	bufferevent_setcb(s->server, session_server_read, session_server_write,
-	    session_server_event, s);
-	tv.tv_sec = s->conf->timeouts.connect;
-	tv.tv_usec = 0;
-	bufferevent_set_timeouts(s->server, &tv, &tv);
 	s->upstream = UPSTREAM_CONNECTING;
 	s->replay = replay;
 	smtp_line_reset(&s->sline);
@@ -1142,14 +1126,18 @@ session_connect(struct session *s, int replay)
 			return -1;
 		}
 	}
-	if (bufferevent_socket_connect(s->server, sa, (int)salen) == -1) {
+	if ((s->server = conn_connect(s->base, sa, salen)) == NULL) {
 		log_info("session=%016llx event=upstream-error upstream=%s "
 		    "error=\"%s\"", (unsigned long long)s->id, s->up_text,
-		    strerror(EVUTIL_SOCKET_ERROR()));
+		    strerror(errno));
 		session_fail(s, "421 4.4.1", "upstream unavailable");
 		return -1;
 	}
-	bufferevent_enable(s->server, EV_READ | EV_WRITE);
+	conn_setcb(s->server, session_server_read, session_server_write,
+	    session_server_event, s);
+	tv.tv_sec = s->conf->timeouts.connect;
+	tv.tv_usec = 0;
+	conn_set_timeouts(s->server, &tv, &tv);
 	return 0;
 }
 
@@ -1162,17 +1150,9 @@ session_connect(struct session *s, int replay)
 static void
 session_drop_upstream(struct session *s)
 {
-	struct linger	 lg = { 1, 0 };
-	int		 fd, unsent = 0;
-
 	if (s->server == NULL)
 		return;
-	fd = bufferevent_getfd(s->server);
-	if (fd != -1 && (evbuffer_get_length(bufferevent_get_output(
-	    s->server)) > 0 || (ioctl(fd, SIOCOUTQ, &unsent) == 0 &&
-	    unsent > 0)))
-		setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	bufferevent_free(s->server);
+	conn_close_reset(s->server);
 	s->server = NULL;
 }
 
@@ -1208,7 +1188,7 @@ void
 session_fail(struct session *s, const char *code, const char *reason)
 {
 	struct pending	*p, *next;
-	struct evbuffer	*out = bufferevent_get_output(s->client);
+	struct evbuffer	*out = conn_output(s->client);
 	int		 last;
 
 	if (s->closing)
@@ -1275,7 +1255,7 @@ session_free(evutil_socket_t fd, short ev, void *arg)
 		session_pending_free(s, p);
 	session_drop_upstream(s);
 	if (s->client != NULL) {
-		bufferevent_free(s->client);
+		conn_free(s->client);
 		s->client = NULL;
 	}
 	if (s->upq != NULL)
@@ -1319,7 +1299,7 @@ session_close(struct session *s, const char *reason)
 	TAILQ_FOREACH(p, &s->pending, entry)
 		if ((p->flags & (PENDING_EOD | PENDING_DONE | PENDING_LOCAL)) ==
 		    PENDING_EOD && s->server != NULL &&
-		    evbuffer_get_length(bufferevent_get_output(s->server)) == 0)
+		    evbuffer_get_length(conn_output(s->server)) == 0)
 			tx_log_uncertain(s, reason);
 	session_set_state(s, SESSION_CLOSING);
 	evtimer_del(s->ev_ctimer);
@@ -1331,23 +1311,23 @@ session_close(struct session *s, const char *reason)
 	 * come to free the session.
 	 */
 	if (s->client == NULL ||
-	    evbuffer_get_length(bufferevent_get_output(s->client)) == 0 ||
-	    !(bufferevent_get_enabled(s->client) & EV_WRITE)) {
+	    evbuffer_get_length(conn_output(s->client)) == 0 ||
+	    !(conn_get_enabled(s->client) & EV_WRITE)) {
 		/* Freed from the loop: callers up the stack still hold s. */
 		event_active(s->ev_free, 0, 0);
 		return;
 	}
-	bufferevent_disable(s->client, EV_READ);
-	bufferevent_setwatermark(s->client, EV_WRITE, 0, 0);
-	bufferevent_set_timeouts(s->client, NULL, &tv);
+	conn_disable(s->client, EV_READ);
+	conn_setwatermark(s->client, EV_WRITE, 0, 0);
+	conn_set_timeouts(s->client, NULL, &tv);
 }
 
 static void
-session_client_read(struct bufferevent *bev, void *arg)
+session_client_read(struct conn *c, void *arg)
 {
 	struct session		*s = arg;
 
-	SESSION_ASSERT(s, bev == s->client);
+	SESSION_ASSERT(s, c == s->client);
 	if (s->state == SESSION_GREETING && !s->closing) {
 		/*
 		 * Talking before the greeting (smtp:242): checked once; the
@@ -1366,39 +1346,39 @@ session_client_read(struct bufferevent *bev, void *arg)
 }
 
 static void
-session_client_write(struct bufferevent *bev, void *arg)
+session_client_write(struct conn *c, void *arg)
 {
 	struct session	*s = arg;
 
-	SESSION_ASSERT(s, bev == s->client);
+	SESSION_ASSERT(s, c == s->client);
 	if (s->closing) {
 		event_active(s->ev_free, 0, 0);
 		return;
 	}
 	if (s->state == SESSION_TUNNEL) {
 		if (s->server != NULL)
-			bufferevent_enable(s->server, EV_READ);
+			conn_enable(s->server, EV_READ);
 		return;
 	}
 	session_resume(s);
 }
 
 static void
-session_client_event(struct bufferevent *bev, short what, void *arg)
+session_client_event(struct conn *c, short what, void *arg)
 {
 	struct session	*s = arg;
 
-	SESSION_ASSERT(s, bev == s->client);
+	SESSION_ASSERT(s, c == s->client);
 	if (s->closing) {
 		/* The client is gone or will not read its last reply. */
 		event_active(s->ev_free, 0, 0);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT) {
+	if (what & CONN_EVENT_TIMEOUT) {
 		session_client_timeout(s);
 		return;
 	}
-	if (what & BEV_EVENT_EOF)
+	if (what & CONN_EVENT_EOF)
 		session_close(s, s->state == SESSION_BODY ?
 		    "client disconnected during data" : "client disconnected");
 	else
@@ -1413,7 +1393,6 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	struct session	*s;
 	struct pending	*p;
 	const char	*rule, *reply;
-	int		 one = 1;
 
 	if ((session_clients == NULL &&
 	    (session_clients = clientcount_new()) == NULL) ||
@@ -1452,11 +1431,10 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	session_stats.sessions++;
 	session_stats.active++;
 
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->ev_free = event_new(base, -1, 0, session_free, s);
 	s->ev_ctimer = evtimer_new(base, session_ctimer, s);
 	s->ev_stimer = evtimer_new(base, session_stimer, s);
-	s->client = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->client = conn_new(base, fd);	/* owns fd, closed on failure */
 	if (s->ev_free == NULL || s->ev_ctimer == NULL ||
 	    s->ev_stimer == NULL || s->client == NULL) {
 		if (s->ev_free != NULL)
@@ -1468,15 +1446,13 @@ session_new(struct event_base *base, struct config *conf, int fd,
 		session_unlink(s);
 		config_unref(s->conf);
 		if (s->client != NULL)
-			bufferevent_free(s->client);	/* closes fd */
-		else
-			close(fd);
+			conn_free(s->client);
 		free(s);
 		return -1;
 	}
-	bufferevent_setcb(s->client, session_client_read, session_client_write,
+	conn_setcb(s->client, session_client_read, session_client_write,
 	    session_client_event, s);
-	bufferevent_setwatermark(s->client, EV_READ, 0, SESSION_INPUT_MAX);
+	conn_setwatermark(s->client, EV_READ, 0, SESSION_INPUT_MAX);
 	if ((s->upq = evbuffer_new()) == NULL ||
 	    (s->discard = evbuffer_new()) == NULL ||
 	    smtp_line_init(&s->cline,
@@ -1488,7 +1464,6 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	smtp_reply_init(&s->reply);
 	log_info("session=%016llx event=connect client=%s orig_dst=%s",
 	    (unsigned long long)s->id, s->client_text, s->dst_text);
-	bufferevent_enable(s->client, EV_READ | EV_WRITE);
 
 	if (loop) {
 		log_warnx("session=%016llx event=loop orig_dst=%s",

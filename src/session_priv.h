@@ -20,7 +20,7 @@
 #include "smtp_line.h"
 #include "smtp_reply.h"
 
-struct bufferevent;
+struct conn;
 struct evbuffer;
 struct event;
 struct event_base;
@@ -109,8 +109,8 @@ struct session {
 	struct sockaddr_storage	 client_ss, dst_ss;
 	char			 client_text[64], dst_text[64], up_text[64];
 
-	struct bufferevent	*client;
-	struct bufferevent	*server;
+	struct conn	*client;
+	struct conn	*server;
 	enum upstream_state	 upstream;
 	struct evbuffer		*upq;		/* commands waiting for READY */
 	struct evbuffer		*discard;	/* a refused body's bytes */

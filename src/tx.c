@@ -20,7 +20,7 @@
 #include <stdlib.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include "conn.h"
 #include <event2/event.h>
 
 #include "alarm.h"
@@ -213,7 +213,7 @@ tx_verdict(struct session *s, struct pending *p, enum inspect_verdict v,
 	p->flags &= ~PENDING_VERDICT;
 	if (v == INSPECT_ACCEPT && s->server != NULL) {
 		p->flags &= ~PENDING_LOCAL;
-		evbuffer_add(bufferevent_get_output(s->server), ".\r\n", 3);
+		evbuffer_add(conn_output(s->server), ".\r\n", 3);
 		session_timeouts(s);
 		return;
 	}
@@ -275,11 +275,11 @@ tx_body(struct session *s, struct evbuffer *in)
 			out = s->discard;
 			evbuffer_drain(out, evbuffer_get_length(out));
 		} else
-			out = bufferevent_get_output(s->server);
+			out = conn_output(s->server);
 		if (evbuffer_get_length(out) > SESSION_HIWAT) {
 			/* Backpressure: resume from the write callback. */
-			bufferevent_disable(s->client, EV_READ);
-			bufferevent_setwatermark(s->server, EV_WRITE,
+			conn_disable(s->client, EV_READ);
+			conn_setwatermark(s->server, EV_WRITE,
 			    SESSION_LOWAT, 0);
 			return 0;
 		}
