@@ -69,7 +69,7 @@ if ! $CC $CFLAGS -fsanitize=fuzzer "$out/probe.c" -o "$out/probe" \
 	exit 77
 fi
 
-pkgs="libevent libevent_openssl openssl libconfuse libclamav"
+pkgs="libevent openssl libconfuse libclamav"
 # shellcheck disable=SC2086
 PKG_CFLAGS=$(pkg-config --cflags $pkgs) &&
     PKG_LIBS=$(pkg-config --libs $pkgs) || {
