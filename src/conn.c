@@ -610,32 +610,31 @@ out:
 	(void)conn_leave(c);
 }
 
+/* A timeout on one direction: it stops, and the owner is told. */
+static void
+conn_timeout(struct conn *c, short ev, short what)
+{
+	c->busy++;
+	c->enabled &= ~ev;
+	conn_timers(c, 0, 0);
+	conn_event(c, what | CONN_EVENT_TIMEOUT);
+	(void)conn_leave(c);
+}
+
 static void
 conn_rtimer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn	*c = arg;
-
 	(void)fd;
 	(void)what;
-	c->busy++;
-	c->enabled &= ~EV_READ;
-	conn_timers(c, 0, 0);
-	conn_event(c, CONN_EVENT_READING | CONN_EVENT_TIMEOUT);
-	(void)conn_leave(c);
+	conn_timeout(arg, EV_READ, CONN_EVENT_READING);
 }
 
 static void
 conn_wtimer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct conn	*c = arg;
-
 	(void)fd;
 	(void)what;
-	c->busy++;
-	c->enabled &= ~EV_WRITE;
-	conn_timers(c, 0, 0);
-	conn_event(c, CONN_EVENT_WRITING | CONN_EVENT_TIMEOUT);
-	(void)conn_leave(c);
+	conn_timeout(arg, EV_WRITE, CONN_EVENT_WRITING);
 }
 
 /* Output added: write it this loop turn, once, however often it grew. */

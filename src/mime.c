@@ -953,18 +953,32 @@ mime_out(struct mime *m, const char *p, size_t n)
 	}
 }
 
-/* Report part p for its names only (part_begin, part_end, no data). */
-static void
-mime_report_names(struct mime *m, struct mime_part *p)
+/*
+ * One more part: its index, or -1 past limits.parts (smtp:247; the
+ * part is parsed but not reported).
+ */
+static int
+mime_count_part(struct mime *m)
 {
 	if (m->nleaf < UINT32_MAX)
 		m->nleaf++;
 	if (m->nleaf > m->lim.parts) {
 		mime_flag(m, MIME_F_LIMITS, "parts %u over %zu", m->nleaf,
 		    m->lim.parts);
-		return;
+		return -1;
 	}
-	p->index = m->nleaf - 1;
+	return (int)(m->nleaf - 1);
+}
+
+/* Report part p for its names only (part_begin, part_end, no data). */
+static void
+mime_report_names(struct mime *m, struct mime_part *p)
+{
+	int	 index;
+
+	if ((index = mime_count_part(m)) == -1)
+		return;
+	p->index = (unsigned)index;
 	p->enclosed = 1;
 	if (m->cb.part_begin != NULL)
 		m->cb.part_begin(m->arg, p);
@@ -1006,6 +1020,7 @@ mime_child_part_begin(void *arg, const struct mime_part *cp)
 {
 	struct mime		*m = arg;
 	struct mime_part	 p;
+	int			 index;
 
 	if (cp->enclosed) {
 		p = *cp;
@@ -1013,15 +1028,13 @@ mime_child_part_begin(void *arg, const struct mime_part *cp)
 		mime_report_names(m, &p);
 		return;
 	}
-	if (m->nleaf < UINT32_MAX)
-		m->nleaf++;
-	if ((m->cskip = m->nleaf > m->lim.parts)) {
-		mime_flag(m, MIME_F_LIMITS, "parts %u over %zu", m->nleaf,
-		    m->lim.parts);
+	if ((index = mime_count_part(m)) == -1) {
+		m->cskip = 1;
 		return;
 	}
+	m->cskip = 0;
 	m->cpart = *cp;
-	m->cpart.index = m->nleaf - 1;
+	m->cpart.index = (unsigned)index;
 	m->cpart.depth += m->cdepth;
 	if (m->cb.part_begin != NULL)
 		m->cb.part_begin(m->arg, &m->cpart);
@@ -1145,17 +1158,14 @@ static void
 mime_leaf_begin(struct mime *m, const char *type, int hidden)
 {
 	struct mime_part	*pt = &m->part;
+	int			 index = 0;
 
-	if (!hidden && m->nleaf < UINT32_MAX)
-		m->nleaf++;
-	if (!hidden && m->nleaf > m->lim.parts) {
-		mime_flag(m, MIME_F_LIMITS, "parts %u over %zu", m->nleaf,
-		    m->lim.parts);
+	if (!hidden && (index = mime_count_part(m)) == -1) {
 		m->phase = MIME_P_SKIP;
 		return;
 	}
 	memset(pt, 0, sizeof(*pt));
-	pt->index = m->nleaf > 0 ? m->nleaf - 1 : 0;
+	pt->index = (unsigned)index;
 	pt->depth = m->ent.depth;
 	(void)snprintf(pt->type, sizeof(pt->type), "%s", type);
 	mime_leaf_names(m, pt);
