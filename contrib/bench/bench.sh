@@ -189,23 +189,6 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-# wait_listen PORT PID LOG: until PORT is listening, PID alive, 10 s at most.
-wait_listen() {
-	local port=$1 pid=$2 log=$3 i
-	for ((i = 0; i < 100; i++)); do
-		if ! kill -0 "$pid" 2>/dev/null; then
-			echo "bench: process $pid exited before listening on $port:" >&2
-			tail -n 20 "$log" >&2 || true
-			exit 2
-		fi
-		port_busy "$port" && return 0
-		sleep 0.1
-	done
-	echo "bench: nothing listens on $port after 10 s:" >&2
-	tail -n 20 "$log" >&2 || true
-	exit 2
-}
-
 for port in "$SINK_PORT" "$HAPROXY_PORT" "$PROXY_PORT"; do
 	port_busy "$port" && die "port $port is in use (choose others with -p)"
 done

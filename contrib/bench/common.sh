@@ -11,6 +11,7 @@
 #     find_tool NAME          NAME from PATH, else /usr/sbin/NAME
 #     stop_pid PID SECONDS    TERM, up to SECONDS to exit, then KILL
 #     port_busy PORT          something listens on TCP PORT
+#     wait_listen PORT PID LOG  until PORT listens (10 s), exit 2 if PID dies
 #     started PID NAME LOG    remember a server, to check and to stop it
 #     check_alive             exit 2, with the log's end, if a server died
 #     sink_count              messages smtp-sink has counted so far
@@ -26,7 +27,8 @@
 # What the sourcing script provides: the globals the functions read or set,
 # and which functions use them.
 #
-#     PROG                     name in messages, e.g. bench     die, check_alive, run
+#     PROG                     name in messages, e.g. bench     die, check_alive, run,
+#                                                               wait_listen
 #     TMP                      temporary directory: sink.out is smtp-sink's
 #                              output, source-*.err smtp-source's errors
 #                                                               sink_count, run
@@ -80,6 +82,23 @@ stop_pid() {
 
 port_busy() {
 	[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]
+}
+
+# wait_listen PORT PID LOG: until PORT is listening, PID alive, 10 s at most.
+wait_listen() {
+	local port=$1 pid=$2 log=$3 i
+	for ((i = 0; i < 100; i++)); do
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "$PROG: process $pid exited before listening on $port:" >&2
+			tail -n 20 "$log" >&2 || true
+			exit 2
+		fi
+		port_busy "$port" && return 0
+		sleep 0.1
+	done
+	echo "$PROG: nothing listens on $port after 10 s:" >&2
+	tail -n 20 "$log" >&2 || true
+	exit 2
 }
 
 # started PID NAME LOG: remember a server, to stop it and to report it.
