@@ -46,6 +46,7 @@
 #include "listener.h"
 #include "log.h"
 #include "session.h"
+#include "stats.h"
 
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST	80	/* linux/netfilter_ipv6/ip6_tables.h */
@@ -183,7 +184,7 @@ listener_send_421(int fd)
 	/* A fresh socket's send buffer always has room for one line. */
 	n = write(fd, msg, (size_t)len);
 	(void)n;
-	session_stats.refused++;
+	stats_inc(STATS_REFUSED);
 	close(fd);
 }
 

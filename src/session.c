@@ -52,6 +52,7 @@
 #include "session_priv.h"
 #include "smtp_cmd.h"
 #include "smtp_line.h"
+#include "stats.h"
 #include "smtp_reply.h"
 
 static const char *session_state_names[SESSION_STATE_COUNT] = {
@@ -61,7 +62,6 @@ static const char *session_state_names[SESSION_STATE_COUNT] = {
 
 TAILQ_HEAD(session_list, session);
 
-struct session_stats		 session_stats;
 static struct session_list	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static int			 nsessions;
 /*
@@ -185,7 +185,7 @@ void
 session_alarm_log(struct session *s, enum alarm_id id,
     enum alarm_action action, const char *detail)
 {
-	session_stats.alarms++;
+	stats_alarm(id);
 	if (action != ALARM_PASS)
 		log_warnx("session=%016llx alarm=%s name=%s action=%s%s%s",
 		    (unsigned long long)s->id, alarm_table[id].ident,
@@ -1231,7 +1231,7 @@ session_unlink(struct session *s)
 {
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
-	session_stats.active--;
+	stats_dec(STATS_SESSIONS_ACTIVE);
 	if (clientcount_del(session_clients,
 	    (struct sockaddr *)&s->client_ss) == -1)
 		log_error("session=%016llx event=internal-error "
@@ -1428,8 +1428,8 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	/* Counted in session_clients above; session_unlink() undoes both. */
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
-	session_stats.sessions++;
-	session_stats.active++;
+	stats_inc(STATS_SESSIONS);
+	stats_inc(STATS_SESSIONS_ACTIVE);
 
 	s->ev_free = event_new(base, -1, 0, session_free, s);
 	s->ev_ctimer = evtimer_new(base, session_ctimer, s);

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "scan.h"
 #include "session.h"
+#include "stats.h"
 #include "worker.h"
 
 #ifndef SYSCONFDIR
@@ -547,23 +548,27 @@ on_term(evutil_socket_t sig, short ev, void *arg)
 	event_add(ev_poll, &ptv);
 }
 
+/* SIGUSR1: the counters, summed over every thread, one line. */
 static void
 on_usr1(evutil_socket_t sig, short ev, void *arg)
 {
+	struct stats	 st;
+	char		 line[1024];
+	size_t		 off = 0, i;
+	int		 n;
+
 	(void)sig;
 	(void)ev;
 	(void)arg;
-	log_info("event=counters sessions=%llu active=%llu refused=%llu "
-	    "messages_accepted=%llu messages_rejected=%llu "
-	    "messages_uncertain=%llu alarms=%llu bytes_in=%llu",
-	    (unsigned long long)session_stats.sessions,
-	    (unsigned long long)session_stats.active,
-	    (unsigned long long)session_stats.refused,
-	    (unsigned long long)session_stats.messages_accepted,
-	    (unsigned long long)session_stats.messages_rejected,
-	    (unsigned long long)session_stats.messages_uncertain,
-	    (unsigned long long)session_stats.alarms,
-	    (unsigned long long)session_stats.bytes_in);
+	stats_sum(&st);
+	for (i = 0; i < STATS_COUNT; i++) {
+		n = snprintf(line + off, sizeof(line) - off, " %s=%lld",
+		    stats_table[i].name, (long long)st.v[i]);
+		if (n < 0 || (size_t)n >= sizeof(line) - off)
+			break;
+		off += (size_t)n;
+	}
+	log_info("event=counters%s", line);
 }
 
 int
