@@ -45,6 +45,7 @@
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "netaddr.h"
 #include "session.h"
 #include "stats.h"
 
@@ -109,32 +110,6 @@ static int		 listener_lasterr;	/* errno of the last failure */
 static unsigned		 listener_errors;	/* failures, not logged yet */
 static unsigned		 listener_shed;		/* refused, not logged yet */
 
-static int
-listener_same_addr(const struct sockaddr *a, const struct sockaddr *b)
-{
-	const struct sockaddr_in	*a4, *b4;
-	const struct sockaddr_in6	*a6, *b6;
-
-	if (a->sa_family != b->sa_family)
-		return 0;
-	if (a->sa_family == AF_INET) {
-		a4 = (const void *)a;
-		b4 = (const void *)b;
-		return a4->sin_port == b4->sin_port &&
-		    (a4->sin_addr.s_addr == b4->sin_addr.s_addr ||
-		    b4->sin_addr.s_addr == htonl(INADDR_ANY));
-	}
-	if (a->sa_family == AF_INET6) {
-		a6 = (const void *)a;
-		b6 = (const void *)b;
-		return a6->sin6_port == b6->sin6_port &&
-		    (memcmp(&a6->sin6_addr, &b6->sin6_addr,
-		    sizeof(a6->sin6_addr)) == 0 ||
-		    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr));
-	}
-	return 0;
-}
-
 /*
  * Where the client meant to connect. After a netfilter REDIRECT/DNAT the
  * conntrack entry keeps the original destination (SO_ORIGINAL_DST,
@@ -160,11 +135,11 @@ listener_orig_dst(int fd, const struct sockaddr_storage *local,
 		memcpy(dst, local, locallen);
 		len = locallen;
 	}
-	*dstlen = len;
+	*dstlen = netaddr_unmap(dst, len);
 	*loop_r = 0;
 	TAILQ_FOREACH(l, &listeners, entry)
-		if (listener_same_addr((struct sockaddr *)dst,
-		    (struct sockaddr *)&l->addr.ss))
+		if (netaddr_covers((struct sockaddr *)&l->addr.ss,
+		    (struct sockaddr *)dst))
 			*loop_r = 1;
 }
 
@@ -189,10 +164,31 @@ listener_send_421(int fd)
 }
 
 static void
-listener_refuse(int fd, const char *why)
+listener_refuse(int fd, const struct sockaddr *client, const char *why)
 {
+	char	 text[NETADDR_TEXT_MAX];
+
 	listener_send_421(fd);
-	log_info("event=refused reason=\"%s\"", why);
+	log_info("event=refused reason=\"%s\" client=%s", why,
+	    netaddr_text(client, text, sizeof(text)));
+}
+
+/*
+ * The client's address as the sessions see it: an IPv4-mapped IPv6
+ * address is the IPv4 address (netaddr.h), so that the logs, the
+ * access rules and the per-client counts see one form of it.
+ */
+static socklen_t
+listener_peer(const struct sockaddr *sa, int salen,
+    struct sockaddr_storage *peer)
+{
+	socklen_t	 len;
+
+	len = salen > 0 && (size_t)salen <= sizeof(*peer) ?
+	    (socklen_t)salen : 0;
+	memset(peer, 0, sizeof(*peer));
+	memcpy(peer, sa, len);
+	return netaddr_unmap(peer, len);
 }
 
 static void
@@ -200,18 +196,20 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct config		*conf = listener_conf;
-	struct sockaddr_storage	 local, dst;
-	socklen_t		 locallen = sizeof(local), dstlen;
+	struct sockaddr_storage	 local, dst, peer;
+	socklen_t		 locallen = sizeof(local), dstlen, peerlen;
 	int			 loop;
 
 	(void)arg;
 	listener_backoff = LISTENER_BACKOFF_MIN;
+	peerlen = listener_peer(sa, salen, &peer);
+	sa = (struct sockaddr *)&peer;
 	if (session_count() >= listener_max_sessions) {
-		listener_refuse(fd, "max_sessions");
+		listener_refuse(fd, sa, "max_sessions");
 		return;
 	}
 	if (session_count_client(sa) >= conf->max_sessions_per_client) {
-		listener_refuse(fd, "max_sessions_per_client");
+		listener_refuse(fd, sa, "max_sessions_per_client");
 		return;
 	}
 	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == -1) {
@@ -226,8 +224,8 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		dstlen = locallen;
 		loop = 0;
 	}
-	session_new(evconnlistener_get_base(evl), conf, fd, sa,
-	    (socklen_t)salen, (struct sockaddr *)&dst, dstlen, loop);
+	session_new(evconnlistener_get_base(evl), conf, fd, sa, peerlen,
+	    (struct sockaddr *)&dst, dstlen, loop);
 }
 
 /* The reserve descriptor; -1 if there is none, which only costs the 421. */

@@ -47,6 +47,7 @@
 #include "conn.h"
 #include "deadline.h"
 #include "log.h"
+#include "netaddr.h"
 #include "policy.h"
 #include "scan.h"
 #include "session.h"
@@ -136,31 +137,6 @@ session_tx_of(struct session *s, const struct pending *p)
 	if (s->tx != NULL && p->tx_seq != 0 && s->tx->seq == p->tx_seq)
 		return s->tx;
 	return NULL;
-}
-
-static void
-session_addr_text(const struct sockaddr *sa, char *buf, size_t bufsz)
-{
-	char	 host[INET6_ADDRSTRLEN];
-
-	switch (sa->sa_family) {
-	case AF_INET: {
-		const struct sockaddr_in *sin = (const void *)sa;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(buf, bufsz, "%s:%u", host, ntohs(sin->sin_port));
-		break;
-	}
-	case AF_INET6: {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(buf, bufsz, "[%s]:%u", host, ntohs(sin6->sin6_port));
-		break;
-	}
-	default:
-		snprintf(buf, bufsz, "unknown");
-	}
 }
 
 /*
@@ -1115,7 +1091,7 @@ session_connect(struct session *s, int replay)
 		salen = s->dst_ss.ss_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	}
-	session_addr_text(sa, s->up_text, sizeof(s->up_text));
+	netaddr_text(sa, s->up_text, sizeof(s->up_text));
 	s->upstream = UPSTREAM_CONNECTING;
 	s->replay = replay;
 	smtp_line_reset(&s->sline);
@@ -1428,8 +1404,8 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	TAILQ_INIT(&s->pending);
 	memcpy(&s->client_ss, client, clientlen);
 	memcpy(&s->dst_ss, dst, dstlen);
-	session_addr_text(client, s->client_text, sizeof(s->client_text));
-	session_addr_text(dst, s->dst_text, sizeof(s->dst_text));
+	netaddr_text(client, s->client_text, sizeof(s->client_text));
+	netaddr_text(dst, s->dst_text, sizeof(s->dst_text));
 	/* Counted in session_clients above; session_unlink() undoes both. */
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
