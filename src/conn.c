@@ -32,6 +32,16 @@
 #include "conn.h"
 #include "deadline.h"
 
+#ifndef IP_TRANSPARENT
+#define IP_TRANSPARENT		19	/* linux/in.h */
+#endif
+#ifndef IPV6_TRANSPARENT
+#define IPV6_TRANSPARENT	75	/* linux/in6.h */
+#endif
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT	24	/* linux/in.h, Linux 4.2 */
+#endif
+
 #define CONN_IOV		16
 #define CONN_WRITE_MAX		(256 * 1024)	/* offered to one write */
 #define CONN_READS_PER_TURN	8	/* then yield to other events */
@@ -218,6 +228,42 @@ struct conn *
 conn_connect(struct event_base *base, const struct sockaddr *sa,
     socklen_t salen)
 {
+	return conn_connect_from(base, sa, salen, NULL, 0);
+}
+
+/*
+ * A source address that is not this host's needs IP_TRANSPARENT
+ * (IPV6_TRANSPARENT) before bind(2); IP_BIND_ADDRESS_NO_PORT lets
+ * connect(2) pick the port for the whole 4-tuple, so that many upstream
+ * connections from one client address do not run out of ports at bind.
+ */
+static int
+conn_bind_source(int fd, const struct sockaddr *src, socklen_t srclen)
+{
+	struct sockaddr_storage	 ss;
+	int			 one = 1, v6 = src->sa_family == AF_INET6;
+
+	if (srclen > sizeof(ss)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(&ss, src, srclen);
+	if (v6)
+		((struct sockaddr_in6 *)(void *)&ss)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)(void *)&ss)->sin_port = 0;
+	if (setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one, sizeof(one)) == -1)
+		return -1;
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	    sizeof(one));
+	return bind(fd, (struct sockaddr *)&ss, srclen);
+}
+
+struct conn *
+conn_connect_from(struct event_base *base, const struct sockaddr *sa,
+    socklen_t salen, const struct sockaddr *src, socklen_t srclen)
+{
 	struct conn	*c;
 	int		 fd, saved;
 
@@ -225,7 +271,8 @@ conn_connect(struct event_base *base, const struct sockaddr *sa,
 	    0);
 	if (fd == -1)
 		return NULL;
-	if (connect(fd, sa, salen) == -1 && errno != EINPROGRESS) {
+	if ((src != NULL && conn_bind_source(fd, src, srclen) == -1) ||
+	    (connect(fd, sa, salen) == -1 && errno != EINPROGRESS)) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -241,6 +288,32 @@ conn_connect(struct event_base *base, const struct sockaddr *sa,
 	c->wblock = EV_WRITE;
 	c->rblock = EV_READ;
 	return c;
+}
+
+int
+conn_source_allowed(void)
+{
+	int	 fd, one = 1, r, saved;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	r = setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one));
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r == -1 ? -1 : 0;
+}
+
+int
+conn_transparent(struct conn *c)
+{
+	socklen_t	 len = sizeof(int);
+	int		 on = 0;
+
+	/* One flag of the socket, read the same way for both families. */
+	if (getsockopt(c->fd, IPPROTO_IP, IP_TRANSPARENT, &on, &len) == -1)
+		return 0;
+	return on != 0;
 }
 
 void

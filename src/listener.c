@@ -52,6 +52,12 @@
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST	80	/* linux/netfilter_ipv6/ip6_tables.h */
 #endif
+#ifndef IP_TRANSPARENT
+#define IP_TRANSPARENT		19	/* linux/in.h */
+#endif
+#ifndef IPV6_TRANSPARENT
+#define IPV6_TRANSPARENT	75	/* linux/in6.h */
+#endif
 
 /* listen(2) clamps this to net.core.somaxconn: the system maximum. */
 #define LISTENER_BACKLOG	65535
@@ -60,6 +66,7 @@ struct listener {
 	TAILQ_ENTRY(listener)	 entry;
 	struct evconnlistener	*evl;
 	struct config_addr	 addr;
+	int			 tproxy;	/* IP_TRANSPARENT (TPROXY) */
 };
 
 /* Back-off after a failed accept(2), in milliseconds. */
@@ -113,13 +120,14 @@ static unsigned		 listener_shed;		/* refused, not logged yet */
 /*
  * Where the client meant to connect. After a netfilter REDIRECT/DNAT the
  * conntrack entry keeps the original destination (SO_ORIGINAL_DST,
- * IP6T_SO_ORIGINAL_DST); with TPROXY, or with no NAT at all, the local
- * address is the destination. A destination that is one of our own
+ * IP6T_SO_ORIGINAL_DST); on a TPROXY listener (tproxy), or with no NAT
+ * at all, the local address is the destination: TPROXY changes no
+ * address, the socket was accepted with the address the client chose. A destination that is one of our own
  * listeners — a client that connected to the proxy directly — would make
  * the proxy connect to itself: *loop_r is set.
  */
 static void
-listener_orig_dst(int fd, const struct sockaddr_storage *local,
+listener_orig_dst(int fd, int tproxy, const struct sockaddr_storage *local,
     socklen_t locallen, struct sockaddr_storage *dst, socklen_t *dstlen,
     int *loop_r)
 {
@@ -127,7 +135,9 @@ listener_orig_dst(int fd, const struct sockaddr_storage *local,
 	socklen_t	 len = sizeof(*dst);
 	int		 r;
 
-	if (local->ss_family == AF_INET6)
+	if (tproxy)
+		r = -1;
+	else if (local->ss_family == AF_INET6)
 		r = getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, dst, &len);
 	else
 		r = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, dst, &len);
@@ -196,11 +206,11 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct config		*conf = listener_conf;
+	struct listener		*l = arg;
 	struct sockaddr_storage	 local, dst, peer;
 	socklen_t		 locallen = sizeof(local), dstlen, peerlen;
 	int			 loop;
 
-	(void)arg;
 	listener_backoff = LISTENER_BACKOFF_MIN;
 	peerlen = listener_peer(sa, salen, &peer);
 	sa = (struct sockaddr *)&peer;
@@ -218,7 +228,8 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	if (conf->mode == CONFIG_MODE_TRANSPARENT)
-		listener_orig_dst(fd, &local, locallen, &dst, &dstlen, &loop);
+		listener_orig_dst(fd, l->tproxy, &local, locallen, &dst,
+		    &dstlen, &loop);
 	else {
 		memcpy(&dst, &local, locallen);
 		dstlen = locallen;
@@ -447,13 +458,75 @@ listener_limit(const struct config *conf)
 		    nofile, listener_reserve_fds);
 }
 
+/*
+ * A listening socket for a, bound, non-blocking and close-on-exec:
+ * SO_REUSEADDR; on IPv6, IPV6_V6ONLY always, whatever the system default
+ * (net.ipv6.bindv6only) says, so "[::]:port" is IPv6 only and
+ * "0.0.0.0:port" can be bound beside it (one socket per family); with
+ * tproxy, IP_TRANSPARENT (IPV6_TRANSPARENT) so that TPROXY can hand it
+ * connections to any address (CAP_NET_ADMIN or CAP_NET_RAW). Returns
+ * the descriptor, or -1 with errno set.
+ */
+static int
+listener_socket(const struct config_addr *a, int tproxy)
+{
+	int	 fd, one = 1, saved, v6 = a->ss.ss_family == AF_INET6;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 ||
+	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+	    sizeof(one)) == -1) ||
+	    (tproxy && setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one,
+	    sizeof(one)) == -1) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->sslen) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Listen on a; 0 or -1 (logged). */
+static int
+listener_open(struct event_base *base, const struct config_addr *a,
+    int tproxy)
+{
+	struct listener	*l;
+	char		 text[NETADDR_TEXT_MAX];
+	int		 fd;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -1;
+	l->addr = *a;
+	l->tproxy = tproxy;
+	if ((fd = listener_socket(a, tproxy)) == -1 ||
+	    (l->evl = evconnlistener_new(base, listener_accept, l,
+	    LEV_OPT_CLOSE_ON_FREE, LISTENER_BACKLOG, fd)) == NULL) {
+		log_error("cannot listen on %s%s: %s", a->text,
+		    tproxy ? " (tproxy)" : "", strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(l);
+		return -1;
+	}
+	evconnlistener_set_error_cb(l->evl, listener_error);
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	netaddr_text((const struct sockaddr *)&a->ss, text, sizeof(text));
+	log_info("listening on %s%s%s", text, a->ss.ss_family == AF_INET6 ?
+	    " ipv6_only=yes" : "", tproxy ? " tproxy=yes" : "");
+	return 0;
+}
+
 int
 listener_bind(struct event_base *base, struct config *conf, int nscanners)
 {
-	struct listener	*l;
-	int		 i;
-	unsigned	 flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-			    LEV_OPT_CLOSE_ON_EXEC;
+	int	 i;
 
 	listener_conf = conf;
 	listener_reserve_open();
@@ -466,24 +539,12 @@ listener_bind(struct event_base *base, struct config *conf, int nscanners)
 	    (listener_ev_report = evtimer_new(base, listener_report,
 	    NULL)) == NULL))
 		return -1;
-	for (i = 0; i < conf->nlisten; i++) {
-		if ((l = calloc(1, sizeof(*l))) == NULL)
+	for (i = 0; i < conf->nlisten; i++)
+		if (listener_open(base, &conf->listen[i], 0) == -1)
 			return -1;
-		l->addr = conf->listen[i];
-		l->evl = evconnlistener_new_bind(base, listener_accept, NULL,
-		    flags | (l->addr.ss.ss_family == AF_INET6 ?
-		    LEV_OPT_BIND_IPV6ONLY : 0), LISTENER_BACKLOG,
-		    (struct sockaddr *)&l->addr.ss, (int)l->addr.sslen);
-		if (l->evl == NULL) {
-			log_error("cannot listen on %s: %s", l->addr.text,
-			    strerror(errno));
-			free(l);
+	for (i = 0; i < conf->ntproxy_listen; i++)
+		if (listener_open(base, &conf->tproxy_listen[i], 1) == -1)
 			return -1;
-		}
-		evconnlistener_set_error_cb(l->evl, listener_error);
-		TAILQ_INSERT_TAIL(&listeners, l, entry);
-		log_info("listening on %s", l->addr.text);
-	}
 	listener_fit(nscanners);
 	listener_limit(conf);
 	return 0;

@@ -1073,14 +1073,37 @@ session_server_event(struct conn *c, short what, void *arg)
 }
 
 /*
+ * tproxy.client_source: a session accepted on a TPROXY listener (its
+ * socket is transparent) connects upstream from the client's address,
+ * when the upstream has the client's address family. NULL: from the
+ * proxy's own address.
+ */
+static const struct sockaddr *
+session_upstream_source(struct session *s, const struct sockaddr *up,
+    socklen_t *len_r)
+{
+	if (!s->conf->tproxy_client_source || !conn_transparent(s->client))
+		return NULL;
+	if (s->client_ss.ss_family != up->sa_family) {
+		log_info("session=%016llx event=client-source-skipped "
+		    "client=%s upstream=%s reason=\"address family\"",
+		    (unsigned long long)s->id, s->client_text, s->up_text);
+		return NULL;
+	}
+	*len_r = s->client_ss.ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	return (const struct sockaddr *)&s->client_ss;
+}
+
+/*
  * Open the upstream connection. replay: this is a second connection in
  * the session; its greeting and the replayed EHLO/HELO are absorbed.
  */
 static int
 session_connect(struct session *s, int replay)
 {
-	const struct sockaddr	*sa;
-	socklen_t		 salen;
+	const struct sockaddr	*sa, *src;
+	socklen_t		 salen, srclen = 0;
 	struct timeval		 tv;
 
 	if (s->conf->mode == CONFIG_MODE_RELAY) {
@@ -1107,7 +1130,9 @@ session_connect(struct session *s, int replay)
 			return -1;
 		}
 	}
-	if ((s->server = conn_connect(s->base, sa, salen)) == NULL) {
+	src = session_upstream_source(s, sa, &srclen);
+	if ((s->server = conn_connect_from(s->base, sa, salen, src,
+	    srclen)) == NULL) {
 		log_info("session=%016llx event=upstream-error upstream=%s "
 		    "error=\"%s\"", (unsigned long long)s->id, s->up_text,
 		    strerror(errno));

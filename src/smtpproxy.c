@@ -22,6 +22,7 @@
 #include <openssl/opensslv.h>
 
 #include "config.h"
+#include "conn.h"
 #include "data.h"
 #include "inspect.h"
 #include "listener.h"
@@ -658,6 +659,11 @@ main(int argc, char *argv[])
 		return 1;
 	write_pidfile(conf->pidfile);
 	drop_privileges(conf->user);
+	if (conf->tproxy_client_source && conn_source_allowed() == -1)
+		fatalx("tproxy.client_source: cannot connect from client "
+		    "addresses (%s): that takes CAP_NET_ADMIN or CAP_NET_RAW, "
+		    "which \"user\" gives up (smtpproxy.conf(5), TPROXY)",
+		    strerror(errno));
 
 	ev_hup = evsignal_new(base, SIGHUP, on_hup, base);
 	ev_term = evsignal_new(base, SIGTERM, on_term, base);

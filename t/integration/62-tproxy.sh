@@ -1,0 +1,200 @@
+#!/bin/bash
+# 62-tproxy: transparent mode behind the TPROXY target, IPv4 and IPv6, on
+# a gateway between a LAN and a remote MX (netns.sh: client C, gateway
+# G, server S), set up on G as the kernel's TPROXY documentation
+# (Documentation/networking/tproxy.rst) describes: a mangle PREROUTING
+# rule marks packets of local sockets ("-m socket"), TPROXY sends the
+# LAN's port-25 connections to the proxy's tproxy listener, and
+# "ip rule fwmark 1 lookup 100" with "ip route add local default dev lo
+# table 100" delivers marked packets locally. smtp-sink listens on S.
+#  1. tproxy.listen: mail from C to S over each family reaches the
+#     proxy, which logs the original destination (from getsockname(),
+#     bracketed for IPv6) and delivers it from G's own address;
+#  2. a client that connects to the tproxy listener itself is a loop:
+#     554 5.4.6, over each family;
+#  3. tproxy.client_source = true: the upstream connection is made from
+#     the client's address (smtp-sink's X-Client-Addr is C's), each
+#     family;
+#  4. -n refuses client_source without tproxy listeners and an address
+#     both in listen and tproxy.listen;
+#  5. client_source with user = "nobody" (which gives CAP_NET_ADMIN up)
+#     stops at start-up, saying why; started as nobody with CAP_NET_ADMIN
+#     as an ambient capability, the proxy connects from client addresses.
+# Without the TPROXY target or the socket match in the kernel the test
+# is skipped, saying so.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
+TEST_TIMEOUT=${TEST_TIMEOUT:-200}
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+
+require_cmd swaks swaks
+require_proxy
+
+check "4: -n refuses what cannot work"
+cat >"$WORK/bad1.conf" <<EOC
+listen = { "127.0.0.1:10025" }
+tproxy { client_source = true }
+EOC
+cat >"$WORK/bad2.conf" <<EOC
+listen = { "127.0.0.1:10025", "[::1]:10026" }
+tproxy { listen = { "[::1]:10026" } }
+EOC
+cat >"$WORK/good.conf" <<EOC
+listen = { }
+tproxy { listen = { "0.0.0.0:10026", "[::]:10026" }  client_source = true }
+EOC
+st=0; "$SMTPPROXY" -n -f "$WORK/bad1.conf" >"$WORK/bad1.out" 2>&1 || st=$?
+cat "$WORK/bad1.out"
+assert_eq 1 "$st" "-n exit status, client_source without listeners"
+assert_grep "$WORK/bad1.out" 'bad1\.conf:2: tproxy.client_source: '
+st=0; "$SMTPPROXY" -n -f "$WORK/bad2.conf" >"$WORK/bad2.out" 2>&1 || st=$?
+cat "$WORK/bad2.out"
+assert_eq 1 "$st" "-n exit status, an address in both lists"
+assert_grep "$WORK/bad2.out" 'bad2\.conf:2: tproxy.listen: "\[::1\]:10026" is in listen too'
+st=0; "$SMTPPROXY" -n -f "$WORK/good.conf" >"$WORK/good.out" 2>&1 || st=$?
+cat "$WORK/good.out"
+assert_eq 0 "$st" "-n exit status, tproxy listeners only"
+
+netns_gateway t62
+netns_iptables "${IN_G[@]}" 4
+IPT4=$IPT
+netns_iptables "${IN_G[@]}" 6
+IPT6=$IPT
+note "using $IPT4 and $IPT6"
+
+IN_NS=("${IN_S[@]}")
+start_sink -a "$S4:25"
+SINK4=$SINK_DIR
+start_sink -a "[$S6]:25"
+SINK6=$SINK_DIR
+IN_NS=("${IN_G[@]}")
+free_port PROXY_PORT
+free_port PLAIN_PORT
+
+# The kernel's recipe, for each family.
+for fam in 4 6; do
+	if [ "$fam" = 4 ]; then ipt=$IPT4 any=0.0.0.0/0; else ipt=$IPT6 any=::/0; fi
+	"${IN_G[@]}" "$ipt" -t mangle -N DIVERT || fail "$ipt -N DIVERT failed"
+	"${IN_G[@]}" "$ipt" -t mangle -A PREROUTING -p tcp -m socket -j DIVERT \
+	    2>"$WORK/socket.err" ||
+	    skip "no socket match for IPv$fam in this kernel (xt_socket): $(cat "$WORK/socket.err")"
+	"${IN_G[@]}" "$ipt" -t mangle -A DIVERT -j MARK --set-mark 1 &&
+	    "${IN_G[@]}" "$ipt" -t mangle -A DIVERT -j ACCEPT ||
+	    fail "$ipt DIVERT rules failed"
+	"${IN_G[@]}" "$ipt" -t mangle -A PREROUTING -i lan0 -p tcp --dport 25 \
+	    -j TPROXY --tproxy-mark 0x1/0x1 --on-port "$PROXY_PORT" \
+	    2>"$WORK/tproxy.err" ||
+	    skip "no TPROXY target for IPv$fam in this kernel (xt_TPROXY): $(cat "$WORK/tproxy.err")"
+	"${IN_G[@]}" ip -"$fam" rule add fwmark 1 lookup 100 &&
+	    "${IN_G[@]}" ip -"$fam" route add local "$any" dev lo table 100 ||
+	    fail "ip -$fam rule/route for TPROXY failed"
+	"${IN_G[@]}" "$ipt" -t mangle -S
+done
+
+# at_sink DIR PATTERN: messages at the sink with a matching header line.
+at_sink() {
+	grep -l -E -- "$2" "$1"/* 2>/dev/null | wc -l
+}
+
+# mail_from_lan FAMILY FROM-ADDR: one message from C to S over FAMILY; it
+# must reach the sink from FROM-ADDR (smtp-sink's X-Client-Addr) through
+# the proxy, which logs the client and the original destination.
+N=0
+mail_from_lan() {
+	local fam=$1 from=$2 dir pat n before
+	N=$((N + 1))
+	IN_NS=("${IN_C[@]}")
+	if [ "$fam" = 4 ]; then
+		dir=$SINK4
+		pat="event=close client=$C4:[0-9]+ orig_dst=$S4:25 .*messages=1"
+		before=$(at_sink "$dir" "^X-Client-Addr: $from\$")
+		n=$(log_count "$pat")
+		swaks_run "lan$N" --server "$S4" --port 25 \
+		    --from "m$N@example.com" --to rcpt@example.net --body "m$N"
+	else
+		dir=$SINK6
+		pat="event=close client=\\[$C6\\]:[0-9]+ orig_dst=\\[$S6\\]:25 .*messages=1"
+		from="ipv6:$from"
+		before=$(at_sink "$dir" "^X-Client-Addr: $from\$")
+		n=$(log_count "$pat")
+		swaks_run "lan$N" -6 --server "$S6" --port 25 \
+		    --from "m$N@example.com" --to rcpt@example.net --body "m$N"
+	fi
+	IN_NS=("${IN_G[@]}")
+	wait_until 10 log_at_least $((n + 1)) "$pat" ||
+	    fail "no new line /$pat/ in the proxy log"
+	ok "proxy log: a new line /$pat/"
+	wait_until 10 test "$(at_sink "$dir" "^X-Client-Addr: $from\$")" \
+	    -gt "$before" || fail "no new message from $from at the sink"
+	ok "delivered from $from"
+}
+
+# ---------------------------------------------------------------------
+base="listen = { \"127.0.0.1:$PLAIN_PORT\" }
+mode = \"transparent\"
+hostname = \"proxy.test\""
+check "1: TPROXY to tproxy listeners, upstream from the gateway"
+start_proxy "$base
+tproxy { listen = { \"0.0.0.0:$PROXY_PORT\", \"[::]:$PROXY_PORT\" } }"
+assert_grep "$PROXY_LOG" "listening on 0\\.0\\.0\\.0:$PROXY_PORT tproxy=yes\$"
+assert_grep "$PROXY_LOG" "listening on \\[::\\]:$PROXY_PORT ipv6_only=yes tproxy=yes\$"
+mail_from_lan 4 "$G4_WAN"
+mail_from_lan 6 "$G6_WAN"
+assert_eq 2 "$(log_count 'event=connect ')" "sessions at the proxy"
+
+check "2: a connection to the tproxy listener itself is a loop"
+IN_NS=("${IN_C[@]}")
+client loop4 --timeout 15 --host "$G4_LAN" --port "$PROXY_PORT" \
+    'expect:^554 5\.4\.6( |$)' 'send:QUIT\r\n' 'expect:^221 ' 'eof'
+client loop6 --timeout 15 --host "$G6_LAN" --port "$PROXY_PORT" \
+    'expect:^554 5\.4\.6( |$)' 'send:QUIT\r\n' 'expect:^221 ' 'eof'
+IN_NS=("${IN_G[@]}")
+wait_log "event=loop orig_dst=$G4_LAN:$PROXY_PORT\$"
+wait_log "event=loop orig_dst=\\[$G6_LAN\\]:$PROXY_PORT\$"
+
+check "3: client_source = true, upstream from the client's address"
+start_proxy "$base
+tproxy {
+	listen = { \"0.0.0.0:$PROXY_PORT\", \"[::]:$PROXY_PORT\" }
+	client_source = true
+}"
+mail_from_lan 4 "$C4"
+mail_from_lan 6 "$C6"
+assert_eq 2 "$(log_count 'event=connect ')" "sessions at the proxy"
+assert_eq 0 "$(log_count 'event=(upstream-error|client-source-skipped)')" \
+    "upstream errors"
+stop_proxy
+
+check "5: client_source needs CAP_NET_ADMIN while serving"
+# Dropping to "user" gives the capability up: the proxy says so and
+# does not start.
+cat >"$WORK/drop.conf" <<EOC
+$base
+user = "nobody"
+tproxy {
+	listen = { "0.0.0.0:$PROXY_PORT" }
+	client_source = true
+}
+EOC
+st=0
+"${IN_G[@]}" timeout -k 5 30 "$SMTPPROXY" -d -f "$WORK/drop.conf" \
+    >"$WORK/drop.out" 2>&1 </dev/null || st=$?
+cat "$WORK/drop.out"
+assert_eq 1 "$st" "exit status with user = nobody"
+assert_grep "$WORK/drop.out" 'tproxy.client_source: cannot connect from client addresses \(Operation not permitted\)'
+# Started as nobody with CAP_NET_ADMIN as an ambient capability (what
+# systemd's AmbientCapabilities= gives), it serves.
+require_cmd setpriv util-linux
+IN_NS=("${IN_G[@]}" setpriv --reuid=nobody --regid="$(id -g nobody)"
+    --clear-groups --inh-caps=+net_admin --ambient-caps=+net_admin)
+start_proxy "$base
+tproxy {
+	listen = { \"0.0.0.0:$PROXY_PORT\", \"[::]:$PROXY_PORT\" }
+	client_source = true
+}"
+IN_NS=("${IN_G[@]}")
+assert_eq nobody "$(ps -o user= -p "$(pgrep -P "$PROXY_PID" -x smtpproxy ||
+    echo "$PROXY_PID")" | tr -d ' ')" "user of the proxy"
+mail_from_lan 4 "$C4"
+mail_from_lan 6 "$C6"
+pass
