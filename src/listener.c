@@ -121,10 +121,11 @@ static unsigned		 listener_shed;		/* refused, not logged yet */
  * Where the client meant to connect. After a netfilter REDIRECT/DNAT the
  * conntrack entry keeps the original destination (SO_ORIGINAL_DST,
  * IP6T_SO_ORIGINAL_DST); on a TPROXY listener (tproxy), or with no NAT
- * at all, the local address is the destination: TPROXY changes no
- * address, the socket was accepted with the address the client chose. A destination that is one of our own
- * listeners — a client that connected to the proxy directly — would make
- * the proxy connect to itself: *loop_r is set.
+ * at all, the local address is the destination: TPROXY rewrites no
+ * address, the socket is accepted with the address the client chose. A
+ * destination that is one of our own listeners — a client that
+ * connected to the proxy directly — would make the proxy connect to
+ * itself: *loop_r is set. An IPv4-mapped destination is made IPv4.
  */
 static void
 listener_orig_dst(int fd, int tproxy, const struct sockaddr_storage *local,

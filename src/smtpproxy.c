@@ -413,6 +413,23 @@ struct reload {
 static struct reload	*reloading;
 static int		 stopping;	/* the loop is over: apply nothing */
 
+/*
+ * tproxy.client_source needs CAP_NET_ADMIN or CAP_NET_RAW for each
+ * upstream connection, after the privileges are dropped: -1 with the
+ * reason in err if the process does not have it.
+ */
+static int
+check_client_source(const struct config *c, char *err, size_t errsz)
+{
+	if (!c->tproxy_client_source || conn_source_allowed() == 0)
+		return 0;
+	snprintf(err, errsz, "tproxy.client_source: cannot connect from "
+	    "client addresses (%s): that takes CAP_NET_ADMIN or CAP_NET_RAW, "
+	    "which \"user\" gives up (smtpproxy.conf(5), TPROXY)",
+	    strerror(errno));
+	return -1;
+}
+
 /* On a worker thread; config_load() logs each FILE:LINE error itself. */
 static void
 reload_run(void *arg)
@@ -424,6 +441,7 @@ reload_run(void *arg)
 		return;
 	}
 	r->failed = resolve_upstream(r->conf, &r->up, &r->uplen, r->err,
+	    sizeof(r->err)) == -1 || check_client_source(r->conf, r->err,
 	    sizeof(r->err)) == -1 || load_engines(r->conf, &r->types, &r->av,
 	    r->err, sizeof(r->err)) == -1;
 }
@@ -659,11 +677,8 @@ main(int argc, char *argv[])
 		return 1;
 	write_pidfile(conf->pidfile);
 	drop_privileges(conf->user);
-	if (conf->tproxy_client_source && conn_source_allowed() == -1)
-		fatalx("tproxy.client_source: cannot connect from client "
-		    "addresses (%s): that takes CAP_NET_ADMIN or CAP_NET_RAW, "
-		    "which \"user\" gives up (smtpproxy.conf(5), TPROXY)",
-		    strerror(errno));
+	if (check_client_source(conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	ev_hup = evsignal_new(base, SIGHUP, on_hup, base);
 	ev_term = evsignal_new(base, SIGTERM, on_term, base);

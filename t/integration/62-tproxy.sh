@@ -18,7 +18,8 @@
 #  4. -n refuses client_source without tproxy listeners and an address
 #     both in listen and tproxy.listen;
 #  5. client_source with user = "nobody" (which gives CAP_NET_ADMIN up)
-#     stops at start-up, saying why; started as nobody with CAP_NET_ADMIN
+#     stops at start-up, saying why, and a reload to it is refused;
+#     started as nobody with CAP_NET_ADMIN
 #     as an ambient capability, the proxy connects from client addresses.
 # Without the TPROXY target or the socket match in the kernel the test
 # is skipped, saying so.
@@ -182,6 +183,19 @@ st=0
 cat "$WORK/drop.out"
 assert_eq 1 "$st" "exit status with user = nobody"
 assert_grep "$WORK/drop.out" 'tproxy.client_source: cannot connect from client addresses \(Operation not permitted\)'
+# A reload that turns client_source on is refused the same way; the
+# running configuration goes on serving.
+start_proxy "$base
+user = \"nobody\"
+tproxy { listen = { \"0.0.0.0:$PROXY_PORT\", \"[::]:$PROXY_PORT\" } }"
+sed -i 's/^tproxy { listen = \(.*\) }$/tproxy { listen = \1  client_source = true }/' \
+    "$PROXY_CONF"
+cat "$PROXY_CONF"
+kill -HUP "$PROXY_PID"
+wait_log 'tproxy\.client_source: cannot connect from client addresses \(Operation not permitted\)'
+wait_log 'event=reload-failed'
+mail_from_lan 4 "$G4_WAN"
+stop_proxy
 # Started as nobody with CAP_NET_ADMIN as an ambient capability (what
 # systemd's AmbientCapabilities= gives), it serves.
 require_cmd setpriv util-linux
