@@ -29,18 +29,9 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "compat.h"
 #include "conn.h"
 #include "deadline.h"
-
-#ifndef IP_TRANSPARENT
-#define IP_TRANSPARENT		19	/* linux/in.h */
-#endif
-#ifndef IPV6_TRANSPARENT
-#define IPV6_TRANSPARENT	75	/* linux/in6.h */
-#endif
-#ifndef IP_BIND_ADDRESS_NO_PORT
-#define IP_BIND_ADDRESS_NO_PORT	24	/* linux/in.h, Linux 4.2 */
-#endif
 
 #define CONN_IOV		16
 #define CONN_WRITE_MAX		(256 * 1024)	/* offered to one write */

@@ -42,6 +42,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "compat.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -51,12 +52,6 @@
 
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST	80	/* linux/netfilter_ipv6/ip6_tables.h */
-#endif
-#ifndef IP_TRANSPARENT
-#define IP_TRANSPARENT		19	/* linux/in.h */
-#endif
-#ifndef IPV6_TRANSPARENT
-#define IPV6_TRANSPARENT	75	/* linux/in6.h */
 #endif
 
 /* listen(2) clamps this to net.core.somaxconn: the system maximum. */

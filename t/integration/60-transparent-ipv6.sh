@@ -12,34 +12,17 @@
 # listener is a loop: 554 5.4.6, logged with the bracketed address.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespace, ip6tables)"
-require_cmd ip iproute2
 require_cmd swaks swaks
 require_cmd setpriv util-linux
 id nobody >/dev/null 2>&1 || skip "no user nobody"
 
-ns="smtpproxy-t60-$$"
-ip netns add "$ns" 2>"$WORK/netns.err" ||
-    skip "ip netns unusable: $(cat "$WORK/netns.err")"
-# shellcheck disable=SC2034 # lib.sh deletes it on exit
-NETNS=$ns
-IN_NS=(ip netns exec "$ns")
-"${IN_NS[@]}" ip link set lo up || skip "cannot bring lo up in $ns"
+netns_single t60
 "${IN_NS[@]}" ip -6 addr add 2001:db8::25/128 dev lo nodad ||
-    skip "no IPv6 in $ns (cannot add 2001:db8::25 to lo)"
+    skip "no IPv6 in the namespace (cannot add 2001:db8::25 to lo)"
 "${IN_NS[@]}" ip -o addr show dev lo
-
-# Whichever ip6tables back end works in the namespace (nft or legacy).
-IPT=""
-for c in ip6tables ip6tables-nft ip6tables-legacy; do
-	command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || continue
-	if "${IN_NS[@]}" "$c" -t nat -S OUTPUT >/dev/null 2>&1; then
-		IPT=$c
-		break
-	fi
-done
-[ -n "$IPT" ] || skip "no working ip6tables nat table (Debian package iptables)"
+netns_iptables "${IN_NS[@]}" 6
 note "using $IPT"
 
 start_sink -a '[2001:db8::25]:25'

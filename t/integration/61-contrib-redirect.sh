@@ -39,11 +39,7 @@ elif ! "${IN_G[@]}" nft list tables >/dev/null 2>&1; then
 	HAVE_NFT="nft does not work in a network namespace here"
 fi
 
-IN_NS=("${IN_S[@]}")
-start_sink -a "$S4:25"
-SINK4=$SINK_DIR
-start_sink -a "[$S6]:25"
-SINK6=$SINK_DIR
+netns_sinks
 
 IN_NS=("${IN_G[@]}")
 free_port PROXY_PORT
@@ -51,11 +47,6 @@ start_proxy "listen = { \"0.0.0.0:$PROXY_PORT\", \"[::]:$PROXY_PORT\" }
 mode = \"transparent\"
 user = \"nobody\"
 hostname = \"proxy.test\""
-
-# at_sink DIR PATTERN: messages at the sink with a matching header line.
-at_sink() {
-	grep -l -E -- "$2" "$1"/* 2>/dev/null | wc -l
-}
 
 # mail NAME PREFIX-ARRAY FAMILY: one message with swaks run in a namespace
 # (IN_NS), to S over FAMILY (4 or 6).

@@ -63,11 +63,7 @@ netns_iptables "${IN_G[@]}" 6
 IPT6=$IPT
 note "using $IPT4 and $IPT6"
 
-IN_NS=("${IN_S[@]}")
-start_sink -a "$S4:25"
-SINK4=$SINK_DIR
-start_sink -a "[$S6]:25"
-SINK6=$SINK_DIR
+netns_sinks
 IN_NS=("${IN_G[@]}")
 free_port PROXY_PORT
 free_port PLAIN_PORT
@@ -91,11 +87,6 @@ for fam in 4 6; do
 	    fail "ip -$fam rule/route for TPROXY failed"
 	"${IN_G[@]}" "$ipt" -t mangle -S
 done
-
-# at_sink DIR PATTERN: messages at the sink with a matching header line.
-at_sink() {
-	grep -l -E -- "$2" "$1"/* 2>/dev/null | wc -l
-}
 
 # mail_from_lan FAMILY FROM-ADDR: one message from C to S over FAMILY; it
 # must reach the sink from FROM-ADDR (smtp-sink's X-Client-Addr) through

@@ -18,21 +18,13 @@
 #     IPv6 client is served.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network and mount namespaces)"
-require_cmd ip iproute2
 require_cmd unshare util-linux
 require_proxy
-
-ns="smtpproxy-t63-$$"
-ip netns add "$ns" 2>"$WORK/netns.err" ||
-    skip "ip netns unusable: $(cat "$WORK/netns.err")"
-# shellcheck disable=SC2034 # lib.sh deletes it on exit
-NETNS=$ns
-IN_NS=(ip netns exec "$ns")
-"${IN_NS[@]}" ip link set lo up || skip "cannot bring lo up in $ns"
+netns_single t63
 "${IN_NS[@]}" "$PYTHON" -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' ||
-    skip "no ::1 in $ns"
+    skip "no ::1 in the namespace"
 
 free_port SINK_PORT
 start_sink -a "[::1]:$SINK_PORT"
@@ -96,11 +88,12 @@ chmod 755 "$WORK/with-hosts.sh"
     skip "no private mount namespace with a hosts file of its own: $(cat "$WORK/ahosts.out")"
 cat "$WORK/ahosts.out"
 assert_no_grep "$WORK/ahosts.out" '^[0-9]+\.' "$name's addresses (IPv6 only)"
-IN_NS=(ip netns exec "$ns" unshare -m --propagation private "$WORK/with-hosts.sh")
+NS_PLAIN=("${IN_NS[@]}")
+IN_NS+=(unshare -m --propagation private "$WORK/with-hosts.sh")
 start_proxy "listen = { \"127.0.0.1:$PROXY_PORT\" }
 mode = \"relay\"
 upstream = \"$name:$SINK_PORT\""
-IN_NS=(ip netns exec "$ns")
+IN_NS=("${NS_PLAIN[@]}")
 mail by-name 127.0.0.1
 from_v6 3
 getent hosts "$name" >/dev/null 2>&1 &&
@@ -111,7 +104,7 @@ ok "the machine's /etc/hosts does not know $name"
 for v6only in 0 1; do
 	check "3: net.ipv6.bindv6only = $v6only: [::] is IPv6 only"
 	"${IN_NS[@]}" sysctl -qw "net.ipv6.bindv6only=$v6only" ||
-	    skip "cannot set net.ipv6.bindv6only in $ns"
+	    skip "cannot set net.ipv6.bindv6only in the namespace"
 	start_proxy "listen = { \"[::]:$PROXY_PORT\" }
 mode = \"relay\"
 upstream = \"[::1]:$SINK_PORT\""

@@ -20,20 +20,12 @@
 #     while 2001:db8::11, in the same /64, and ::1 are served.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespace)"
-require_cmd ip iproute2
-
-ns="smtpproxy-t64-$$"
-ip netns add "$ns" 2>"$WORK/netns.err" ||
-    skip "ip netns unusable: $(cat "$WORK/netns.err")"
-# shellcheck disable=SC2034 # lib.sh deletes it on exit
-NETNS=$ns
-IN_NS=(ip netns exec "$ns")
-"${IN_NS[@]}" ip link set lo up || skip "cannot bring lo up in $ns"
+netns_single t64
 for a in 2001:db8::10 2001:db8::11 2001:db8::25 fd00::10; do
 	"${IN_NS[@]}" ip -6 addr add "$a/128" dev lo nodad ||
-	    skip "no IPv6 in $ns (cannot add $a to lo)"
+	    skip "no IPv6 in the namespace (cannot add $a to lo)"
 done
 
 free_port SINK_PORT

@@ -1,10 +1,16 @@
 # shellcheck shell=bash disable=SC2034
-# A gateway between two networks, in three network namespaces that the
-# test creates, for the tests of what a firewall in front of a LAN does
-# (REDIRECT on PREROUTING, TPROXY). Sourced after lib.sh:
+# Network namespaces that a test creates, sourced after lib.sh:
 #
 #	. "$(dirname "$0")/netns.sh"
-#	netns_gateway t61
+#	netns_single t60	# one namespace, the test's (IN_NS)
+#	netns_gateway t61	# a LAN, a gateway and a server
+#
+# netns_single: one namespace with its loopback up, in NETNS and IN_NS,
+# so that lib.sh's helpers run everything there.
+#
+# netns_gateway: a gateway between two networks, in three namespaces,
+# for the tests of what a firewall in front of a LAN does (REDIRECT on
+# PREROUTING, TPROXY):
 #
 #   client C  eth0 192.0.2.2/24      2001:db8:1::2/64  (the LAN)
 #                  |
@@ -28,21 +34,50 @@ G6_LAN=2001:db8:1::1
 G6_WAN=2001:db8:2::1
 S6=2001:db8:2::2
 
+# netns_single TAG: one namespace with lo up (skips the test if that is
+# not possible here).
+netns_single() {
+	netns_new "smtpproxy-$1-$$"
+	IN_NS=(ip netns exec "smtpproxy-$1-$$")
+}
+
+# netns_new NAME: create namespace NAME, deleted on exit, with lo up.
+netns_new() {
+	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
+	require_cmd ip iproute2
+	ip netns add "$1" 2>"$WORK/netns.err" ||
+	    skip "ip netns unusable: $(cat "$WORK/netns.err")"
+	NETNS="$NETNS $1"
+	ip netns exec "$1" ip link set lo up || skip "cannot bring lo up in $1"
+}
+
+# netns_sinks: smtp-sink on S for each family, 198.51.100.2:25 and
+# [2001:db8:2::2]:25, dumping into SINK4 and SINK6.
+netns_sinks() {
+	local keep=("${IN_NS[@]}")
+	IN_NS=("${IN_S[@]}")
+	start_sink -a "$S4:25"
+	SINK4=$SINK_DIR
+	start_sink -a "[$S6]:25"
+	SINK6=$SINK_DIR
+	IN_NS=("${keep[@]}")
+}
+
+# at_sink DIR PATTERN: messages in a sink's DIR with a header line
+# matching PATTERN.
+at_sink() {
+	grep -l -E -- "$2" "$1"/* 2>/dev/null | wc -l
+}
+
 # netns_gateway TAG: create and wire the three namespaces (skips the
 # test if that is not possible here).
 netns_gateway() {
 	local tag=$1 n
-	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-	require_cmd ip iproute2
 	NS_C="smtpproxy-$tag-c-$$"
 	NS_G="smtpproxy-$tag-g-$$"
 	NS_S="smtpproxy-$tag-s-$$"
 	for n in "$NS_C" "$NS_G" "$NS_S"; do
-		ip netns add "$n" 2>"$WORK/netns.err" ||
-		    skip "ip netns unusable: $(cat "$WORK/netns.err")"
-		NETNS="$NETNS $n"
-		ip netns exec "$n" ip link set lo up ||
-		    skip "cannot bring lo up in $n"
+		netns_new "$n"
 	done
 	IN_C=(ip netns exec "$NS_C")
 	IN_G=(ip netns exec "$NS_G")
