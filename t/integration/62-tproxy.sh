@@ -1,12 +1,13 @@
 #!/bin/bash
 # 62-tproxy: transparent mode behind the TPROXY target, IPv4 and IPv6, on
 # a gateway between a LAN and a remote MX (netns.sh: client C, gateway
-# G, server S), set up on G as the kernel's TPROXY documentation
-# (Documentation/networking/tproxy.rst) describes: a mangle PREROUTING
-# rule marks packets of local sockets ("-m socket"), TPROXY sends the
-# LAN's port-25 connections to the proxy's tproxy listener, and
-# "ip rule fwmark 1 lookup 100" with "ip route add local default dev lo
-# table 100" delivers marked packets locally. smtp-sink listens on S.
+# G, server S), set up on G by contrib/iptables-tproxy.sh as the kernel's
+# TPROXY documentation (Documentation/networking/tproxy.rst) describes: a
+# mangle PREROUTING rule marks packets of local sockets ("-m socket"),
+# TPROXY sends the LAN's port-25 connections to the proxy's tproxy
+# listener, and "ip rule fwmark 1 lookup 100" with "ip route add local
+# default dev lo table 100" delivers marked packets locally (running the
+# script twice adds nothing). smtp-sink listens on S.
 #  1. tproxy.listen: mail from C to S over each family reaches the
 #     proxy, which logs the original destination (from getsockname(),
 #     bracketed for IPv6) and delivers it from G's own address;
@@ -21,6 +22,10 @@
 #     stops at start-up, saying why, and a reload to it is refused;
 #     started as nobody with CAP_NET_ADMIN
 #     as an ambient capability, the proxy connects from client addresses.
+#  6. iptables-tproxy.sh -D removes its rules, policy rule and route: mail
+#     from C goes straight to S;
+#  7. the same with contrib/nftables-tproxy.nft (and the ip rule and
+#     route commands its header gives), then nft delete table.
 # Without the TPROXY target or the socket match in the kernel the test
 # is skipped, saying so.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
@@ -68,24 +73,37 @@ IN_NS=("${IN_G[@]}")
 free_port PROXY_PORT
 free_port PLAIN_PORT
 
-# The kernel's recipe, for each family.
+# The kernel's TPROXY target and socket match, for each family, or SKIP.
 for fam in 4 6; do
-	if [ "$fam" = 4 ]; then ipt=$IPT4 any=0.0.0.0/0; else ipt=$IPT6 any=::/0; fi
-	"${IN_G[@]}" "$ipt" -t mangle -N DIVERT || fail "$ipt -N DIVERT failed"
-	"${IN_G[@]}" "$ipt" -t mangle -A PREROUTING -p tcp -m socket -j DIVERT \
+	if [ "$fam" = 4 ]; then ipt=$IPT4; else ipt=$IPT6; fi
+	"${IN_G[@]}" "$ipt" -t mangle -N PROBE || fail "$ipt -N failed"
+	"${IN_G[@]}" "$ipt" -t mangle -A PROBE -p tcp -m socket -j ACCEPT \
 	    2>"$WORK/socket.err" ||
 	    skip "no socket match for IPv$fam in this kernel (xt_socket): $(cat "$WORK/socket.err")"
-	"${IN_G[@]}" "$ipt" -t mangle -A DIVERT -j MARK --set-mark 1 &&
-	    "${IN_G[@]}" "$ipt" -t mangle -A DIVERT -j ACCEPT ||
-	    fail "$ipt DIVERT rules failed"
-	"${IN_G[@]}" "$ipt" -t mangle -A PREROUTING -i lan0 -p tcp --dport 25 \
-	    -j TPROXY --tproxy-mark 0x1/0x1 --on-port "$PROXY_PORT" \
-	    2>"$WORK/tproxy.err" ||
+	"${IN_G[@]}" "$ipt" -t mangle -A PROBE -p tcp -j TPROXY \
+	    --tproxy-mark 0x1/0x1 --on-port "$PROXY_PORT" 2>"$WORK/tproxy.err" ||
 	    skip "no TPROXY target for IPv$fam in this kernel (xt_TPROXY): $(cat "$WORK/tproxy.err")"
-	"${IN_G[@]}" ip -"$fam" rule add fwmark 1 lookup 100 &&
-	    "${IN_G[@]}" ip -"$fam" route add local "$any" dev lo table 100 ||
-	    fail "ip -$fam rule/route for TPROXY failed"
+	"${IN_G[@]}" "$ipt" -t mangle -F PROBE &&
+	    "${IN_G[@]}" "$ipt" -t mangle -X PROBE || fail "$ipt -X failed"
+done
+# The rules and routes themselves: contrib/iptables-tproxy.sh, as shipped
+# (it runs iptables and ip6tables by those names).
+[ "$IPT4" = iptables ] && [ "$IPT6" = ip6tables ] ||
+    skip "iptables-tproxy.sh runs iptables and ip6tables, which do not work here"
+TPSCRIPT="$TOP_SRCDIR/contrib/iptables-tproxy.sh"
+check "contrib/iptables-tproxy.sh $PROXY_PORT lan0 (both families)"
+"${IN_G[@]}" sh "$TPSCRIPT" "$PROXY_PORT" lan0 || fail "iptables-tproxy.sh failed"
+"${IN_G[@]}" sh "$TPSCRIPT" "$PROXY_PORT" lan0 ||
+    fail "iptables-tproxy.sh failed the second time"
+for fam in 4 6; do
+	if [ "$fam" = 4 ]; then ipt=$IPT4; else ipt=$IPT6; fi
 	"${IN_G[@]}" "$ipt" -t mangle -S
+	"${IN_G[@]}" ip -"$fam" rule show
+	"${IN_G[@]}" ip -"$fam" route show table 100
+	assert_eq 1 "$("${IN_G[@]}" "$ipt" -t mangle -S | grep -c -- '-j TPROXY')" \
+	    "IPv$fam TPROXY rules after two runs"
+	assert_eq 1 "$("${IN_G[@]}" ip -"$fam" rule show | grep -c 'fwmark 0x1 lookup 100')" \
+	    "IPv$fam policy rules after two runs"
 done
 
 # mail_from_lan FAMILY FROM-ADDR: one message from C to S over FAMILY; it
@@ -202,4 +220,71 @@ assert_eq nobody "$(ps -o user= -p "$(pgrep -P "$PROXY_PID" -x smtpproxy ||
     echo "$PROXY_PID")" | tr -d ' ')" "user of the proxy"
 mail_from_lan 4 "$C4"
 mail_from_lan 6 "$C6"
+
+check "6: iptables-tproxy.sh -D removes it all; mail goes straight to S"
+"${IN_G[@]}" sh "$TPSCRIPT" -D "$PROXY_PORT" lan0 ||
+    fail "iptables-tproxy.sh -D failed"
+for fam in 4 6; do
+	if [ "$fam" = 4 ]; then ipt=$IPT4; else ipt=$IPT6; fi
+	assert_eq 0 "$("${IN_G[@]}" "$ipt" -t mangle -S | grep -c 'TPROXY\|SMTPPROXY_DIVERT')" \
+	    "IPv$fam mangle rules after -D"
+	assert_eq 0 "$("${IN_G[@]}" ip -"$fam" rule show | grep -c 'fwmark 0x1 lookup 100')" \
+	    "IPv$fam policy rules after -D"
+done
+sessions=$(log_count 'event=connect ')
+mail_direct() {
+	local fam=$1 dir=$2 from=$3 before
+	before=$(at_sink "$dir" "^X-Client-Addr: $from\$")
+	IN_NS=("${IN_C[@]}")
+	if [ "$fam" = 4 ]; then
+		swaks_run "direct$fam" --server "$S4" --port 25 \
+		    --from d@example.com --to rcpt@example.net
+	else
+		swaks_run "direct$fam" -6 --server "$S6" --port 25 \
+		    --from d@example.com --to rcpt@example.net
+	fi
+	IN_NS=("${IN_G[@]}")
+	wait_until 10 test "$(at_sink "$dir" "^X-Client-Addr: $from\$")" \
+	    -gt "$before" || fail "IPv$fam: nothing straight from the client"
+	ok "IPv$fam: delivered by the client itself"
+}
+mail_direct 4 "$SINK4" "$C4"
+mail_direct 6 "$SINK6" "ipv6:$C6"
+assert_eq "$sessions" "$(log_count 'event=connect ')" "sessions at the proxy"
+
+# ---------------------------------------------------------------------
+if ! command -v nft >/dev/null 2>&1 && [ ! -x /usr/sbin/nft ]; then
+	note "SKIP of the nftables part: nft not found (Debian package nftables)"
+	pass
+fi
+NFTFILE="$TOP_SRCDIR/contrib/nftables-tproxy.nft"
+check "7: contrib/nftables-tproxy.nft, with the ip rules its header gives"
+nft_load() {
+	"${IN_G[@]}" nft -D LAN_IF=lan0 -D PROXY_PORT="$PROXY_PORT" \
+	    -f "$NFTFILE" 2>"$WORK/nft.err"
+}
+if ! nft_load; then
+	cat "$WORK/nft.err"
+	grep -qi 'tproxy\|socket\|not supported' "$WORK/nft.err" &&
+	    { note "SKIP of the nftables part: $(head -1 "$WORK/nft.err")"; pass; }
+	fail "loading nftables-tproxy.nft failed"
+fi
+nft_load || fail "loading nftables-tproxy.nft failed the second time"
+"${IN_G[@]}" nft list table inet smtpproxy_tproxy | tee "$WORK/nft.out"
+assert_eq 2 "$(grep -c "tproxy ip6\? to :$PROXY_PORT" "$WORK/nft.out")" \
+    "tproxy rules after two loads"
+# The header's commands, as written there.
+grep -E '^#     ip -[46] (rule|route) add ' "$NFTFILE" | sed 's/^#     //' \
+    >"$WORK/nft-routes.sh"
+cat "$WORK/nft-routes.sh"
+assert_eq 4 "$(wc -l <"$WORK/nft-routes.sh")" "ip commands in the header"
+"${IN_G[@]}" sh -e "$WORK/nft-routes.sh" || fail "the header's ip commands failed"
+mail_from_lan 4 "$C4"
+mail_from_lan 6 "$C6"
+"${IN_G[@]}" nft delete table inet smtpproxy_tproxy ||
+    fail "nft delete table failed"
+sessions=$(log_count 'event=connect ')
+mail_direct 4 "$SINK4" "$C4"
+mail_direct 6 "$SINK6" "ipv6:$C6"
+assert_eq "$sessions" "$(log_count 'event=connect ')" "sessions at the proxy"
 pass
