@@ -22,6 +22,8 @@
 #     stops at start-up, saying why, and a reload to it is refused;
 #     started as nobody with CAP_NET_ADMIN
 #     as an ambient capability, the proxy connects from client addresses.
+#     In relay mode to an IPv6 upstream, an IPv4 client's session
+#     connects from the proxy's own address, logged;
 #  6. iptables-tproxy.sh -D removes its rules, policy rule and route: mail
 #     from C goes straight to S;
 #  7. the same with contrib/nftables-tproxy.nft (and the ip rule and
@@ -221,6 +223,24 @@ assert_eq nobody "$(ps -o user= -p "$(pgrep -P "$PROXY_PID" -x smtpproxy ||
 mail_from_lan 4 "$C4"
 mail_from_lan 6 "$C6"
 
+check "5: relay to IPv6 from an IPv4 client: the proxy's own address"
+start_proxy "listen = { \"127.0.0.1:$PLAIN_PORT\" }
+mode = \"relay\"
+upstream = \"[$S6]:25\"
+tproxy {
+	listen = { \"0.0.0.0:$PROXY_PORT\", \"[::]:$PROXY_PORT\" }
+	client_source = true
+}"
+n=$(at_sink "$SINK6" "^X-Client-Addr: ipv6:$G6_WAN\$")
+IN_NS=("${IN_C[@]}")
+swaks_run relay4to6 --server "$S4" --port 25 --from r@example.com \
+    --to rcpt@example.net
+IN_NS=("${IN_G[@]}")
+wait_log "event=client-source-skipped client=$C4:[0-9]+ upstream=\\[$S6\\]:25 reason=\"address family\""
+wait_until 10 test "$(at_sink "$SINK6" "^X-Client-Addr: ipv6:$G6_WAN\$")" \
+    -gt "$n" || fail "not delivered over IPv6 from the gateway"
+ok "delivered to [$S6]:25 from $G6_WAN"
+
 check "6: iptables-tproxy.sh -D removes it all; mail goes straight to S"
 "${IN_G[@]}" sh "$TPSCRIPT" -D "$PROXY_PORT" lan0 ||
     fail "iptables-tproxy.sh -D failed"
@@ -270,6 +290,11 @@ if ! nft_load; then
 	fail "loading nftables-tproxy.nft failed"
 fi
 nft_load || fail "loading nftables-tproxy.nft failed the second time"
+start_proxy "$base
+tproxy {
+	listen = { \"0.0.0.0:$PROXY_PORT\", \"[::]:$PROXY_PORT\" }
+	client_source = true
+}"
 "${IN_G[@]}" nft list table inet smtpproxy_tproxy | tee "$WORK/nft.out"
 assert_eq 2 "$(grep -c "tproxy ip6\? to :$PROXY_PORT" "$WORK/nft.out")" \
     "tproxy rules after two loads"
