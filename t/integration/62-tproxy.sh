@@ -20,10 +20,10 @@
 #     both in listen and tproxy.listen;
 #  5. client_source with user = "nobody" (which gives CAP_NET_ADMIN up)
 #     stops at start-up, saying why, and a reload to it is refused;
-#     started as nobody with CAP_NET_ADMIN
-#     as an ambient capability, the proxy connects from client addresses.
-#     In relay mode to an IPv6 upstream, an IPv4 client's session
-#     connects from the proxy's own address, logged;
+#     started as nobody with CAP_NET_ADMIN as an ambient capability, the
+#     proxy connects from client addresses; in relay mode to an IPv6
+#     upstream, an IPv4 client's session connects from the proxy's own
+#     address, logged;
 #  6. iptables-tproxy.sh -D removes its rules, policy rule and route: mail
 #     from C goes straight to S;
 #  7. the same with contrib/nftables-tproxy.nft (and the ip rule and
