@@ -534,6 +534,30 @@ START_TEST(test_connect_refused)
 END_TEST
 
 /*
+ * A listening socket on 127.0.0.1, a port of the system's choice, in
+ * *sin; transparent: with IP_TRANSPARENT (root only).
+ */
+static int
+listen_lo(struct sockaddr_in *sin, int transparent)
+{
+	socklen_t	 len = sizeof(*sin);
+	int		 fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ne(fd, -1);
+	if (transparent)
+		ck_assert_int_eq(setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT,
+		    &one, sizeof(one)), 0);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
+	ck_assert_int_eq(listen(fd, 2), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)sin, &len), 0);
+	return fd;
+}
+
+/*
  * conn_connect_from(): the connection comes from the source address
  * given (127.0.0.9, a local address on lo, so the replies come back
  * without a TPROXY set-up), the socket is transparent, and an accepted
@@ -547,18 +571,12 @@ START_TEST(test_connect_from)
 	struct sockaddr_in	 sin, src, peer;
 	socklen_t		 len = sizeof(sin), plen = sizeof(peer);
 	struct conn		*ac;
-	int			 lfd, afd, i, one = 1;
+	int			 lfd, afd, i;
 	char			 text[INET_ADDRSTRLEN];
 
 	memset(&h, 0, sizeof(h));
 	h.base = event_base_new();
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(listen(lfd, 2), 0);
-	getsockname(lfd, (struct sockaddr *)&sin, &len);
+	lfd = listen_lo(&sin, 0);
 	memset(&src, 0, sizeof(src));
 	src.sin_family = AF_INET;
 	src.sin_port = htons(25);	/* ignored: the system picks one */
@@ -595,14 +613,7 @@ START_TEST(test_connect_from)
 	h.c = NULL;
 	close(lfd);
 	/* ...one of an IP_TRANSPARENT listener is (it inherits the flag). */
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_eq(setsockopt(lfd, IPPROTO_IP, IP_TRANSPARENT,
-	    &one, sizeof(one)), 0);
-	sin.sin_port = 0;
-	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(listen(lfd, 2), 0);
-	len = sizeof(sin);
-	getsockname(lfd, (struct sockaddr *)&sin, &len);
+	lfd = listen_lo(&sin, 1);
 	h.c = conn_connect(h.base, (struct sockaddr *)&sin, len);
 	ck_assert_ptr_nonnull(h.c);
 	ck_assert_int_eq(conn_transparent(h.c), 0);
