@@ -3,7 +3,8 @@
 # (bookworm): compiler and autotools, the libraries found by pkg-config,
 # Check for the unit tests, and the real peers and tools the integration
 # tests and the benchmark drive (swaks, Postfix's smtp-sink/smtp-source,
-# HAProxy, iptables, iproute2, setpriv, python3, openssl, zip), Python's
+# HAProxy, iptables, iproute2, setpriv, python3, openssl, zip, promtool from
+# prometheus for the metrics test), Python's
 # own email test messages (libpython3.11-testsuite, the corpus of the MIME
 # differential test t/integration/57), and clang with its sanitizer and
 # libFuzzer runtimes for the fuzz targets.
@@ -26,7 +27,7 @@ PACKAGES="
 	iptables iproute2 util-linux procps
 	python3 libpython3.11-testsuite openssl zip unzip mandoc clamav-testfiles
 	libnet-ssleay-perl libio-socket-ssl-perl clamav-daemon clamsmtp
-	clang libclang-rt-dev gcovr
+	clang libclang-rt-dev gcovr prometheus
 "
 
 if [ "$(id -u)" -ne 0 ]; then
