@@ -588,6 +588,43 @@ config_build_spool(struct config_sec *root, struct config *conf)
 		    nneeded > 1 ? " and " : "", nneeded > 1 ? needed[1] : "");
 }
 
+/*
+ * PROXY protocol (SPEC §5): with proxy_protocol on, only trusted_proxies
+ * may connect, so an empty list would refuse everyone.
+ */
+void
+config_build_proxy(struct config_sec *root, struct config *conf)
+{
+	const char	**v;
+	size_t		  i, n;
+	int		  line;
+
+	conf->proxy_protocol = config_getbool(root, "proxy_protocol");
+	v = config_build_strlist(root, "trusted_proxies", &n);
+	if ((conf->trusted_proxies = calloc(n + 1, sizeof(char *))) == NULL)
+		fatal("config");
+	for (i = 0; i < n; i++)
+		conf->trusted_proxies[i] = config_strdup(v[i]);
+	conf->ntrusted_proxies = n;
+	free(v);
+	if (conf->proxy_protocol && n == 0) {
+		line = config_line(root, "proxy_protocol", NULL);
+		config_error(line, "proxy_protocol: trusted_proxies is empty, "
+		    "so every connection would be refused");
+	}
+}
+
+/* metrics.listen: "" leaves the endpoint off. */
+void
+config_build_metrics(struct config_sec *root, struct config *conf)
+{
+	const char	*s;
+
+	s = config_getstr(config_getsec(root, "metrics"), "listen");
+	if (*s != '\0' && config_parse_addr(s, &conf->metrics_listen) == 0)
+		conf->metrics_enabled = 1;
+}
+
 void
 config_build_free(struct config *conf)
 {
@@ -616,5 +653,9 @@ config_build_free(struct config *conf)
 			free(conf->av_local_servers[i]);
 	free(conf->av_local_servers);
 	free(conf->av_reply);
+	if (conf->trusted_proxies != NULL)
+		for (i = 0; i < conf->ntrusted_proxies; i++)
+			free(conf->trusted_proxies[i]);
+	free(conf->trusted_proxies);
 	free(conf);
 }
