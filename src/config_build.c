@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "policy.h"
 #include "smtp_cmd.h"
+#include "spool.h"
 
 /*
  * tls.mode is passthrough, its default (SPEC §4.7), since there is no
@@ -547,7 +549,8 @@ config_build_antivirus(struct config_sec *root, struct config *conf)
  * when an enabled inspection spools there: an error now, from -n or a
  * reload, rather than a temporary failure for every message later. The
  * error is at the line of spool_dir, or of the first "enabled" that
- * needs it.
+ * needs it. A missing one whose parent exists is no error: it is
+ * created at start-up (spool.c), where its mode is checked too.
  */
 void
 config_build_spool(struct config_sec *root, struct config *conf)
@@ -560,7 +563,8 @@ config_build_spool(struct config_sec *root, struct config *conf)
 		{ "antivirus", conf->av_enabled },
 	};
 	const char	*needed[2];
-	char		*dir, why[PATH_MAX + 64];
+	struct stat	 st;
+	char		*dir, why[PATH_MAX + 64], parent[PATH_MAX];
 	size_t		 len, i, nneeded = 0;
 	int		 line, bad;
 
@@ -580,6 +584,10 @@ config_build_spool(struct config_sec *root, struct config *conf)
 			    spoolers[i].section), "enabled", NULL);
 	}
 	if (bad || nneeded == 0)
+		return;
+	/* Missing: created at start-up (spool.c) if its parent exists. */
+	if (stat(dir, &st) == -1 && errno == ENOENT &&
+	    spool_parent(dir, parent, sizeof(parent)) == 0)
 		return;
 	if (config_check_path(dir, conf->user, S_IWOTH | S_IXOTH, 0, why,
 	    sizeof(why)) == -1)

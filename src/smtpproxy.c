@@ -28,6 +28,7 @@
 #include "log.h"
 #include "scan.h"
 #include "session.h"
+#include "spool.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -422,7 +423,8 @@ reload_run(void *arg)
 		r->failed = 1;
 		return;
 	}
-	r->failed = resolve_upstream(r->conf, &r->up, &r->uplen, r->err,
+	r->failed = spool_prepare(r->conf, r->err, sizeof(r->err)) == -1 ||
+	    resolve_upstream(r->conf, &r->up, &r->uplen, r->err,
 	    sizeof(r->err)) == -1 || load_engines(r->conf, &r->types, &r->av,
 	    r->err, sizeof(r->err)) == -1;
 }
@@ -620,6 +622,12 @@ main(int argc, char *argv[])
 		return ch;
 	}
 	if (check) {
+		/* What start-up would refuse, without creating anything. */
+		if (spool_check(conf, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s: %s\n", conf_path, err);
+			config_unref(conf);
+			return 1;
+		}
 		printf("configuration OK\n");
 		config_unref(conf);
 		return 0;
@@ -640,6 +648,8 @@ main(int argc, char *argv[])
 	    (base = event_base_new_with_config(evcfg)) == NULL)
 		fatalx("cannot create the event loop");
 	event_config_free(evcfg);
+	if (spool_prepare(conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (load_engines(conf, &types, &av, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (av != NULL)
