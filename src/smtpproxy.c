@@ -26,6 +26,7 @@
 #include "inspect.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "scan.h"
 #include "session.h"
 #include "spool.h"
@@ -471,6 +472,7 @@ reload_done(void *arg)
 	config_unref(conf);
 	conf = r->conf;
 	listener_set_config(conf);
+	(void)metrics_reload(conf);	/* logged; the old address stays */
 	log_setlevel(conf->log_level + verbose);
 	log_info("event=reloaded signatures=%u", av != NULL ?
 	    scan_engine_signatures(av) : 0);
@@ -666,6 +668,8 @@ main(int argc, char *argv[])
 		session_set_upstream((struct sockaddr *)&upss, upsslen);
 	if (listener_bind(base, conf, nscanners) == -1)
 		return 1;
+	if (metrics_reload(conf) == -1)
+		return 1;
 	write_pidfile(conf->pidfile);
 	drop_privileges(conf->user);
 
@@ -694,6 +698,7 @@ main(int argc, char *argv[])
 	if (ev_poll != NULL)
 		event_free(ev_poll);
 	listener_close_all();
+	metrics_stop();
 	session_set_scanning(NULL, NULL, NULL);
 	worker_pool_free(workers);
 	if (types != NULL)
