@@ -115,7 +115,8 @@ fi
 # which would try to download signatures) are not wanted running.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	systemctl disable --now clamav-daemon.service clamav-daemon.socket \
-	    clamav-freshclam.service clamsmtp.service >/dev/null 2>&1 || true
+	    clamav-freshclam.service clamsmtp.service prometheus.service \
+	    >/dev/null 2>&1 || true
 fi
 
 for tool in /usr/sbin/smtp-sink /usr/sbin/smtp-source; do
