@@ -111,8 +111,9 @@ fi
 
 # clamav-daemon and clamsmtp are installed for their binaries only: the
 # tests and contrib/bench/bench-av.sh start their own clamd (and
-# clamsmtpd) with a generated database. Their services (and freshclam,
-# which would try to download signatures) are not wanted running.
+# clamsmtpd) with a generated database. prometheus is there for promtool
+# (t/integration/73-metrics.sh). Their services (and freshclam, which
+# would try to download signatures) are not wanted running.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	systemctl disable --now clamav-daemon.service clamav-daemon.socket \
 	    clamav-freshclam.service clamsmtp.service prometheus.service \
