@@ -159,17 +159,17 @@ client loop --timeout 15 \
 wait_log 'event=loop'
 
 check "9: -n"
-printf 'mode = "relay"\nupstream = "127.0.0.1:25"\nproxy_protocol = true\n' \
-    >"$WORK/bad1.conf"
-st=0
-"$SMTPPROXY" -n -f "$WORK/bad1.conf" >"$WORK/n1.out" 2>&1 || st=$?
-assert_eq 1 "$st" "-n exit status"
-assert_grep "$WORK/n1.out" "bad1\\.conf:3: proxy_protocol: trusted_proxies is empty"
-printf 'mode = "relay"\nupstream = "127.0.0.1:25"\nproxy_protocol = true\ntrusted_proxies = {\n "10.0.0.0/8",\n "lb.example" }\n' \
-    >"$WORK/bad2.conf"
-st=0
-"$SMTPPROXY" -n -f "$WORK/bad2.conf" >"$WORK/n2.out" 2>&1 || st=$?
-assert_eq 1 "$st" "-n exit status"
-assert_grep "$WORK/n2.out" 'bad2\.conf:6: trusted_proxies: "lb\.example" is not an address or a CIDR'
+# refused_n NAME TEXT PATTERN: -n exits 1 with PATTERN for the file TEXT.
+refused_n() {
+	local st=0
+	printf "$2" >"$WORK/$1.conf"
+	"$SMTPPROXY" -n -f "$WORK/$1.conf" >"$WORK/$1.out" 2>&1 || st=$?
+	assert_eq 1 "$st" "$1: -n exit status"
+	assert_grep "$WORK/$1.out" "$3"
+}
+refused_n bad1 'mode = "relay"\nupstream = "127.0.0.1:25"\nproxy_protocol = true\n' \
+    "bad1\\.conf:3: proxy_protocol: trusted_proxies is empty"
+refused_n bad2 'mode = "relay"\nupstream = "127.0.0.1:25"\nproxy_protocol = true\ntrusted_proxies = {\n "10.0.0.0/8",\n "lb.example" }\n' \
+    'bad2\.conf:6: trusted_proxies: "lb\.example" is not an address or a CIDR'
 
 pass
