@@ -30,6 +30,7 @@
 #include <linux/netfilter_ipv4.h>
 
 #include <dirent.h>
+#include <netdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -268,6 +269,7 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	struct config		*conf = listener_conf;
 	struct event_base	*base = evconnlistener_get_base(evl);
+	char			 host[64];
 
 	(void)arg;
 	listener_backoff = LISTENER_BACKOFF_MIN;
@@ -284,7 +286,11 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	    (const char *const *)conf->trusted_proxies,
 	    conf->ntrusted_proxies, sa)) {
 		listener_send_421_text(fd, LISTENER_UNTRUSTED);
-		log_warnx("event=refused reason=\"untrusted proxy\"");
+		if (getnameinfo(sa, (socklen_t)salen, host, sizeof(host), NULL,
+		    0, NI_NUMERICHOST) != 0)
+			snprintf(host, sizeof(host), "unknown");
+		log_warnx("event=refused reason=\"untrusted proxy\" peer=%s",
+		    host);
 		return;
 	}
 	proxy_accept_start(base, conf, fd, sa, (socklen_t)salen,

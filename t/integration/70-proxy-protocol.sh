@@ -142,7 +142,7 @@ client untrusted-hdr --timeout 10 --source 127.0.0.2 \
     'send:PROXY TCP4 198.51.100.40 127.0.0.1 40009 25\r\n' \
     'expect:^421 4\.7\.0 ' 'eof'
 assert_no_grep "$PROXY_LOG" '198\.51\.100\.40' "the untrusted header"
-wait_log 'event=refused reason="untrusted proxy"'
+wait_log 'event=refused reason="untrusted proxy" peer=127\.0\.0\.2$'
 
 check "8: transparent mode: the header's destination is the original one"
 start_proxy "listen = { \"127.0.0.1:$PROXY_PORT\" }
