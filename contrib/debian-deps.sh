@@ -4,7 +4,8 @@
 # Check for the unit tests, and the real peers and tools the integration
 # tests and the benchmark drive (swaks, Postfix's smtp-sink/smtp-source,
 # HAProxy, iptables and nftables, iproute2, setpriv, python3, openssl, zip,
-# Perl's IO::Socket::INET6 for swaks over IPv6), Python's
+# Perl's IO::Socket::INET6 for swaks over IPv6, promtool from prometheus for
+# the metrics test), Python's
 # own email test messages (libpython3.11-testsuite, the corpus of the MIME
 # differential test t/integration/57), and clang with its sanitizer and
 # libFuzzer runtimes for the fuzz targets.
@@ -27,7 +28,7 @@ PACKAGES="
 	iptables nftables iproute2 util-linux procps libio-socket-inet6-perl
 	python3 libpython3.11-testsuite openssl zip unzip mandoc clamav-testfiles
 	libnet-ssleay-perl libio-socket-ssl-perl clamav-daemon clamsmtp
-	clang libclang-rt-dev gcovr
+	clang libclang-rt-dev gcovr prometheus
 "
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -111,11 +112,13 @@ fi
 
 # clamav-daemon and clamsmtp are installed for their binaries only: the
 # tests and contrib/bench/bench-av.sh start their own clamd (and
-# clamsmtpd) with a generated database. Their services (and freshclam,
-# which would try to download signatures) are not wanted running.
+# clamsmtpd) with a generated database. prometheus is there for promtool
+# (t/integration/73-metrics.sh). Their services (and freshclam, which
+# would try to download signatures) are not wanted running.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	systemctl disable --now clamav-daemon.service clamav-daemon.socket \
-	    clamav-freshclam.service clamsmtp.service >/dev/null 2>&1 || true
+	    clamav-freshclam.service clamsmtp.service prometheus.service \
+	    >/dev/null 2>&1 || true
 fi
 
 for tool in /usr/sbin/smtp-sink /usr/sbin/smtp-source; do

@@ -182,6 +182,8 @@ static const struct config_str config_strs[] = {
 	{ CONFIG_ROOT, "user", config_check_user },
 	{ CONFIG_ROOT, "pidfile", config_check_pidfile },
 	{ CONFIG_ROOT, "spool_dir", config_check_spool_dir },
+	{ CONFIG_ROOT, "trusted_proxies", config_check_trusted_proxy },
+	{ "metrics", "listen", config_check_metrics_listen },
 	{ "commands", "allow", config_check_command },
 	{ "extensions", "allow", config_check_extension },
 	{ "banner", "text", config_check_banner_text },
@@ -978,6 +980,11 @@ static cfg_opt_t config_tproxy_opts[] = {
 	CFG_END()
 };
 
+static cfg_opt_t config_metrics_opts[] = {
+	CFG_STR_CB("listen", "", CFGF_NONE, config_cb_check),
+	CFG_END()
+};
+
 static cfg_opt_t config_opts[] = {
 	CFG_STR_LIST_CB("listen", "{127.0.0.1:10025}", CFGF_NONE,
 	    config_cb_listen),
@@ -996,6 +1003,8 @@ static cfg_opt_t config_opts[] = {
 	CFG_BOOL_CB("inspect", cfg_true, CFGF_NONE, config_cb_bool),
 	CFG_STR_CB("log_level", "info", CFGF_NONE, config_cb_enum),
 	CFG_STR_CB("syslog_facility", "mail", CFGF_NONE, config_cb_enum),
+	CFG_BOOL_CB("proxy_protocol", cfg_false, CFGF_NONE, config_cb_bool),
+	CFG_STR_LIST_CB("trusted_proxies", "{}", CFGF_NONE, config_cb_check),
 	CFG_SEC("timeouts", config_timeouts_opts, CFGF_NONE),
 	CFG_SEC("limits", config_limits_opts, CFGF_NONE),
 	CFG_SEC("alarm", config_alarm_opts,
@@ -1007,6 +1016,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_SEC("filetypes", config_filetypes_opts, CFGF_NONE),
 	CFG_SEC("antivirus", config_antivirus_opts, CFGF_NONE),
 	CFG_SEC("tproxy", config_tproxy_opts, CFGF_NONE),
+	CFG_SEC("metrics", config_metrics_opts, CFGF_NONE),
 	CFG_END()
 };
 
@@ -1447,6 +1457,8 @@ config_load(const char *path, config_errfn errfn)
 	config_build_filetypes(tree, conf);
 	config_build_antivirus(tree, conf);
 	config_build_spool(tree, conf);
+	config_build_proxy(tree, conf);
+	config_build_metrics(tree, conf);
 	if (ld.nerrors > 0)
 		goto fail;
 

@@ -206,6 +206,19 @@ struct config {
 	enum config_av_on_error	 av_on_error;
 	int			 av_threads;	/* scans at once, 1 to 64 */
 	char			*av_reply;
+
+	/*
+	 * PROXY protocol (SPEC §5). trusted_proxies: addresses and CIDRs,
+	 * validated, NULL-terminated, for access_list_match(); never empty
+	 * when proxy_protocol is set.
+	 */
+	int			 proxy_protocol;
+	char			**trusted_proxies;
+	size_t			 ntrusted_proxies;
+
+	/* metrics.listen; metrics_enabled is 0 when it is "". */
+	int			 metrics_enabled;
+	struct config_addr	 metrics_listen;
 };
 
 /*

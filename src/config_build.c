@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,7 @@
 #include "log.h"
 #include "policy.h"
 #include "smtp_cmd.h"
+#include "spool.h"
 
 /*
  * tls.mode is passthrough, its default (SPEC §4.7), since there is no
@@ -577,7 +579,8 @@ config_build_antivirus(struct config_sec *root, struct config *conf)
  * when an enabled inspection spools there: an error now, from -n or a
  * reload, rather than a temporary failure for every message later. The
  * error is at the line of spool_dir, or of the first "enabled" that
- * needs it.
+ * needs it. A missing one whose parent exists is no error: it is
+ * created at start-up (spool.c), where its mode is checked too.
  */
 void
 config_build_spool(struct config_sec *root, struct config *conf)
@@ -590,7 +593,8 @@ config_build_spool(struct config_sec *root, struct config *conf)
 		{ "antivirus", conf->av_enabled },
 	};
 	const char	*needed[2];
-	char		*dir, why[PATH_MAX + 64];
+	struct stat	 st;
+	char		*dir, why[PATH_MAX + 64], parent[PATH_MAX];
 	size_t		 len, i, nneeded = 0;
 	int		 line, bad;
 
@@ -611,11 +615,52 @@ config_build_spool(struct config_sec *root, struct config *conf)
 	}
 	if (bad || nneeded == 0)
 		return;
+	/* Missing: created at start-up (spool.c) if its parent exists. */
+	if (stat(dir, &st) == -1 && errno == ENOENT &&
+	    spool_parent(dir, parent, sizeof(parent)) == 0)
+		return;
 	if (config_check_path(dir, conf->user, S_IWOTH | S_IXOTH, 0, why,
 	    sizeof(why)) == -1)
 		config_error(line, "spool_dir: cannot use \"%s\": %s "
 		    "(needed by %s%s%s)", dir, why, needed[0],
 		    nneeded > 1 ? " and " : "", nneeded > 1 ? needed[1] : "");
+}
+
+/*
+ * PROXY protocol (SPEC §5): with proxy_protocol on, only trusted_proxies
+ * may connect, so an empty list would refuse everyone.
+ */
+void
+config_build_proxy(struct config_sec *root, struct config *conf)
+{
+	const char	**v;
+	size_t		  i, n;
+	int		  line;
+
+	conf->proxy_protocol = config_getbool(root, "proxy_protocol");
+	v = config_build_strlist(root, "trusted_proxies", &n);
+	if ((conf->trusted_proxies = calloc(n + 1, sizeof(char *))) == NULL)
+		fatal("config");
+	for (i = 0; i < n; i++)
+		conf->trusted_proxies[i] = config_strdup(v[i]);
+	conf->ntrusted_proxies = n;
+	free(v);
+	if (conf->proxy_protocol && n == 0) {
+		line = config_line(root, "proxy_protocol", NULL);
+		config_error(line, "proxy_protocol: trusted_proxies is empty, "
+		    "so every connection would be refused");
+	}
+}
+
+/* metrics.listen: "" leaves the endpoint off. */
+void
+config_build_metrics(struct config_sec *root, struct config *conf)
+{
+	const char	*s;
+
+	s = config_getstr(config_getsec(root, "metrics"), "listen");
+	if (*s != '\0' && config_parse_addr(s, &conf->metrics_listen) == 0)
+		conf->metrics_enabled = 1;
 }
 
 void
@@ -646,5 +691,9 @@ config_build_free(struct config *conf)
 			free(conf->av_local_servers[i]);
 	free(conf->av_local_servers);
 	free(conf->av_reply);
+	if (conf->trusted_proxies != NULL)
+		for (i = 0; i < conf->ntrusted_proxies; i++)
+			free(conf->trusted_proxies[i]);
+	free(conf->trusted_proxies);
 	free(conf);
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "config.h"
 #include "config_parse.h"
 #include "config_priv.h"
@@ -165,6 +166,41 @@ config_check_spool_dir(const char *value, char *why, size_t len)
 	if ((n = strlen(value)) > CONFIG_SPOOL_DIR_MAX)
 		return config_check_fail(why, len, "%zu characters, more than "
 		    "the %d allowed", n, CONFIG_SPOOL_DIR_MAX);
+	return 0;
+}
+
+/*
+ * trusted_proxies: an address or a CIDR, as an access object holds
+ * them (SPEC §4.1): no "!", no "any", no object name.
+ */
+int
+config_check_trusted_proxy(const char *value, char *why, size_t len)
+{
+	struct access	*a;
+	const char	*errstr;
+	int		 r;
+
+	if ((a = access_new(ACCESS_DENY)) == NULL)
+		fatal("config");
+	r = access_object(a, "trusted_proxies", &value, 1, &errstr);
+	access_free(a);
+	if (r == -1)
+		return config_check_fail(why, len, "\"%s\" is not an address "
+		    "or a CIDR", value);
+	return 0;
+}
+
+/* metrics.listen: "" (off) or a numeric address and port, as listen. */
+int
+config_check_metrics_listen(const char *value, char *why, size_t len)
+{
+	struct config_addr	 a;
+	const char		*errstr;
+
+	if (*value != '\0' && config_parse_addr_errstr(value, &a,
+	    &errstr) == -1)
+		return config_check_fail(why, len, "invalid address \"%s\": "
+		    "%s", value, errstr);
 	return 0;
 }
 

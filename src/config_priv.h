@@ -103,6 +103,8 @@ int	 config_check_hostname(const char *, char *why, size_t);
 int	 config_check_user(const char *, char *why, size_t);
 int	 config_check_pidfile(const char *, char *why, size_t);
 int	 config_check_spool_dir(const char *, char *why, size_t);
+int	 config_check_trusted_proxy(const char *, char *why, size_t);
+int	 config_check_metrics_listen(const char *, char *why, size_t);
 int	 config_check_banner_text(const char *, char *why, size_t);
 int	 config_check_rule_reply(const char *, char *why, size_t);
 int	 config_check_command(const char *, char *why, size_t);
@@ -147,6 +149,8 @@ void	 config_build_filetypes(struct config_sec *root, struct config *);
 void	 config_build_antivirus(struct config_sec *root, struct config *);
 /* Last: whether the directory is needed depends on the inspections. */
 void	 config_build_spool(struct config_sec *root, struct config *);
+void	 config_build_proxy(struct config_sec *root, struct config *);
+void	 config_build_metrics(struct config_sec *root, struct config *);
 /* Free conf and everything in it, built or partly built. */
 void	 config_build_free(struct config *);
 

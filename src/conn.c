@@ -32,6 +32,7 @@
 #include "compat.h"
 #include "conn.h"
 #include "deadline.h"
+#include "stats.h"
 
 #define CONN_IOV		16
 #define CONN_WRITE_MAX		(256 * 1024)	/* offered to one write */
@@ -64,6 +65,7 @@ struct conn {
 	int			 early_close;	/* EV_CLOSED is reported */
 	int			 busy;		/* in a handler of ours */
 	int			 dead;		/* freed while busy */
+	int			 stats_id;	/* bytes read, or -1 */
 };
 
 static ssize_t
@@ -173,6 +175,7 @@ conn_alloc(struct event_base *base, int fd)
 	c->base = base;
 	c->fd = fd;
 	c->io = &conn_io_plain;
+	c->stats_id = -1;
 	if (event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE) {
 		evs |= EV_CLOSED;
 		c->early_close = 1;
@@ -315,6 +318,12 @@ conn_setcb(struct conn *c, conn_data_cb readcb, conn_data_cb writecb,
 	c->writecb = writecb;
 	c->eventcb = eventcb;
 	c->arg = arg;
+}
+
+void
+conn_count_reads(struct conn *c, int stats_id)
+{
+	c->stats_id = stats_id;
 }
 
 void
@@ -574,6 +583,8 @@ conn_do_read(struct conn *c)
 			return c->dead ? -1 : 0;
 		}
 		got = (size_t)r;
+		if (c->stats_id != -1)
+			stats_add((enum stats_id)c->stats_id, (int64_t)got);
 		for (i = 0; i < n; i++) {
 			if ((size_t)r < v[i].iov_len)
 				v[i].iov_len = (size_t)r;

@@ -100,6 +100,8 @@ int		 conn_source_allowed(void);
 int		 conn_transparent(struct conn *);
 void		 conn_setcb(struct conn *, conn_data_cb readcb,
 		    conn_data_cb writecb, conn_event_cb eventcb, void *arg);
+/* Count the bytes read (after the transport) in counter stats_id. */
+void		 conn_count_reads(struct conn *, int stats_id);
 /* Replace the transport (TLS after STARTTLS); ctx is passed to it. */
 void		 conn_set_io(struct conn *, const struct conn_io *, void *ctx);
 /* EV_READ and/or EV_WRITE. Enabling reading reads from the loop. */

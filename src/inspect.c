@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "access.h"
@@ -59,6 +60,7 @@
 #include "mime.h"
 #include "scan.h"
 #include "scan_clamd.h"
+#include "stats.h"
 
 #define INSPECT_MEM		(4 * 1024 * 1024)	/* per message */
 #define INSPECT_MAXLOG		32	/* refused attachments logged */
@@ -1054,21 +1056,23 @@ inspect_type(struct inspect *ins, struct inspect_part *p, uint64_t off,
 	return 0;
 }
 
-void
-inspect_scan(struct inspect *ins)
+/* A monotonic clock in microseconds, for the scan durations. */
+static int64_t
+inspect_usec(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Every part through the typing engine, until an error. */
+static void
+inspect_type_parts(struct inspect *ins, int flags)
 {
 	struct inspect_part	*p;
-	int			 flags = SCAN_F_MAIL, i;
+	int			 i;
 
-	if (ins->conf->block_encrypted_archives)
-		flags |= SCAN_F_ENCRYPTED;
-	if (ins->conf->block_office_macros ||
-	    ins->conf->block_types & filetype_parse("office-macro"))
-		flags |= SCAN_F_MACROS;
-	if (ins->scan_av && !ins->msg_too_big)
-		inspect_scan_av(ins);
-	if (ins->engine == NULL)
-		return;
 	TAILQ_FOREACH(p, &ins->parts, entry) {
 		p->typed = 1;
 		/* A text body is read as text: only its uuencode counts. */
@@ -1080,6 +1084,31 @@ inspect_scan(struct inspect *ins)
 			    p->uu[i].name, flags) == -1)
 				return;
 	}
+}
+
+void
+inspect_scan(struct inspect *ins)
+{
+	int64_t			 t0;
+	int			 flags = SCAN_F_MAIL;
+
+	if (ins->conf->block_encrypted_archives)
+		flags |= SCAN_F_ENCRYPTED;
+	if (ins->conf->block_office_macros ||
+	    ins->conf->block_types & filetype_parse("office-macro"))
+		flags |= SCAN_F_MACROS;
+	if (ins->scan_av && !ins->msg_too_big) {
+		t0 = inspect_usec();
+		inspect_scan_av(ins);
+		stats_observe(ins->conf->av_backend == CONFIG_AV_CLAMD ?
+		    STATS_ENGINE_CLAMD : STATS_ENGINE_LIBCLAMAV,
+		    inspect_usec() - t0);
+	}
+	if (ins->engine == NULL)
+		return;
+	t0 = inspect_usec();
+	inspect_type_parts(ins, flags);
+	stats_observe(STATS_ENGINE_FILETYPES, inspect_usec() - t0);
 }
 
 /* What typing found in one part, against the type rules. */

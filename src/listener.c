@@ -30,6 +30,7 @@
 #include <linux/netfilter_ipv4.h>
 
 #include <dirent.h>
+#include <netdb.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -42,11 +43,13 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "access.h"
 #include "compat.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
 #include "netaddr.h"
+#include "proxy_accept.h"
 #include "session.h"
 #include "stats.h"
 
@@ -149,19 +152,49 @@ listener_orig_dst(int fd, int tproxy, const struct sockaddr_storage *local,
 			*loop_r = 1;
 }
 
+#define LISTENER_BUSY	"Too many connections, try again later"
+#define LISTENER_UNTRUSTED \
+	"Connections are accepted only through a trusted proxy"
+
+/*
+ * The original destination a PROXY protocol header names; the same loop
+ * check as for SO_ORIGINAL_DST.
+ */
+static void
+listener_header_dst(const struct sockaddr *hdst, socklen_t hdstlen,
+    struct sockaddr_storage *dst, socklen_t *dstlen, int *loop_r)
+{
+	struct listener	*l;
+
+	memcpy(dst, hdst, hdstlen);
+	*dstlen = netaddr_unmap(dst, hdstlen);
+	*loop_r = 0;
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (netaddr_covers((struct sockaddr *)&l->addr.ss,
+		    (struct sockaddr *)dst))
+			*loop_r = 1;
+}
+
+static void	listener_send_421_text(int, const char *);
+
 /* Answer a connection the proxy cannot serve now, and close it. */
 static void
 listener_send_421(int fd)
+{
+	listener_send_421_text(fd, LISTENER_BUSY);
+}
+
+static void
+listener_send_421_text(int fd, const char *text)
 {
 	char	 msg[512];
 	ssize_t	 n;
 	int	 len;
 
-	len = snprintf(msg, sizeof(msg), "421 4.7.0 %s Too many connections, "
-	    "try again later\r\n", listener_conf->hostname);
+	len = snprintf(msg, sizeof(msg), "421 4.7.0 %s %s\r\n",
+	    listener_conf->hostname, text);
 	if (len < 0 || (size_t)len >= sizeof(msg))
-		len = snprintf(msg, sizeof(msg), "421 4.7.0 Too many "
-		    "connections, try again later\r\n");
+		len = snprintf(msg, sizeof(msg), "421 4.7.0 %s\r\n", text);
 	/* A fresh socket's send buffer always has room for one line. */
 	n = write(fd, msg, (size_t)len);
 	(void)n;
@@ -169,14 +202,21 @@ listener_send_421(int fd)
 	close(fd);
 }
 
+/* One line for every connection refused before it is a session. */
 static void
-listener_refuse(int fd, const struct sockaddr *client, const char *why)
+listener_log_refused(const struct sockaddr *client, const char *why)
 {
 	char	 text[NETADDR_TEXT_MAX];
 
-	listener_send_421(fd);
 	log_info("event=refused reason=\"%s\" client=%s", why,
 	    netaddr_text(client, text, sizeof(text)));
+}
+
+static void
+listener_refuse(int fd, const struct sockaddr *client, const char *why)
+{
+	listener_send_421(fd);
+	listener_log_refused(client, why);
 }
 
 /*
@@ -197,23 +237,23 @@ listener_peer(const struct sockaddr *sa, int salen,
 	return netaddr_unmap(peer, len);
 }
 
+/*
+ * A connection whose client is known: sa, the peer or the client a
+ * PROXY protocol header names (then hdst is the header's destination,
+ * the original destination in transparent mode; else NULL).
+ */
 static void
-listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
-    struct sockaddr *sa, int salen, void *arg)
+listener_admit(struct event_base *base, struct config *conf, int fd,
+    const struct sockaddr *sa, socklen_t salen, const struct sockaddr *hdst,
+    socklen_t hdstlen, void *arg)
 {
-	struct config		*conf = listener_conf;
 	struct listener		*l = arg;
 	struct sockaddr_storage	 local, dst, peer;
 	socklen_t		 locallen = sizeof(local), dstlen, peerlen;
 	int			 loop;
 
-	listener_backoff = LISTENER_BACKOFF_MIN;
-	peerlen = listener_peer(sa, salen, &peer);
+	peerlen = listener_peer(sa, (int)salen, &peer);
 	sa = (struct sockaddr *)&peer;
-	if (session_count() >= listener_max_sessions) {
-		listener_refuse(fd, sa, "max_sessions");
-		return;
-	}
 	if (session_count_client(sa) >= conf->max_sessions_per_client) {
 		listener_refuse(fd, sa, "max_sessions_per_client");
 		return;
@@ -223,7 +263,9 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	if (conf->mode == CONFIG_MODE_TRANSPARENT)
+	if (conf->mode == CONFIG_MODE_TRANSPARENT && hdst != NULL)
+		listener_header_dst(hdst, hdstlen, &dst, &dstlen, &loop);
+	else if (conf->mode == CONFIG_MODE_TRANSPARENT)
 		listener_orig_dst(fd, l->tproxy, &local, locallen, &dst,
 		    &dstlen, &loop);
 	else {
@@ -231,8 +273,39 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		dstlen = locallen;
 		loop = 0;
 	}
-	session_new(evconnlistener_get_base(evl), conf, fd, sa, peerlen,
-	    (struct sockaddr *)&dst, dstlen, loop);
+	session_new(base, conf, fd, sa, peerlen, (struct sockaddr *)&dst,
+	    dstlen, loop);
+}
+
+static void
+listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct config		*conf = listener_conf;
+	struct event_base	*base = evconnlistener_get_base(evl);
+	struct sockaddr_storage	 peer;
+	socklen_t		 peerlen;
+
+	listener_backoff = LISTENER_BACKOFF_MIN;
+	peerlen = listener_peer(sa, salen, &peer);
+	sa = (struct sockaddr *)&peer;
+	if (session_count() + proxy_accept_count() >= listener_max_sessions) {
+		listener_refuse(fd, sa, "max_sessions");
+		return;
+	}
+	if (!conf->proxy_protocol) {
+		listener_admit(base, conf, fd, sa, peerlen, NULL, 0, arg);
+		return;
+	}
+	/* SPEC §5: only a trusted proxy's bytes are read as a header. */
+	if (!access_list_match(conf->access,
+	    (const char *const *)conf->trusted_proxies,
+	    conf->ntrusted_proxies, sa)) {
+		listener_send_421_text(fd, LISTENER_UNTRUSTED);
+		listener_log_refused(sa, "untrusted proxy");
+		return;
+	}
+	proxy_accept_start(base, conf, fd, sa, peerlen, listener_admit, arg);
 }
 
 /* The reserve descriptor; -1 if there is none, which only costs the 421. */
@@ -558,6 +631,7 @@ listener_close_all(void)
 {
 	struct listener	*l;
 
+	proxy_accept_close_all();
 	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
 		TAILQ_REMOVE(&listeners, l, entry);
 		evconnlistener_free(l->evl);

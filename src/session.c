@@ -388,6 +388,8 @@ session_server_timeout(struct session *s)
 	log_info("session=%016llx event=timeout side=upstream",
 	    (unsigned long long)s->id);
 	/* Could not connect: unavailable; connected: timed out. */
+	stats_inc(s->upstream == UPSTREAM_CONNECTING ?
+	    STATS_UPSTREAM_CONNECT_TIMEOUT : STATS_UPSTREAM_TIMEOUT);
 	session_fail(s, s->upstream == UPSTREAM_CONNECTING ?
 	    "421 4.4.1" : "421 4.4.2", "upstream timeout");
 }
@@ -740,6 +742,7 @@ session_reply_effect(struct session *s, struct pending *p)
 	case SMTP_CMD_STARTTLS:
 		if (p->code == 220) {
 			session_alarm(s, ALARM_TLS_PASSTHROUGH, NULL);
+			stats_inc(STATS_TLS_PASSTHROUGH);
 			tx_free(s);
 			session_set_state(s, SESSION_TUNNEL);
 		}
@@ -876,10 +879,12 @@ session_upstream_reply(struct session *s)
 	if (p == NULL) {
 		/* RFC 5321 §3.8: a server may send 421 at any time. */
 		if (s->reply.code == 421) {
+			stats_inc(STATS_UPSTREAM_CLOSING);
 			session_fail(s, "421 4.4.2", "upstream closing");
 			return;
 		}
 		session_alarm(s, ALARM_INVALID_REPLY, "reason=unsolicited");
+		stats_inc(STATS_UPSTREAM_PROTOCOL);
 		session_fail(s, "421 4.4.0", "Unsolicited reply from upstream "
 		    "(smtp:246)");
 		return;
@@ -903,6 +908,7 @@ session_upstream_reply(struct session *s)
 	if (s->upstream == UPSTREAM_REPLAY) {
 		/* Greeting, then the replayed EHLO/HELO, absorbed. */
 		if (p->code < 200 || p->code >= 300) {
+			stats_inc(STATS_UPSTREAM_REPLAY);
 			session_fail(s, "421 4.4.1", "upstream refused replay");
 			return;
 		}
@@ -972,6 +978,7 @@ session_server_read(struct conn *c, void *arg)
 			act = session_alarm(s, ALARM_PROTOCOL_OVERFLOW,
 			    "side=upstream");
 			if (act == ALARM_CLOSE) {
+				stats_inc(STATS_UPSTREAM_PROTOCOL);
 				session_fail_alarm(s, "421 4.4.0",
 				    ALARM_PROTOCOL_OVERFLOW);
 				return;
@@ -990,6 +997,7 @@ session_server_read(struct conn *c, void *arg)
 		if (s->sline.len == 0) {
 			if (session_alarm(s, ALARM_EMPTY_LINE,
 			    "side=upstream") == ALARM_CLOSE) {
+				stats_inc(STATS_UPSTREAM_PROTOCOL);
 				session_fail_alarm(s, "421 4.4.0",
 				    ALARM_EMPTY_LINE);
 				return;
@@ -1011,6 +1019,7 @@ session_server_read(struct conn *c, void *arg)
 			 * action, so it is always closed.
 			 */
 			session_alarm(s, ALARM_INVALID_REPLY, detail);
+			stats_inc(STATS_UPSTREAM_PROTOCOL);
 			session_fail(s, "421 4.4.0", "Invalid reply from "
 			    "upstream (smtp:246)");
 			return;
@@ -1062,6 +1071,7 @@ session_server_event(struct conn *c, short what, void *arg)
 		log_info("session=%016llx event=upstream-error upstream=%s "
 		    "error=\"%s\"", (unsigned long long)s->id, s->up_text,
 		    strerror(errno));
+		stats_inc(STATS_UPSTREAM_CONNECT);
 		session_fail(s, "421 4.4.1", "upstream unavailable");
 		return;
 	}
@@ -1069,6 +1079,7 @@ session_server_event(struct conn *c, short what, void *arg)
 		session_close(s, "upstream closed");
 		return;
 	}
+	stats_inc(STATS_UPSTREAM_LOST);
 	session_fail(s, "421 4.4.2", "upstream lost");
 }
 
@@ -1136,11 +1147,13 @@ session_connect(struct session *s, int replay)
 		log_info("session=%016llx event=upstream-error upstream=%s "
 		    "error=\"%s\"", (unsigned long long)s->id, s->up_text,
 		    strerror(errno));
+		stats_inc(STATS_UPSTREAM_CONNECT);
 		session_fail(s, "421 4.4.1", "upstream unavailable");
 		return -1;
 	}
 	conn_setcb(s->server, session_server_read, session_server_write,
 	    session_server_event, s);
+	conn_count_reads(s->server, STATS_BYTES_UPSTREAM);
 	tv.tv_sec = s->conf->timeouts.connect;
 	tv.tv_usec = 0;
 	conn_set_timeouts(s->server, &tv, &tv);
@@ -1456,6 +1469,7 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	}
 	conn_setcb(s->client, session_client_read, session_client_write,
 	    session_client_event, s);
+	conn_count_reads(s->client, STATS_BYTES_CLIENT);
 	conn_setwatermark(s->client, EV_READ, 0, SESSION_INPUT_MAX);
 	if ((s->upq = evbuffer_new()) == NULL ||
 	    (s->discard = evbuffer_new()) == NULL ||

@@ -27,8 +27,10 @@
 #include "inspect.h"
 #include "listener.h"
 #include "log.h"
+#include "metrics.h"
 #include "scan.h"
 #include "session.h"
+#include "spool.h"
 #include "stats.h"
 #include "worker.h"
 
@@ -440,7 +442,8 @@ reload_run(void *arg)
 		r->failed = 1;
 		return;
 	}
-	r->failed = resolve_upstream(r->conf, &r->up, &r->uplen, r->err,
+	r->failed = spool_prepare(r->conf, r->err, sizeof(r->err)) == -1 ||
+	    resolve_upstream(r->conf, &r->up, &r->uplen, r->err,
 	    sizeof(r->err)) == -1 || check_client_source(r->conf, r->err,
 	    sizeof(r->err)) == -1 || load_engines(r->conf, &r->types, &r->av,
 	    r->err, sizeof(r->err)) == -1;
@@ -488,6 +491,7 @@ reload_done(void *arg)
 	config_unref(conf);
 	conf = r->conf;
 	listener_set_config(conf);
+	(void)metrics_reload(conf);	/* logged; the old address stays */
 	log_setlevel(conf->log_level + verbose);
 	log_info("event=reloaded signatures=%u", av != NULL ?
 	    scan_engine_signatures(av) : 0);
@@ -639,6 +643,12 @@ main(int argc, char *argv[])
 		return ch;
 	}
 	if (check) {
+		/* What start-up would refuse, without creating anything. */
+		if (spool_check(conf, err, sizeof(err)) == -1) {
+			fprintf(stderr, "%s: %s\n", conf_path, err);
+			config_unref(conf);
+			return 1;
+		}
 		printf("configuration OK\n");
 		config_unref(conf);
 		return 0;
@@ -659,6 +669,8 @@ main(int argc, char *argv[])
 	    (base = event_base_new_with_config(evcfg)) == NULL)
 		fatalx("cannot create the event loop");
 	event_config_free(evcfg);
+	if (spool_prepare(conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (load_engines(conf, &types, &av, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (av != NULL)
@@ -674,6 +686,8 @@ main(int argc, char *argv[])
 	if (upsslen > 0)
 		session_set_upstream((struct sockaddr *)&upss, upsslen);
 	if (listener_bind(base, conf, nscanners) == -1)
+		return 1;
+	if (metrics_reload(conf) == -1)
 		return 1;
 	write_pidfile(conf->pidfile);
 	drop_privileges(conf->user);
@@ -705,6 +719,7 @@ main(int argc, char *argv[])
 	if (ev_poll != NULL)
 		event_free(ev_poll);
 	listener_close_all();
+	metrics_stop();
 	session_set_scanning(NULL, NULL, NULL);
 	worker_pool_free(workers);
 	if (types != NULL)

@@ -22,12 +22,36 @@ const struct stats_def stats_table[STATS_COUNT] = {
 	[STATS_MESSAGES_UNCERTAIN] =	{ "messages_uncertain", 0 },
 	[STATS_ALARMS] =		{ "alarms", 0 },
 	[STATS_BYTES_IN] =		{ "bytes_in", 0 },
+	[STATS_BYTES_CLIENT] =		{ "bytes_client", 0 },
+	[STATS_BYTES_UPSTREAM] =	{ "bytes_upstream", 0 },
+	[STATS_UPSTREAM_CONNECT] =	{ "upstream_connect", 0 },
+	[STATS_UPSTREAM_CONNECT_TIMEOUT] = { "upstream_connect_timeout", 0 },
+	[STATS_UPSTREAM_TIMEOUT] =	{ "upstream_timeout", 0 },
+	[STATS_UPSTREAM_LOST] =		{ "upstream_lost", 0 },
+	[STATS_UPSTREAM_PROTOCOL] =	{ "upstream_protocol", 0 },
+	[STATS_UPSTREAM_CLOSING] =	{ "upstream_closing", 0 },
+	[STATS_UPSTREAM_REPLAY] =	{ "upstream_replay", 0 },
+	[STATS_TLS_PASSTHROUGH] =	{ "tls_passthrough", 0 },
+	[STATS_TLS_INSPECT] =		{ "tls_inspect", 0 },
+};
+
+/* From a millisecond to ten seconds: a typing to a slow clamd. */
+const double stats_buckets[STATS_NBUCKETS] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10
+};
+
+const char *const stats_engine_names[STATS_ENGINE_COUNT] = {
+	[STATS_ENGINE_FILETYPES] =	"filetypes",
+	[STATS_ENGINE_LIBCLAMAV] =	"libclamav",
+	[STATS_ENGINE_CLAMD] =		"clamd",
 };
 
 struct stats_block {
 	SLIST_ENTRY(stats_block) entry;
 	int64_t			 v[STATS_COUNT];
 	int64_t			 alarm[ALARM_COUNT];
+	int64_t			 hist[STATS_ENGINE_COUNT][STATS_NBUCKETS + 1];
+	int64_t			 hist_usec[STATS_ENGINE_COUNT];
 };
 SLIST_HEAD(stats_blocks, stats_block);
 
@@ -77,10 +101,23 @@ stats_alarm(enum alarm_id id)
 }
 
 void
+stats_observe(enum stats_engine e, int64_t usec)
+{
+	struct stats_block	*b = stats_block();
+	size_t			 i;
+
+	for (i = 0; i < STATS_NBUCKETS; i++)
+		if ((double)usec <= stats_buckets[i] * 1e6)
+			break;
+	stats_bump(&b->hist[e][i], 1);
+	stats_bump(&b->hist_usec[e], usec);
+}
+
+void
 stats_sum(struct stats *out)
 {
 	struct stats_block	*b;
-	size_t			 i;
+	size_t			 i, j;
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&stats_lock);
@@ -91,6 +128,13 @@ stats_sum(struct stats *out)
 		for (i = 0; i < ALARM_COUNT; i++)
 			out->alarm[i] += __atomic_load_n(&b->alarm[i],
 			    __ATOMIC_RELAXED);
+		for (i = 0; i < STATS_ENGINE_COUNT; i++) {
+			for (j = 0; j <= STATS_NBUCKETS; j++)
+				out->hist[i][j] += __atomic_load_n(
+				    &b->hist[i][j], __ATOMIC_RELAXED);
+			out->hist_usec[i] += __atomic_load_n(
+			    &b->hist_usec[i], __ATOMIC_RELAXED);
+		}
 	}
 	pthread_mutex_unlock(&stats_lock);
 }

@@ -24,8 +24,34 @@ enum stats_id {
 					   the end of data (RFC 1047) */
 	STATS_ALARMS,			/* all alarms, also those at pass */
 	STATS_BYTES_IN,			/* message bytes from clients */
+	STATS_BYTES_CLIENT,		/* bytes read from clients */
+	STATS_BYTES_UPSTREAM,		/* bytes read from upstreams */
+	/* Upstream failures, by reason (each one a 421 to the client). */
+	STATS_UPSTREAM_CONNECT,		/* connect(2) failed */
+	STATS_UPSTREAM_CONNECT_TIMEOUT,	/* timeouts.connect */
+	STATS_UPSTREAM_TIMEOUT,		/* no reply within its timeout */
+	STATS_UPSTREAM_LOST,		/* closed or reset mid-session */
+	STATS_UPSTREAM_PROTOCOL,	/* an invalid or unsolicited reply */
+	STATS_UPSTREAM_CLOSING,		/* a 421 of its own */
+	STATS_UPSTREAM_REPLAY,		/* refused the reconnect replay */
+	/* TLS sessions, by mode (SPEC §4.7). */
+	STATS_TLS_PASSTHROUGH,		/* STARTTLS relayed end to end */
+	STATS_TLS_INSPECT,		/* TLS ended at the proxy */
 	STATS_COUNT
 };
+
+/* The engines whose scan durations are a histogram. */
+enum stats_engine {
+	STATS_ENGINE_FILETYPES,		/* libclamav typing of parts */
+	STATS_ENGINE_LIBCLAMAV,		/* in-process signatures */
+	STATS_ENGINE_CLAMD,		/* INSTREAM to clamd */
+	STATS_ENGINE_COUNT
+};
+
+/* Upper bounds of the histogram's buckets, in seconds; +Inf follows. */
+#define STATS_NBUCKETS	12
+extern const double	 stats_buckets[STATS_NBUCKETS];
+extern const char *const stats_engine_names[STATS_ENGINE_COUNT];
 
 /* One row per counter: its dotted name, as logged on SIGUSR1. */
 struct stats_def {
@@ -39,6 +65,9 @@ extern const struct stats_def	stats_table[STATS_COUNT];
 struct stats {
 	int64_t		 v[STATS_COUNT];
 	int64_t		 alarm[ALARM_COUNT];	/* by alarm id */
+	/* Scans by engine: per bucket (not cumulative; the last +Inf). */
+	int64_t		 hist[STATS_ENGINE_COUNT][STATS_NBUCKETS + 1];
+	int64_t		 hist_usec[STATS_ENGINE_COUNT];	/* sum */
 };
 
 /* Add n (negative for a gauge going down) in the calling thread. */
@@ -47,6 +76,8 @@ void	stats_add(enum stats_id, int64_t n);
 #define stats_dec(id)	stats_add((id), -1)
 /* Count an alarm: STATS_ALARMS and the alarm's own counter. */
 void	stats_alarm(enum alarm_id);
+/* One scan of engine that took usec microseconds. */
+void	stats_observe(enum stats_engine, int64_t usec);
 /* Sum every block into *out. Any thread. */
 void	stats_sum(struct stats *out);
 /* A value of a sum (a shorthand for tests and logs). */

@@ -784,6 +784,21 @@ static const struct {
 	int		 want;
 } ok_tests[] = {
 	{ "listen = { \"[::1]:10025\" }\n", (size_t)-1, 0 },
+	/* PROXY protocol and metrics (SPEC §5). */
+	{ "proxy_protocol = true\n"
+	  "trusted_proxies = { \"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.1\" }\n",
+	    offsetof(struct config, proxy_protocol), 1 },
+	{ "trusted_proxies = { \"10.0.0.0/8\", \"::1\" }\n",
+	    offsetof(struct config, ntrusted_proxies), 2 },
+	{ "proxy_protocol = false\n", offsetof(struct config,
+	    proxy_protocol), 0 },
+	{ "metrics { listen = \"127.0.0.1:9125\" }\n",
+	    offsetof(struct config, metrics_enabled), 1 },
+	{ "metrics { listen = \"[::1]:9125\" }\n",
+	    offsetof(struct config, metrics_enabled), 1 },
+	{ "metrics { listen = \"\" }\n",
+	    offsetof(struct config, metrics_enabled), 0 },
+	{ "\n", offsetof(struct config, metrics_enabled), 0 },
 	{ "listen += { \"[::1]:10025\" }\n", offsetof(struct config,
 	    nlisten), 2 },
 	{ "mode = transparent\n", offsetof(struct config, mode),
@@ -1271,6 +1286,29 @@ static const struct {
 	const char	*text;
 	const char	*errs[6];
 } err_tests[] = {
+	/* PROXY protocol and metrics. */
+	{ "\nproxy_protocol = true\n",
+	    { ":2: proxy_protocol: trusted_proxies is empty, so every "
+	      "connection would be refused" } },
+	{ "proxy_protocol = maybe\n",
+	    { ":1: proxy_protocol: invalid boolean \"maybe\" (true or "
+	      "false)" } },
+	{ "trusted_proxies = {\n\"10.0.0.0/33\",\n\"any\",\n\"!10.1.2.3\",\n"
+	  "\"lb.example\" }\n",
+	    { ":2: trusted_proxies: \"10.0.0.0/33\" is not an address or a "
+	      "CIDR",
+	      ":3: trusted_proxies: \"any\" is not an address or a CIDR",
+	      ":4: trusted_proxies: \"!10.1.2.3\" is not an address or a "
+	      "CIDR",
+	      ":5: trusted_proxies: \"lb.example\" is not an address or a "
+	      "CIDR" } },
+	{ "metrics {\n\tlisten = \"localhost:9125\"\n}\n",
+	    { ":2: metrics.listen: invalid address \"localhost:9125\": a "
+	      "numeric IPv4 or [IPv6] address is required" } },
+	{ "metrics { listen = \"127.0.0.1\" }\n",
+	    { ":1: metrics.listen: invalid address \"127.0.0.1\": missing "
+	      "port" } },
+	{ "metrics { port = 9125 }\n", { ":1: no such option 'port'" } },
 	/* Top-level strings. */
 	{ "mode = \"bridge\"\n",
 	    { ":1: mode: invalid value \"bridge\" (transparent or relay)" } },
@@ -2139,14 +2177,22 @@ START_TEST(test_spool_dir)
 	n = snprintf(spool, sizeof(spool), "%s/spool", tmpdir);
 	ck_assert(n > 0 && (size_t)n < sizeof(spool));
 
-	/* Missing. */
+	/* Missing, its parent missing too. */
 	n = snprintf(text, sizeof(text), "filetypes {\n\tenabled = true\n"
-	    "\tblock_extensions = { exe }\n}\nspool_dir = \"%s/\"\n", spool);
+	    "\tblock_extensions = { exe }\n}\nspool_dir = \"%s/sub/\"\n",
+	    spool);
 	ck_assert(n > 0 && (size_t)n < sizeof(text));
-	n = snprintf(msg, sizeof(msg), "spool_dir: cannot use \"%s\": No "
+	n = snprintf(msg, sizeof(msg), "spool_dir: cannot use \"%s/sub\": No "
 	    "such file or directory (needed by filetypes)", spool);
 	ck_assert(n > 0 && (size_t)n < sizeof(msg));
 	load_fails(text, 5, msg);
+
+	/* Missing, its parent there: created at start-up, not by a load. */
+	n = snprintf(text, sizeof(text), "filetypes {\n\tenabled = true\n"
+	    "\tblock_extensions = { exe }\n}\nspool_dir = \"%s/\"\n", spool);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	config_unref(load_ok(text));
+	ck_assert_int_eq(access(spool, F_OK), -1);
 
 	/* There and ours. */
 	ck_assert_int_eq(mkdir(spool, 0700), 0);
@@ -2231,12 +2277,12 @@ START_TEST(test_spool_dir_default)
 {
 	struct stat	 st;
 
-	if (stat("/var/spool/smtpproxy", &st) == 0 || errno != ENOENT)
-		return;		/* the default exists here */
-	load_fails("# file types\nfiletypes {\n\tblock_types = { pdf }\n"
-	    "\tenabled = true\n}\n", 4, "spool_dir: cannot use "
-	    "\"/var/spool/smtpproxy\": No such file or directory (needed by "
-	    "filetypes)");
+	if (stat("/var/spool/smtpproxy", &st) == 0 || errno != ENOENT ||
+	    stat("/var/spool", &st) == -1)
+		return;		/* the default exists here, or cannot */
+	/* Missing under /var/spool: created at start-up, so no error. */
+	config_unref(load_ok("# file types\nfiletypes {\n"
+	    "\tblock_types = { pdf }\n\tenabled = true\n}\n"));
 }
 END_TEST
 

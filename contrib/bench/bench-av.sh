@@ -199,6 +199,7 @@ maxconn=$((SESSIONS * 4 > 256 ? SESSIONS * 4 : 256))
 # test message, the string in a base64 attachment, so a scanner must
 # decode MIME to find it.
 mkdir "$TMP/db" "$TMP/clamd-tmp" "$TMP/clamsmtp-tmp" "$TMP/spool-libclamav" "$TMP/spool-clamd"
+chmod 700 "$TMP/spool-libclamav" "$TMP/spool-clamd"
 "$PYTHON" "$HERE/mksigs.py" "$TMP/db" "$SIGNATURES" "$TMP/eicar.eml" || die "mksigs.py failed"
 "$PYTHON" "$HERE/mkmsg.py" "$SIZE" "$TMP/msg.eml" || die "mkmsg.py $SIZE failed"
 # Bytes of the message as sent: smtp-source turns each LF into CRLF.

@@ -146,6 +146,7 @@ fi
 # --- messages, parts, signatures, configurations -----------------------------
 
 mkdir "$TMP/parts" "$TMP/db" "$TMP/spool"
+chmod 700 "$TMP/spool"
 if [ -n "$MESSAGE_FILE" ]; then
 	cp "$MESSAGE_FILE" "$TMP/ft.eml"
 	cp "$MESSAGE_FILE" "$TMP/av.eml"

@@ -39,7 +39,7 @@ SINK_PORT=$(port)
 PROXY_PORT=$(port)
 
 python3 "$here/mkmsg.py" "$SIZE" "$tmp/msg.eml"
-mkdir -p "$tmp/spool"
+mkdir -p -m 700 "$tmp/spool"
 cat >"$tmp/proxy.conf" <<CONF
 listen = { "127.0.0.1:$PROXY_PORT" }
 mode = "relay"

@@ -7,7 +7,7 @@
 #   -t SECONDS  run each target this long (default 20, or $FUZZ_SECONDS)
 #   -m          merge the inputs that found new coverage into the seed
 #               corpus in the source tree (libFuzzer -merge=1)
-#   TARGET      smtp, mime, session, rewrite, config (default: all)
+#   TARGET      smtp, mime, session, rewrite, config, proxy (default: all)
 #
 # From make check it finds the tree through TOP_SRCDIR and TOP_BUILDDIR;
 # run by hand it works them out from its own path. Everything it makes
@@ -49,7 +49,7 @@ out="$TOP_BUILDDIR/t/fuzz/build"
 objdir="$out/obj"
 mkdir -p "$objdir"
 
-all="smtp mime session rewrite config"
+all="smtp mime session rewrite config proxy"
 targets=${*:-$all}
 for t in $targets; do
 	[ -f "$fuzzdir/fuzz_$t.c" ] || { echo "$0: no target $t" >&2; usage; }

@@ -20,7 +20,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/mkfixtures.py" "$FX" || fail "mkfixtures.py failed"
-mkdir -p "$WORK/spool"
+mkdir -m 700 "$WORK/spool"
 
 # txn FROM WIREFILE REPLY-REGEX: the steps of one transaction, in STEPS.
 STEPS=()

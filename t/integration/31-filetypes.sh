@@ -25,7 +25,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/mkfixtures.py" "$FX" || fail "mkfixtures.py failed"
-mkdir -p "$WORK/spool"
+mkdir -m 700 "$WORK/spool"
 
 start_recorder
 free_port PROXY_PORT

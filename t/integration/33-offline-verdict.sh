@@ -19,7 +19,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 require_proxy
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/mkfixtures.py" "$FX" || fail "mkfixtures.py failed"
-mkdir -p "$WORK/spool"
+mkdir -m 700 "$WORK/spool"
 LATE_FAIL=()
 
 start_recorder

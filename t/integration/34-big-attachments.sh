@@ -21,7 +21,8 @@ require_cmd smtp-sink postfix
 HWM_LIMIT_KB=$((64 * 1024))
 SIZE=20000000
 BIG="$WORK/big"
-mkdir -p "$BIG" "$WORK/spool"
+mkdir -p "$BIG"
+mkdir -m 700 "$WORK/spool"
 for kind in clean exe exe-last; do
 	"$PYTHON" "$INTEGRATION_DIR/mkfixtures.py" --big "$kind" "$SIZE" \
 	    "$BIG/$kind.eml" || fail "mkfixtures.py --big $kind failed"

@@ -88,7 +88,7 @@ scenario() {
 
 # ---------------------------------------------------------------------
 check "1: spool_dir removed while the proxy runs"
-mkdir -p "$WORK/spool"
+mkdir -m 700 "$WORK/spool"
 start_proxy "listen = { \"127.0.0.1:$PROXY_PORT\" }
 mode = \"relay\"
 upstream = \"$SINK_ADDR\"
@@ -97,7 +97,7 @@ filetypes {
 	enabled = true
 	block_types = { \"executable\" }
 }"
-scenario removed "rm -rf '$WORK/spool'" "mkdir -p '$WORK/spool'" \
+scenario removed "rm -rf '$WORK/spool'" "mkdir -m 700 '$WORK/spool'" \
     "$WORK/spool.*(No such file or directory|ENOENT)"
 check_proxy_alive
 

@@ -15,7 +15,8 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 
 HWM_LIMIT_KB=$((64 * 1024))
 BIG="$WORK/big"
-mkdir -p "$BIG" "$WORK/spool"
+mkdir -p "$BIG"
+mkdir -m 700 "$WORK/spool"
 "$PYTHON" "$INTEGRATION_DIR/mkfixtures.py" --big clean 20000000 \
     "$BIG/clean.eml" || fail "mkfixtures.py --big clean failed"
 free_port PROXY_PORT

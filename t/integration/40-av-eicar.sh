@@ -22,7 +22,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/avfixtures.py" "$FX" || fail "avfixtures.py failed"
-mkdir -p "$WORK/spool"
+mkdir -m 700 "$WORK/spool"
 
 EICAR_RE='Eicar-Test-Signature(\.UNOFFICIAL)?'
 HDB_RE='Test-File-Signature(\.UNOFFICIAL)?'

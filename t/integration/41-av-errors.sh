@@ -26,7 +26,8 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/avfixtures.py" "$FX" || fail "avfixtures.py failed"
-mkdir -p "$WORK/spool" "$WORK/broken-db" "$WORK/empty-db"
+mkdir -p "$WORK/broken-db" "$WORK/empty-db"
+mkdir -m 700 "$WORK/spool"
 cp "$FX/db/test.ndb" "$FX/broken.ndb" "$WORK/broken-db/"
 EICAR_RE='Eicar-Test-Signature(\.UNOFFICIAL)?'
 

@@ -26,7 +26,8 @@ FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/avfixtures.py" "$FX" || fail "avfixtures.py failed"
 "$PYTHON" "$INTEGRATION_DIR/avfixtures.py" --big 3000000 "$FX/big.eml" ||
     fail "avfixtures.py --big failed"
-mkdir -p "$WORK/spool" "$WORK/clamd"
+mkdir -p "$WORK/clamd"
+mkdir -m 700 "$WORK/spool"
 EICAR_RE='Eicar-Test-Signature(\.UNOFFICIAL)?'
 HDB_RE='Test-File-Signature(\.UNOFFICIAL)?'
 

@@ -25,7 +25,8 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/avfixtures.py" "$FX" || fail "avfixtures.py failed"
-mkdir -p "$WORK/spool" "$WORK/db"
+mkdir -p "$WORK/db"
+mkdir -m 700 "$WORK/spool"
 cp "$FX/db/test.ndb" "$FX/db/test.hdb" "$WORK/db/"
 EICAR_RE='Eicar-Test-Signature(\.UNOFFICIAL)?'
 NEW_RE='New-File-Signature(\.UNOFFICIAL)?'

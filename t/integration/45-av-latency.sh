@@ -29,7 +29,7 @@ FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/avfixtures.py" --big-eicar 20000000 \
     "$FX/big-eicar.eml" || fail "avfixtures.py --big-eicar failed"
 note "big message: $(wc -c <"$FX/big.eml") bytes"
-mkdir -p "$WORK/spool"
+mkdir -m 700 "$WORK/spool"
 
 start_sink
 free_port PROXY_PORT

@@ -23,7 +23,7 @@ FX="$WORK/fx"
     fail "avfixtures.py --big failed"
 "$PYTHON" "$INTEGRATION_DIR/avfixtures.py" --big-eicar 8000000 \
     "$FX/big-eicar.eml" || fail "avfixtures.py --big-eicar failed"
-mkdir -p "$WORK/spool"
+mkdir -m 700 "$WORK/spool"
 EICAR_RE='Eicar-Test-Signature(\.UNOFFICIAL)?'
 HDB_RE='Test-File-Signature(\.UNOFFICIAL)?'
 OK_RE='^250 2\.0\.0 Ok: queued as [0-9]+$'

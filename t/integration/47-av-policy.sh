@@ -26,7 +26,8 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 require_proxy
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/avfixtures.py" "$FX" || fail "avfixtures.py failed"
-mkdir -p "$WORK/spool" "$WORK/odd-db"
+mkdir -p "$WORK/odd-db"
+mkdir -m 700 "$WORK/spool"
 # A signature named "Vir<U+00FC>s-%v-Test" for the EICAR string.
 "$PYTHON" - "$FX/eicar.com" "$WORK/odd-db/odd.ndb" <<'EOF' ||
 import sys

@@ -22,7 +22,8 @@ CLAMD=${CLAMD:-/usr/sbin/clamd}
 
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/avfixtures.py" "$FX" || fail "avfixtures.py failed"
-mkdir -p "$WORK/spool" "$WORK/clamd"
+mkdir -p "$WORK/clamd"
+mkdir -m 700 "$WORK/spool"
 
 # ---------------------------------------------------------------------
 check "starting clamd"

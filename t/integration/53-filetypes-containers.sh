@@ -22,7 +22,7 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/mkcontainers.py" "$FX" ||
     fail "mkcontainers.py failed"
-mkdir -p "$WORK/spool"
+mkdir -m 700 "$WORK/spool"
 
 start_recorder
 free_port PROXY_PORT

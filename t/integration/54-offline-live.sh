@@ -22,7 +22,7 @@ require_cmd swaks swaks
 FX="$WORK/fx"
 "$PYTHON" "$INTEGRATION_DIR/mkcontainers.py" "$FX" ||
     fail "mkcontainers.py failed"
-mkdir -p "$WORK/spool"
+mkdir -m 700 "$WORK/spool"
 # CR-only, mixed, leading dots, no final line end; NAME.wire as a raw
 # client sends NAME.eml: "." doubled at the start of a CRLF line, CRLF
 # added if the file does not end with one, then the end of data.

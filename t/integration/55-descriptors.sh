@@ -12,7 +12,8 @@ if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
 FX="$WORK/fx"
-mkdir -p "$FX" "$WORK/spool"
+mkdir -p "$FX"
+mkdir -m 700 "$WORK/spool"
 "$PYTHON" - "$FX" "$INTEGRATION_DIR" <<'PY' || fail "building the messages"
 import base64, sys
 sys.path.insert(0, sys.argv[2])
