@@ -19,6 +19,12 @@
  * max_sessions, it is lowered at start-up to what the descriptor limit
  * (RLIMIT_NOFILE) has room for, so that the limit refuses a client
  * before the descriptors run out.
+ *
+ * Workers: each worker thread has listening sockets of its own on every
+ * address (SO_REUSEPORT when there are several workers: the kernel
+ * spreads new connections over them), with its own back-off and reserve
+ * descriptor; all of that is thread-local. The limits are the sessions'
+ * (session.c counts them for the whole process).
  */
 #include "autoconf.h"
 
@@ -42,6 +48,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "compat.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
@@ -67,8 +74,11 @@ struct listener {
 /* Connections refused with the reserve descriptor per failure, at most. */
 #define LISTENER_SHED_MAX	64
 
-static TAILQ_HEAD(, listener)	 listeners = TAILQ_HEAD_INITIALIZER(listeners);
-static struct config		*listener_conf;
+/* Per worker: its listening sockets, and the configuration they use. */
+static __thread TAILQ_HEAD(, listener) listeners;	/* TAILQ_INIT at bind */
+static __thread struct config	*listener_conf;
+static __thread struct event_base *listener_base;
+static __thread int		 listener_reuseport;
 
 /*
  * Descriptors a session may take: the client's and the upstream's.
@@ -87,7 +97,10 @@ static struct config		*listener_conf;
 /*
  * max_sessions as the listener applies it (listener_limit()): the
  * configured one, a default lowered to listener_fits, the sessions the
- * descriptor limit has room for (computed once, in listener_bind()).
+ * descriptor limit has room for (computed once, when every worker is
+ * listening). Shared: written by the main thread only, before the
+ * workers accept and on reload; the workers see the limit through
+ * session_set_max().
  */
 static int			 listener_max_sessions;
 static int			 listener_fits = INT_MAX;
@@ -95,19 +108,21 @@ static int			 listener_reserve_fds;
 static rlim_t			 listener_nofile = RLIM_INFINITY;
 
 /*
- * Out of descriptors (all on the event loop's thread): the reserve, the
- * timer that re-enables the listeners and the current back-off, and
+ * Out of descriptors (per worker, on its loop's thread): the reserve,
+ * the timer that re-enables the listeners and the current back-off, and
  * what the rate-limited log line sums up.
  */
-static int		 listener_reserve = -1;
-static struct event	*listener_ev_resume;
-static int		 listener_paused;
-static long		 listener_backoff = LISTENER_BACKOFF_MIN;
-static struct event	*listener_ev_report;	/* the next log line */
-static struct timespec	 listener_logged;	/* CLOCK_MONOTONIC */
-static int		 listener_lasterr;	/* errno of the last failure */
-static unsigned		 listener_errors;	/* failures, not logged yet */
-static unsigned		 listener_shed;		/* refused, not logged yet */
+static __thread int		 listener_reserve = -1;
+static __thread struct event	*listener_ev_resume;
+static __thread int		 listener_paused;
+static __thread long		 listener_backoff = LISTENER_BACKOFF_MIN;
+static __thread struct event	*listener_ev_report;	/* next log line */
+static __thread struct timespec	 listener_logged;	/* CLOCK_MONOTONIC */
+static __thread int		 listener_lasterr;	/* errno of the last
+							   failure */
+static __thread unsigned	 listener_errors;	/* not logged yet */
+static __thread unsigned	 listener_shed;		/* refused, not
+							   logged yet */
 
 static int
 listener_same_addr(const struct sockaddr *a, const struct sockaddr *b)
@@ -206,14 +221,6 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 
 	(void)arg;
 	listener_backoff = LISTENER_BACKOFF_MIN;
-	if (session_count() >= listener_max_sessions) {
-		listener_refuse(fd, "max_sessions");
-		return;
-	}
-	if (session_count_client(sa) >= conf->max_sessions_per_client) {
-		listener_refuse(fd, "max_sessions_per_client");
-		return;
-	}
 	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == -1) {
 		log_warnx("getsockname: %s", strerror(errno));
 		close(fd);
@@ -226,8 +233,16 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		dstlen = locallen;
 		loop = 0;
 	}
-	session_new(evconnlistener_get_base(evl), conf, fd, sa,
-	    (socklen_t)salen, (struct sockaddr *)&dst, dstlen, loop);
+	/* The limits are checked and counted in one step, in session_new(). */
+	switch (session_new(evconnlistener_get_base(evl), conf, fd, sa,
+	    (socklen_t)salen, (struct sockaddr *)&dst, dstlen, loop)) {
+	case SESSION_OVER_MAX:
+		listener_refuse(fd, "max_sessions");
+		break;
+	case SESSION_OVER_CLIENT:
+		listener_refuse(fd, "max_sessions_per_client");
+		break;
+	}
 }
 
 /* The reserve descriptor; -1 if there is none, which only costs the 421. */
@@ -449,15 +464,62 @@ listener_limit(const struct config *conf)
 		    nofile, listener_reserve_fds);
 }
 
-int
-listener_bind(struct event_base *base, struct config *conf, int nscanners)
+/* Listen on addr in this worker; 0, or -1 (logged). */
+static int
+listener_open(const struct config_addr *addr)
 {
 	struct listener	*l;
-	int		 i;
 	unsigned	 flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
 			    LEV_OPT_CLOSE_ON_EXEC;
 
+	if (listener_reuseport)
+		flags |= LEV_OPT_REUSEABLE_PORT;
+	if (addr->ss.ss_family == AF_INET6)
+		flags |= LEV_OPT_BIND_IPV6ONLY;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -1;
+	l->addr = *addr;
+	l->evl = evconnlistener_new_bind(listener_base, listener_accept, NULL,
+	    flags, LISTENER_BACKLOG, (struct sockaddr *)&l->addr.ss,
+	    (int)l->addr.sslen);
+	if (l->evl == NULL) {
+		log_error("cannot listen on %s: %s", l->addr.text,
+		    strerror(errno));
+		free(l);
+		return -1;
+	}
+	evconnlistener_set_error_cb(l->evl, listener_error);
+	if (listener_paused)
+		evconnlistener_disable(l->evl);
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	log_info("listening on %s", l->addr.text);
+	return 0;
+}
+
+static void
+listener_free(struct listener *l)
+{
+	TAILQ_REMOVE(&listeners, l, entry);
+	evconnlistener_free(l->evl);
+	free(l);
+}
+
+static int
+listener_addr_eq(const struct config_addr *a, const struct config_addr *b)
+{
+	return a->sslen == b->sslen && memcmp(&a->ss, &b->ss, a->sslen) == 0;
+}
+
+int
+listener_bind(struct event_base *base, struct config *conf, int reuseport)
+{
+	int	 i;
+
+	if (listeners.tqh_last == NULL)
+		TAILQ_INIT(&listeners);
 	listener_conf = conf;
+	listener_base = base;
+	listener_reuseport = reuseport;
 	listener_reserve_open();
 	if (listener_reserve == -1)
 		log_warnx("event=no-reserve-descriptor error=\"%s\"",
@@ -468,34 +530,50 @@ listener_bind(struct event_base *base, struct config *conf, int nscanners)
 	    (listener_ev_report = evtimer_new(base, listener_report,
 	    NULL)) == NULL))
 		return -1;
-	for (i = 0; i < conf->nlisten; i++) {
-		if ((l = calloc(1, sizeof(*l))) == NULL)
+	for (i = 0; i < conf->nlisten; i++)
+		if (listener_open(&conf->listen[i]) == -1)
 			return -1;
-		l->addr = conf->listen[i];
-		l->evl = evconnlistener_new_bind(base, listener_accept, NULL,
-		    flags | (l->addr.ss.ss_family == AF_INET6 ?
-		    LEV_OPT_BIND_IPV6ONLY : 0), LISTENER_BACKLOG,
-		    (struct sockaddr *)&l->addr.ss, (int)l->addr.sslen);
-		if (l->evl == NULL) {
-			log_error("cannot listen on %s: %s", l->addr.text,
-			    strerror(errno));
-			free(l);
-			return -1;
-		}
-		evconnlistener_set_error_cb(l->evl, listener_error);
-		TAILQ_INSERT_TAIL(&listeners, l, entry);
-		log_info("listening on %s", l->addr.text);
-	}
-	listener_fit(nscanners);
-	listener_limit(conf);
 	return 0;
 }
 
 void
+listener_limits(const struct config *conf, int nscanners)
+{
+	static int	 fitted;
+
+	if (!fitted) {
+		listener_fit(nscanners);
+		fitted = 1;
+	}
+	listener_limit(conf);
+	session_set_max(listener_max_sessions);
+}
+
+int
 listener_set_config(struct config *conf)
 {
+	struct listener	*l, *next;
+	int		 i, failed = 0;
+
 	listener_conf = conf;
-	listener_limit(conf);
+	/* Removed addresses: no new connections; open sessions go on. */
+	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
+		for (i = 0; i < conf->nlisten; i++)
+			if (listener_addr_eq(&l->addr, &conf->listen[i]))
+				break;
+		if (i == conf->nlisten) {
+			log_info("event=listen-closed addr=%s", l->addr.text);
+			listener_free(l);
+		}
+	}
+	for (i = 0; i < conf->nlisten; i++) {
+		TAILQ_FOREACH(l, &listeners, entry)
+			if (listener_addr_eq(&l->addr, &conf->listen[i]))
+				break;
+		if (l == NULL && listener_open(&conf->listen[i]) == -1)
+			failed = -1;
+	}
+	return failed;
 }
 
 void
@@ -503,11 +581,8 @@ listener_close_all(void)
 {
 	struct listener	*l;
 
-	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
-		TAILQ_REMOVE(&listeners, l, entry);
-		evconnlistener_free(l->evl);
-		free(l);
-	}
+	while ((l = TAILQ_FIRST(&listeners)) != NULL)
+		listener_free(l);
 	if (listener_ev_resume != NULL) {
 		event_free(listener_ev_resume);
 		listener_ev_resume = NULL;
