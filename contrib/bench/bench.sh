@@ -364,7 +364,7 @@ for ((r = 1; r <= REPEAT; r++)); do
 		elapsed=$ELAPSED
 		delivered=$DELIVERED
 		rate=$(awk -v n="$delivered" -v t="$elapsed" 'BEGIN { printf "%.3f", (t > 0 ? n / t : 0) }')
-		printf '  run %d %-9s %7.3f s  %6d/%d delivered  %9.1f msg/s%s\n' \
+		printf '  run %d %-12s %7.3f s  %6d/%d delivered  %9.1f msg/s%s\n' \
 			"$r" "$p" "$elapsed" "$delivered" "$MESSAGES" "$rate" "$cpu"
 		RATES[$p]="${RATES[$p]:-} $rate"
 		if [ "$delivered" -ne "$MESSAGES" ]; then
@@ -382,7 +382,7 @@ done
 hap_rate=$(median "${RATES[haproxy]}")
 
 echo
-printf '%-10s %10s %8s %11s %10s %10s\n' path "msgs/s" "MB/s" "vs haproxy" "peak RSS" "CPU/msg"
+printf '%-13s %10s %8s %11s %10s %10s\n' path "msgs/s" "MB/s" "vs haproxy" "peak RSS" "CPU/msg"
 for p in "${PATHS[@]}"; do
 	rate=$(median "${RATES[$p]}")
 	mbs=$(awk -v r="$rate" -v b="$SIZE_BYTES" 'BEGIN { printf "%.1f", r * b / 1e6 }')
@@ -396,7 +396,7 @@ for p in "${PATHS[@]}"; do
 	fi
 	mark=""
 	[ "${FULL[$p]:-yes}" = yes ] || mark=" (lost messages)"
-	printf '%-10s %10.0f %8s %11s %10s %10s%s\n' "$p" "$rate" "$mbs" "$ratio" "$rss" "$cpu" "$mark"
+	printf '%-13s %10.0f %8s %11s %10s %10s%s\n' "$p" "$rate" "$mbs" "$ratio" "$rss" "$cpu" "$mark"
 done
 echo
 echo "msgs/s and MB/s: median of $REPEAT run(s), MB = 10^6 bytes of payload;" \
@@ -415,8 +415,8 @@ for p in "${SP_PATHS[@]}"; do
 		rate_ratios="$rate_ratios $(echo "${RATES[$p]}" "${RATES[haproxy]}" | awk -v r="$r" -v n="$REPEAT" \
 			'{ printf "%.2f", ($(r + n) > 0 ? $r / $(r + n) : 0) }')"
 	done
-	printf '%-30s %s\n' "$p / haproxy by round:" "CPU/msg${cpu_ratios}  (median $(median "$cpu_ratios"), spread $(spread "$cpu_ratios"))"
-	printf '%-30s %s\n' "" "msgs/s ${rate_ratios}  (median $(median "$rate_ratios"), spread $(spread "$rate_ratios"))"
+	printf '%-33s %s\n' "$p / haproxy by round:" "CPU/msg${cpu_ratios}  (median $(median "$cpu_ratios"), spread $(spread "$cpu_ratios"))"
+	printf '%-33s %s\n' "" "msgs/s ${rate_ratios}  (median $(median "$rate_ratios"), spread $(spread "$rate_ratios"))"
 done
 
 # --- syscalls and profile, in runs of their own ----------------------------------
