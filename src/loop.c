@@ -231,6 +231,7 @@ loop_thread(void *arg)
 		l->ev_poll = NULL;
 	}
 	session_set_scanning(NULL, NULL, NULL);
+	session_worker_end();
 	config_unref(loop_conf);
 	loop_conf = NULL;
 	if (worker_post(loop_main, loop_stopped, l) == -1)

@@ -1647,6 +1647,16 @@ session_set_worker(int index)
 	session_worker = index;
 }
 
+void
+session_worker_end(void)
+{
+	if (session_nhere > 0)
+		return;		/* left open at exit: the process ends */
+	free(session_tab);
+	session_tab = NULL;
+	session_tabsize = 0;
+}
+
 struct session *
 session_find(uint64_t id)
 {

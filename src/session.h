@@ -43,6 +43,8 @@ int	session_count_worker(void);
 void	session_set_max(int);
 /* The calling thread's worker index, logged as worker=N (default 0). */
 void	session_set_worker(int);
+/* The calling thread's worker is over: free what it kept per worker. */
+void	session_worker_end(void);
 /*
  * Shutdown: every session of the calling thread's worker still open gets
  * "421 4.3.2" and is closed (after shutdown_grace). Returns the number
