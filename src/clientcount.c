@@ -385,9 +385,12 @@ clientcount_shard(struct clientcount_shared *cs, const struct sockaddr *sa)
 	    (CLIENTCOUNT_SHARDS - 1)];
 }
 
-int
-clientcount_shared_add(struct clientcount_shared *cs,
-    const struct sockaddr *sa, int max)
+enum clientcount_op { CLIENTCOUNT_ADD, CLIENTCOUNT_DEL, CLIENTCOUNT_GET };
+
+/* One call on sa's shard, under its lock. */
+static int
+clientcount_shared_op(struct clientcount_shared *cs,
+    const struct sockaddr *sa, enum clientcount_op op, int max)
 {
 	struct clientcount_shard	*sh;
 	int				 n;
@@ -395,39 +398,40 @@ clientcount_shared_add(struct clientcount_shared *cs,
 	if ((sh = clientcount_shard(cs, sa)) == NULL)
 		return 0;
 	pthread_mutex_lock(&sh->lock);
-	n = clientcount_add_max(sh->cc, sa, max);
+	switch (op) {
+	case CLIENTCOUNT_ADD:
+		n = clientcount_add_max(sh->cc, sa, max);
+		break;
+	case CLIENTCOUNT_DEL:
+		n = clientcount_del(sh->cc, sa);
+		break;
+	default:
+		n = clientcount_get(sh->cc, sa);
+		break;
+	}
 	pthread_mutex_unlock(&sh->lock);
 	return n;
+}
+
+int
+clientcount_shared_add(struct clientcount_shared *cs,
+    const struct sockaddr *sa, int max)
+{
+	return clientcount_shared_op(cs, sa, CLIENTCOUNT_ADD, max);
 }
 
 int
 clientcount_shared_del(struct clientcount_shared *cs,
     const struct sockaddr *sa)
 {
-	struct clientcount_shard	*sh;
-	int				 n;
-
-	if ((sh = clientcount_shard(cs, sa)) == NULL)
-		return 0;
-	pthread_mutex_lock(&sh->lock);
-	n = clientcount_del(sh->cc, sa);
-	pthread_mutex_unlock(&sh->lock);
-	return n;
+	return clientcount_shared_op(cs, sa, CLIENTCOUNT_DEL, 0);
 }
 
 int
 clientcount_shared_get(struct clientcount_shared *cs,
     const struct sockaddr *sa)
 {
-	struct clientcount_shard	*sh;
-	int				 n;
-
-	if ((sh = clientcount_shard(cs, sa)) == NULL)
-		return 0;
-	pthread_mutex_lock(&sh->lock);
-	n = clientcount_get(sh->cc, sa);
-	pthread_mutex_unlock(&sh->lock);
-	return n;
+	return clientcount_shared_op(cs, sa, CLIENTCOUNT_GET, 0);
 }
 
 size_t

@@ -331,7 +331,7 @@ echo "  cpus: $(nproc 2>/dev/null || echo '?')  kernel: $(uname -r)"
 echo "  haproxy: $("$HAPROXY" -v 2>/dev/null | head -n 1)"
 echo "  smtpproxy: $SMTPPROXY $("$SMTPPROXY" -V 2>/dev/null | head -n 1 || true)"
 for p in "${SP_PATHS[@]}"; do
-	echo "  $p: $(grep -o 'event=workers workers=[0-9]* source=[a-z]*' "$TMP/$p.log" | head -n 1 || true)"
+	echo "  $p: workers = ${WORKERS_OF[$p]:-0 (the default: one per CPU)}"
 done
 
 # Warm-up: a few messages through each path, not reported.
