@@ -30,6 +30,7 @@
 #include <event2/event.h>
 
 #include "conn.h"
+#include "deadline.h"
 
 #define CONN_IOV		16
 #define CONN_WRITE_MAX		(256 * 1024)	/* offered to one write */
@@ -46,7 +47,7 @@ struct conn {
 	struct evbuffer		*in, *out;
 	struct event		*ev;		/* the descriptor, once */
 	struct event		*ev_defer;	/* work for the next turn */
-	struct event		*ev_rtimer, *ev_wtimer;
+	struct deadline		 rtimer, wtimer;
 	struct timeval		 rtv, wtv;
 	int			 rtv_set, wtv_set;
 	conn_data_cb		 readcb, writecb;
@@ -146,18 +147,18 @@ conn_schedule(struct conn *c, int what)
 static void
 conn_timers(struct conn *c, int restart_r, int restart_w)
 {
-	if (c->ev_rtimer == NULL)
+	if (c->rtimer.ev == NULL)
 		return;
 	if (c->rtv_set && conn_reading(c)) {
-		if (restart_r || !evtimer_pending(c->ev_rtimer, NULL))
-			evtimer_add(c->ev_rtimer, &c->rtv);
+		if (restart_r || !deadline_armed(&c->rtimer))
+			deadline_set(&c->rtimer, &c->rtv);
 	} else
-		evtimer_del(c->ev_rtimer);
+		deadline_clear(&c->rtimer);
 	if (c->wtv_set && (c->connecting || conn_writing(c))) {
-		if (restart_w || !evtimer_pending(c->ev_wtimer, NULL))
-			evtimer_add(c->ev_wtimer, &c->wtv);
+		if (restart_w || !deadline_armed(&c->wtimer))
+			deadline_set(&c->wtimer, &c->wtv);
 	} else
-		evtimer_del(c->ev_wtimer);
+		deadline_clear(&c->wtimer);
 }
 
 static struct conn *
@@ -179,8 +180,8 @@ conn_alloc(struct event_base *base, int fd)
 	    (c->out = evbuffer_new()) == NULL ||
 	    (c->ev = event_new(base, fd, evs, conn_io_cb, c)) == NULL ||
 	    (c->ev_defer = event_new(base, -1, 0, conn_defer_cb, c)) == NULL ||
-	    (c->ev_rtimer = evtimer_new(base, conn_rtimer_cb, c)) == NULL ||
-	    (c->ev_wtimer = evtimer_new(base, conn_wtimer_cb, c)) == NULL ||
+	    deadline_init(&c->rtimer, base, conn_rtimer_cb, c) == -1 ||
+	    deadline_init(&c->wtimer, base, conn_wtimer_cb, c) == -1 ||
 	    evbuffer_add_cb(c->out, conn_outbuf_cb, c) == NULL ||
 	    evbuffer_add_cb(c->in, conn_inbuf_cb, c) == NULL ||
 	    event_add(c->ev, NULL) == -1) {
@@ -339,11 +340,9 @@ conn_release(struct conn *c)
 		event_free(c->ev);
 	if (c->ev_defer != NULL)
 		event_free(c->ev_defer);
-	if (c->ev_rtimer != NULL)
-		event_free(c->ev_rtimer);
-	if (c->ev_wtimer != NULL)
-		event_free(c->ev_wtimer);
-	c->ev = c->ev_defer = c->ev_rtimer = c->ev_wtimer = NULL;
+	deadline_free(&c->rtimer);
+	deadline_free(&c->wtimer);
+	c->ev = c->ev_defer = NULL;
 	if (c->fd != -1) {
 		close(c->fd);
 		c->fd = -1;
@@ -624,17 +623,23 @@ conn_timeout(struct conn *c, short ev, short what)
 static void
 conn_rtimer_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn	*c = arg;
+
 	(void)fd;
 	(void)what;
-	conn_timeout(arg, EV_READ, CONN_EVENT_READING);
+	if (deadline_due(&c->rtimer))
+		conn_timeout(arg, EV_READ, CONN_EVENT_READING);
 }
 
 static void
 conn_wtimer_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn	*c = arg;
+
 	(void)fd;
 	(void)what;
-	conn_timeout(arg, EV_WRITE, CONN_EVENT_WRITING);
+	if (deadline_due(&c->wtimer))
+		conn_timeout(arg, EV_WRITE, CONN_EVENT_WRITING);
 }
 
 /* Output added: write it this loop turn, once, however often it grew. */

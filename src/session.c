@@ -48,6 +48,7 @@
 #include "compat.h"
 #include "config.h"
 #include "conn.h"
+#include "deadline.h"
 #include "log.h"
 #include "policy.h"
 #include "scan.h"
@@ -348,7 +349,7 @@ session_refuse(struct session *s, enum smtp_verb verb, enum alarm_id id,
  * no progress, restarted when either changes.
  */
 static void
-session_timer(struct event *ev, int sec, uint64_t progress, int *sec_r,
+session_timer(struct deadline *d, int sec, uint64_t progress, int *sec_r,
     uint64_t *at_r)
 {
 	struct timeval	 tv;
@@ -358,12 +359,12 @@ session_timer(struct event *ev, int sec, uint64_t progress, int *sec_r,
 	*sec_r = sec;
 	*at_r = progress;
 	if (sec == 0) {
-		evtimer_del(ev);
+		deadline_clear(d);
 		return;
 	}
 	tv.tv_sec = sec;
 	tv.tv_usec = 0;
-	evtimer_add(ev, &tv);
+	deadline_set(d, &tv);
 }
 
 /*
@@ -386,9 +387,9 @@ session_timeouts(struct session *s)
 		/* Opaque bytes: idle is the gap between them. */
 		ctv.tv_sec = stv.tv_sec = s->conf->timeouts.idle;
 		ctv.tv_usec = stv.tv_usec = 0;
-		session_timer(s->ev_ctimer, 0, 0, &s->ctimer_sec,
+		session_timer(&s->ctimer, 0, 0, &s->ctimer_sec,
 		    &s->ctimer_at);
-		session_timer(s->ev_stimer, 0, 0, &s->stimer_sec,
+		session_timer(&s->stimer, 0, 0, &s->stimer_sec,
 		    &s->stimer_at);
 		conn_set_timeouts(s->client, &ctv, &ctv);
 		if (s->server != NULL)
@@ -414,18 +415,18 @@ session_timeouts(struct session *s)
 			ssec = s->conf->timeouts.reply;
 		break;
 	}
-	session_timer(s->ev_ctimer, csec, s->cprogress, &s->ctimer_sec,
+	session_timer(&s->ctimer, csec, s->cprogress, &s->ctimer_sec,
 	    &s->ctimer_at);
 	ctv.tv_sec = s->conf->timeouts.command;
 	ctv.tv_usec = 0;
 	conn_set_timeouts(s->client, NULL, &ctv);
 	if (s->server == NULL || s->upstream == UPSTREAM_CONNECTING) {
 		/* Connecting: bounded by timeouts.connect (session_connect). */
-		session_timer(s->ev_stimer, 0, 0, &s->stimer_sec,
+		session_timer(&s->stimer, 0, 0, &s->stimer_sec,
 		    &s->stimer_at);
 		return;
 	}
-	session_timer(s->ev_stimer, ssec, s->sprogress, &s->stimer_sec,
+	session_timer(&s->stimer, ssec, s->sprogress, &s->stimer_sec,
 	    &s->stimer_at);
 	stv.tv_sec = s->state == SESSION_BODY ? s->conf->timeouts.data_block :
 	    s->conf->timeouts.reply;
@@ -458,6 +459,8 @@ session_ctimer(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (!deadline_due(&s->ctimer))
+		return;
 	s->ctimer_sec = 0;
 	if (!s->closing)
 		session_client_timeout(s);
@@ -470,6 +473,8 @@ session_stimer(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (!deadline_due(&s->stimer))
+		return;
 	s->stimer_sec = 0;
 	if (!s->closing)
 		session_server_timeout(s);
@@ -1377,8 +1382,8 @@ session_free(evutil_socket_t fd, short ev, void *arg)
 	tx_free(s);
 	free(s->helo_line);
 	event_free(s->ev_free);
-	event_free(s->ev_ctimer);
-	event_free(s->ev_stimer);
+	deadline_free(&s->ctimer);
+	deadline_free(&s->stimer);
 	session_unlink(s);
 	config_unref(s->conf);
 	free(s);
@@ -1411,8 +1416,8 @@ session_close(struct session *s, const char *reason)
 		    evbuffer_get_length(conn_output(s->server)) == 0)
 			tx_log_uncertain(s, reason);
 	session_set_state(s, SESSION_CLOSING);
-	evtimer_del(s->ev_ctimer);
-	evtimer_del(s->ev_stimer);
+	deadline_clear(&s->ctimer);
+	deadline_clear(&s->stimer);
 	session_drop_upstream(s);
 	/*
 	 * Nothing left to write, or no way to write it: after a write
@@ -1546,17 +1551,15 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	stats_inc(STATS_SESSIONS_ACTIVE);
 
 	s->ev_free = event_new(base, -1, 0, session_free, s);
-	s->ev_ctimer = evtimer_new(base, session_ctimer, s);
-	s->ev_stimer = evtimer_new(base, session_stimer, s);
+	(void)deadline_init(&s->ctimer, base, session_ctimer, s);
+	(void)deadline_init(&s->stimer, base, session_stimer, s);
 	s->client = conn_new(base, fd);	/* owns fd, closed on failure */
-	if (s->ev_free == NULL || s->ev_ctimer == NULL ||
-	    s->ev_stimer == NULL || s->client == NULL) {
+	if (s->ev_free == NULL || s->ctimer.ev == NULL ||
+	    s->stimer.ev == NULL || s->client == NULL) {
 		if (s->ev_free != NULL)
 			event_free(s->ev_free);
-		if (s->ev_ctimer != NULL)
-			event_free(s->ev_ctimer);
-		if (s->ev_stimer != NULL)
-			event_free(s->ev_stimer);
+		deadline_free(&s->ctimer);
+		deadline_free(&s->stimer);
 		session_unlink(s);
 		config_unref(s->conf);
 		if (s->client != NULL)
