@@ -13,16 +13,13 @@
  * max_sessions_per_client for the whole process). SO_REUSEPORT spreads
  * one client's connections over the workers by the 4-tuple's hash, so a
  * table per worker would not see the client's other sessions. Instead
- * the shared table becomes CLIENTCOUNT_SHARDS (say 64) of these, each
- * behind its own mutex, a client's shard picked by bits of the same
- * keyed hash that the probe does not use. A worker holds one shard's
- * lock for one probe (tens of nanoseconds), and two workers contend only
- * when their clients fall in the same shard; no lock covers the whole
- * table. The check against the limit and the increment then become one
- * call under the shard's lock, so that two workers cannot both admit a
- * client's last session. The process-wide total (max_sessions) needs no
- * table: one atomic counter, incremented at accept and undone if it went
- * over.
+ * the shared table (clientcount_shared_*) is CLIENTCOUNT_SHARDS of
+ * these, each behind its own mutex, a client's shard picked by a keyed
+ * hash of its own. A worker holds one shard's lock for one probe (tens
+ * of nanoseconds), and two workers contend only when their clients fall
+ * in the same shard; no lock covers the whole table. The check against
+ * the limit and the increment are one call under the shard's lock, so
+ * that two workers cannot both admit a client's last session.
  */
 #include "autoconf.h"
 
@@ -31,6 +28,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include <pthread.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,6 +217,13 @@ clientcount_lookup(const struct clientcount *cc, const struct sockaddr *sa,
 int
 clientcount_add(struct clientcount *cc, const struct sockaddr *sa)
 {
+	return clientcount_add_max(cc, sa, INT_MAX);
+}
+
+int
+clientcount_add_max(struct clientcount *cc, const struct sockaddr *sa,
+    int max)
+{
 	struct clientcount_slot	*sl;
 	unsigned char		 key[16];
 	uint32_t		 hash;
@@ -225,6 +231,8 @@ clientcount_add(struct clientcount *cc, const struct sockaddr *sa)
 
 	if (clientcount_lookup(cc, sa, key, &hash, &i) == -1)
 		return 0;
+	if (cc->slots[i].n >= (uint32_t)max)
+		return -2;
 	if (cc->slots[i].n == 0 && 2 * (cc->nused + 1) > cc->nslots) {
 		if (clientcount_resize(cc, 2 * cc->nslots) == -1)
 			return -1;
@@ -315,4 +323,127 @@ clientcount_home(const struct clientcount *cc, const struct sockaddr *sa)
 	if (clientcount_key(sa, key) == -1)
 		return 0;
 	return clientcount_hash(cc, key) & (cc->nslots - 1);
+}
+
+/* The shared table: CLIENTCOUNT_SHARDS tables, a lock each. */
+#define CLIENTCOUNT_SHARDS	64	/* a power of 2 */
+
+struct clientcount_shard {
+	pthread_mutex_t		 lock;
+	struct clientcount	*cc;
+} __attribute__((aligned(64)));		/* a cache line each */
+
+struct clientcount_shared {
+	struct clientcount_shard shards[CLIENTCOUNT_SHARDS];
+	struct clientcount	 picker;	/* only its key: the shard */
+};
+
+struct clientcount_shared *
+clientcount_shared_new(void)
+{
+	struct clientcount_shared	*cs;
+	int				 i;
+
+	if ((cs = aligned_alloc(64, sizeof(*cs))) == NULL)
+		return NULL;
+	memset(cs, 0, sizeof(*cs));
+	clientcount_seed(&cs->picker);
+	for (i = 0; i < CLIENTCOUNT_SHARDS; i++) {
+		pthread_mutex_init(&cs->shards[i].lock, NULL);
+		if ((cs->shards[i].cc = clientcount_new()) == NULL) {
+			clientcount_shared_free(&cs);
+			return NULL;
+		}
+	}
+	return cs;
+}
+
+void
+clientcount_shared_free(struct clientcount_shared **csp)
+{
+	int	 i;
+
+	if (*csp == NULL)
+		return;
+	for (i = 0; i < CLIENTCOUNT_SHARDS; i++) {
+		clientcount_free(&(*csp)->shards[i].cc);
+		pthread_mutex_destroy(&(*csp)->shards[i].lock);
+	}
+	free(*csp);
+	*csp = NULL;
+}
+
+/* The shard of sa, or NULL for a family that is not counted. */
+static struct clientcount_shard *
+clientcount_shard(struct clientcount_shared *cs, const struct sockaddr *sa)
+{
+	unsigned char	 key[16];
+
+	if (clientcount_key(sa, key) == -1)
+		return NULL;
+	return &cs->shards[clientcount_hash(&cs->picker, key) &
+	    (CLIENTCOUNT_SHARDS - 1)];
+}
+
+enum clientcount_op { CLIENTCOUNT_ADD, CLIENTCOUNT_DEL, CLIENTCOUNT_GET };
+
+/* One call on sa's shard, under its lock. */
+static int
+clientcount_shared_op(struct clientcount_shared *cs,
+    const struct sockaddr *sa, enum clientcount_op op, int max)
+{
+	struct clientcount_shard	*sh;
+	int				 n;
+
+	if ((sh = clientcount_shard(cs, sa)) == NULL)
+		return 0;
+	pthread_mutex_lock(&sh->lock);
+	switch (op) {
+	case CLIENTCOUNT_ADD:
+		n = clientcount_add_max(sh->cc, sa, max);
+		break;
+	case CLIENTCOUNT_DEL:
+		n = clientcount_del(sh->cc, sa);
+		break;
+	default:
+		n = clientcount_get(sh->cc, sa);
+		break;
+	}
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
+
+int
+clientcount_shared_add(struct clientcount_shared *cs,
+    const struct sockaddr *sa, int max)
+{
+	return clientcount_shared_op(cs, sa, CLIENTCOUNT_ADD, max);
+}
+
+int
+clientcount_shared_del(struct clientcount_shared *cs,
+    const struct sockaddr *sa)
+{
+	return clientcount_shared_op(cs, sa, CLIENTCOUNT_DEL, 0);
+}
+
+int
+clientcount_shared_get(struct clientcount_shared *cs,
+    const struct sockaddr *sa)
+{
+	return clientcount_shared_op(cs, sa, CLIENTCOUNT_GET, 0);
+}
+
+size_t
+clientcount_shared_size(struct clientcount_shared *cs)
+{
+	size_t	 n = 0;
+	int	 i;
+
+	for (i = 0; i < CLIENTCOUNT_SHARDS; i++) {
+		pthread_mutex_lock(&cs->shards[i].lock);
+		n += clientcount_size(cs->shards[i].cc);
+		pthread_mutex_unlock(&cs->shards[i].lock);
+	}
+	return n;
 }

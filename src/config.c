@@ -91,6 +91,8 @@ static const struct config_num config_nums[] = {
 	    1000000, NULL, NUM_INT(max_sessions_per_client) },
 	{ CONFIG_ROOT, "max_bad_commands", CONFIG_PARSE_COUNT, 1, 1000000, NULL,
 	    NUM_INT(max_bad_commands) },
+	{ CONFIG_ROOT, "workers", CONFIG_PARSE_COUNT, 0, 1024, NULL,
+	    NUM_INT(workers) },
 	{ CONFIG_ROOT, "shutdown_grace", CONFIG_PARSE_DURATION, 0, DAY, NULL,
 	    NUM_INT(shutdown_grace) },
 
@@ -135,7 +137,7 @@ static const struct config_num config_nums[] = {
 
 	{ "antivirus", "max_size", CONFIG_PARSE_SIZE, 1, 1024 * GIB, NULL,
 	    NUM_U64(av_max_size) },
-	{ "antivirus", "threads", CONFIG_PARSE_COUNT, 1, 64, NULL,
+	{ "antivirus", "threads", CONFIG_PARSE_COUNT, 0, 64, NULL,
 	    NUM_INT(av_threads) },
 };
 
@@ -999,6 +1001,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_INT_CB("max_sessions_per_client", 100, CFGF_NONE,
 	    config_cb_number),
 	CFG_INT_CB("max_bad_commands", 20, CFGF_NONE, config_cb_number),
+	CFG_INT_CB("workers", 0, CFGF_NONE, config_cb_number),
 	CFG_INT_CB("shutdown_grace", 30, CFGF_NONE, config_cb_number),
 	CFG_BOOL_CB("inspect", cfg_true, CFGF_NONE, config_cb_bool),
 	CFG_STR_CB("log_level", "info", CFGF_NONE, config_cb_enum),

@@ -129,6 +129,7 @@ struct config {
 	int			 max_sessions_set;
 	int			 max_sessions_per_client;
 	int			 max_bad_commands;	/* refusals, then 421 */
+	int			 workers;	/* event loops, 0: one per CPU */
 	int			 shutdown_grace;	/* seconds */
 	int			 log_level;	/* LOG_LEVEL_* */
 	int			 syslog_facility;
@@ -204,7 +205,8 @@ struct config {
 	size_t			 nav_local_servers;
 	uint64_t		 av_max_size;
 	enum config_av_on_error	 av_on_error;
-	int			 av_threads;	/* scans at once, 1 to 64 */
+	int			 av_threads;	/* scans at once, 0 to 64; 0:
+						   one per CPU */
 	char			*av_reply;
 
 	/*

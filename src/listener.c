@@ -19,6 +19,12 @@
  * max_sessions, it is lowered at start-up to what the descriptor limit
  * (RLIMIT_NOFILE) has room for, so that the limit refuses a client
  * before the descriptors run out.
+ *
+ * Workers: each worker thread has listening sockets of its own on every
+ * address (SO_REUSEPORT when there are several workers: the kernel
+ * spreads new connections over them), with its own back-off and reserve
+ * descriptor; all of that is thread-local. The limits are the sessions'
+ * (session.c counts them for the whole process).
  */
 #include "autoconf.h"
 
@@ -73,8 +79,11 @@ struct listener {
 /* Connections refused with the reserve descriptor per failure, at most. */
 #define LISTENER_SHED_MAX	64
 
-static TAILQ_HEAD(, listener)	 listeners = TAILQ_HEAD_INITIALIZER(listeners);
-static struct config		*listener_conf;
+/* Per worker: its listening sockets, and the configuration they use. */
+static __thread TAILQ_HEAD(, listener) listeners;	/* TAILQ_INIT at bind */
+static __thread struct config	*listener_conf;
+static __thread struct event_base *listener_base;
+static __thread int		 listener_reuseport;
 
 /*
  * Descriptors a session may take: the client's and the upstream's.
@@ -93,7 +102,10 @@ static struct config		*listener_conf;
 /*
  * max_sessions as the listener applies it (listener_limit()): the
  * configured one, a default lowered to listener_fits, the sessions the
- * descriptor limit has room for (computed once, in listener_bind()).
+ * descriptor limit has room for (computed once, when every worker is
+ * listening). Shared: written by the main thread only, before the
+ * workers accept and on reload; the workers see the limit through
+ * session_set_max().
  */
 static int			 listener_max_sessions;
 static int			 listener_fits = INT_MAX;
@@ -101,19 +113,21 @@ static int			 listener_reserve_fds;
 static rlim_t			 listener_nofile = RLIM_INFINITY;
 
 /*
- * Out of descriptors (all on the event loop's thread): the reserve, the
- * timer that re-enables the listeners and the current back-off, and
+ * Out of descriptors (per worker, on its loop's thread): the reserve,
+ * the timer that re-enables the listeners and the current back-off, and
  * what the rate-limited log line sums up.
  */
-static int		 listener_reserve = -1;
-static struct event	*listener_ev_resume;
-static int		 listener_paused;
-static long		 listener_backoff = LISTENER_BACKOFF_MIN;
-static struct event	*listener_ev_report;	/* the next log line */
-static struct timespec	 listener_logged;	/* CLOCK_MONOTONIC */
-static int		 listener_lasterr;	/* errno of the last failure */
-static unsigned		 listener_errors;	/* failures, not logged yet */
-static unsigned		 listener_shed;		/* refused, not logged yet */
+static __thread int		 listener_reserve = -1;
+static __thread struct event	*listener_ev_resume;
+static __thread int		 listener_paused;
+static __thread long		 listener_backoff = LISTENER_BACKOFF_MIN;
+static __thread struct event	*listener_ev_report;	/* next log line */
+static __thread struct timespec	 listener_logged;	/* CLOCK_MONOTONIC */
+static __thread int		 listener_lasterr;	/* errno of the last
+							   failure */
+static __thread unsigned	 listener_errors;	/* not logged yet */
+static __thread unsigned	 listener_shed;		/* refused, not
+							   logged yet */
 
 /*
  * Where the client meant to connect. After a netfilter REDIRECT/DNAT the
@@ -254,10 +268,6 @@ listener_admit(struct event_base *base, struct config *conf, int fd,
 
 	peerlen = listener_peer(sa, (int)salen, &peer);
 	sa = (struct sockaddr *)&peer;
-	if (session_count_client(sa) >= conf->max_sessions_per_client) {
-		listener_refuse(fd, sa, "max_sessions_per_client");
-		return;
-	}
 	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == -1) {
 		log_warnx("getsockname: %s", strerror(errno));
 		close(fd);
@@ -273,8 +283,16 @@ listener_admit(struct event_base *base, struct config *conf, int fd,
 		dstlen = locallen;
 		loop = 0;
 	}
-	session_new(base, conf, fd, sa, peerlen, (struct sockaddr *)&dst,
-	    dstlen, loop);
+	/* The limits are checked and counted in one step, in session_new(). */
+	switch (session_new(base, conf, fd, sa, peerlen,
+	    (struct sockaddr *)&dst, dstlen, loop)) {
+	case SESSION_OVER_MAX:
+		listener_refuse(fd, sa, "max_sessions");
+		break;
+	case SESSION_OVER_CLIENT:
+		listener_refuse(fd, sa, "max_sessions_per_client");
+		break;
+	}
 }
 
 static void
@@ -287,14 +305,16 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 	socklen_t		 peerlen;
 
 	listener_backoff = LISTENER_BACKOFF_MIN;
-	peerlen = listener_peer(sa, salen, &peer);
-	sa = (struct sockaddr *)&peer;
-	if (session_count() + proxy_accept_count() >= listener_max_sessions) {
-		listener_refuse(fd, sa, "max_sessions");
+	if (!conf->proxy_protocol) {
+		listener_admit(base, conf, fd, sa, (socklen_t)salen, NULL, 0,
+		    arg);
 		return;
 	}
-	if (!conf->proxy_protocol) {
-		listener_admit(base, conf, fd, sa, peerlen, NULL, 0, arg);
+	peerlen = listener_peer(sa, salen, &peer);
+	sa = (struct sockaddr *)&peer;
+	/* Connections waiting for their header count against the limit. */
+	if (session_count() + proxy_accept_count() >= listener_max_sessions) {
+		listener_refuse(fd, sa, "max_sessions");
 		return;
 	}
 	/* SPEC §5: only a trusted proxy's bytes are read as a header. */
@@ -534,7 +554,9 @@ listener_limit(const struct config *conf)
  * "0.0.0.0:port" can be bound beside it (one socket per family); with
  * tproxy, IP_TRANSPARENT (IPV6_TRANSPARENT) so that TPROXY can hand it
  * connections to any address (CAP_NET_ADMIN or CAP_NET_RAW). Returns
- * the descriptor, or -1 with errno set.
+ * the descriptor, or -1 with errno set. With several workers each has
+ * its own socket on the address (SO_REUSEPORT): the kernel spreads the
+ * connections over them.
  */
 static int
 listener_socket(const struct config_addr *a, int tproxy)
@@ -547,6 +569,8 @@ listener_socket(const struct config_addr *a, int tproxy)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 	    sizeof(one)) == -1 ||
+	    (listener_reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT,
+	    &one, sizeof(one)) == -1) ||
 	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
 	    sizeof(one)) == -1) ||
 	    (tproxy && setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
@@ -561,10 +585,9 @@ listener_socket(const struct config_addr *a, int tproxy)
 	return fd;
 }
 
-/* Listen on a; 0 or -1 (logged). */
+/* Listen on a in this worker; 0, or -1 (logged). */
 static int
-listener_open(struct event_base *base, const struct config_addr *a,
-    int tproxy)
+listener_open(const struct config_addr *a, int tproxy)
 {
 	struct listener	*l;
 	char		 text[NETADDR_TEXT_MAX];
@@ -575,7 +598,7 @@ listener_open(struct event_base *base, const struct config_addr *a,
 	l->addr = *a;
 	l->tproxy = tproxy;
 	if ((fd = listener_socket(a, tproxy)) == -1 ||
-	    (l->evl = evconnlistener_new(base, listener_accept, l,
+	    (l->evl = evconnlistener_new(listener_base, listener_accept, l,
 	    LEV_OPT_CLOSE_ON_FREE, LISTENER_BACKLOG, fd)) == NULL) {
 		log_error("cannot listen on %s%s: %s", a->text,
 		    tproxy ? " (tproxy)" : "", strerror(errno));
@@ -585,6 +608,8 @@ listener_open(struct event_base *base, const struct config_addr *a,
 		return -1;
 	}
 	evconnlistener_set_error_cb(l->evl, listener_error);
+	if (listener_paused)
+		evconnlistener_disable(l->evl);
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
 	netaddr_text((const struct sockaddr *)&a->ss, text, sizeof(text));
 	log_info("listening on %s%s%s", text, a->ss.ss_family == AF_INET6 ?
@@ -592,12 +617,30 @@ listener_open(struct event_base *base, const struct config_addr *a,
 	return 0;
 }
 
+static void
+listener_free(struct listener *l)
+{
+	TAILQ_REMOVE(&listeners, l, entry);
+	evconnlistener_free(l->evl);
+	free(l);
+}
+
+static int
+listener_addr_eq(const struct config_addr *a, const struct config_addr *b)
+{
+	return a->sslen == b->sslen && memcmp(&a->ss, &b->ss, a->sslen) == 0;
+}
+
 int
-listener_bind(struct event_base *base, struct config *conf, int nscanners)
+listener_bind(struct event_base *base, struct config *conf, int reuseport)
 {
 	int	 i;
 
+	if (listeners.tqh_last == NULL)
+		TAILQ_INIT(&listeners);
 	listener_conf = conf;
+	listener_base = base;
+	listener_reuseport = reuseport;
 	listener_reserve_open();
 	if (listener_reserve == -1)
 		log_warnx("event=no-reserve-descriptor error=\"%s\"",
@@ -609,21 +652,68 @@ listener_bind(struct event_base *base, struct config *conf, int nscanners)
 	    NULL)) == NULL))
 		return -1;
 	for (i = 0; i < conf->nlisten; i++)
-		if (listener_open(base, &conf->listen[i], 0) == -1)
+		if (listener_open(&conf->listen[i], 0) == -1)
 			return -1;
 	for (i = 0; i < conf->ntproxy_listen; i++)
-		if (listener_open(base, &conf->tproxy_listen[i], 1) == -1)
+		if (listener_open(&conf->tproxy_listen[i], 1) == -1)
 			return -1;
-	listener_fit(nscanners);
-	listener_limit(conf);
 	return 0;
 }
 
 void
+listener_limits(const struct config *conf, int nscanners)
+{
+	static int	 fitted;
+
+	if (!fitted) {
+		listener_fit(nscanners);
+		fitted = 1;
+	}
+	listener_limit(conf);
+	session_set_max(listener_max_sessions);
+}
+
+/* The listen or tproxy.listen addresses of conf. */
+static void
+listener_addrs(const struct config *conf, int tproxy,
+    const struct config_addr **addrs_r, int *n_r)
+{
+	*addrs_r = tproxy ? conf->tproxy_listen : conf->listen;
+	*n_r = tproxy ? conf->ntproxy_listen : conf->nlisten;
+}
+
+int
 listener_set_config(struct config *conf)
 {
+	const struct config_addr *addrs;
+	struct listener	*l, *next;
+	int		 i, n, tproxy, failed = 0;
+
 	listener_conf = conf;
-	listener_limit(conf);
+	/* Removed addresses: no new connections; open sessions go on. */
+	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
+		listener_addrs(conf, l->tproxy, &addrs, &n);
+		for (i = 0; i < n; i++)
+			if (listener_addr_eq(&l->addr, &addrs[i]))
+				break;
+		if (i == n) {
+			log_info("event=listen-closed addr=%s%s", l->addr.text,
+			    l->tproxy ? " tproxy=yes" : "");
+			listener_free(l);
+		}
+	}
+	for (tproxy = 0; tproxy <= 1; tproxy++) {
+		listener_addrs(conf, tproxy, &addrs, &n);
+		for (i = 0; i < n; i++) {
+			TAILQ_FOREACH(l, &listeners, entry)
+				if (l->tproxy == tproxy &&
+				    listener_addr_eq(&l->addr, &addrs[i]))
+					break;
+			if (l == NULL && listener_open(&addrs[i], tproxy) == -1)
+				failed = -1;
+		}
+	}
+	return failed;
 }
 
 void
@@ -632,11 +722,8 @@ listener_close_all(void)
 	struct listener	*l;
 
 	proxy_accept_close_all();
-	while ((l = TAILQ_FIRST(&listeners)) != NULL) {
-		TAILQ_REMOVE(&listeners, l, entry);
-		evconnlistener_free(l->evl);
-		free(l);
-	}
+	while ((l = TAILQ_FIRST(&listeners)) != NULL)
+		listener_free(l);
 	if (listener_ev_resume != NULL) {
 		event_free(listener_ev_resume);
 		listener_ev_resume = NULL;

@@ -29,7 +29,10 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,24 +66,57 @@ static const char *session_state_names[SESSION_STATE_COUNT] = {
 };
 
 TAILQ_HEAD(session_list, session);
+LIST_HEAD(session_bucket, session);
 
-static struct session_list	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
-static int			 nsessions;
 /*
- * Sessions per client address (max_sessions_per_client): counted in
- * session_new(), uncounted where the session is unlinked from the list.
- * Process-wide by SPEC §5; only the event loop's thread touches it now
- * (clientcount.c says how workers will share it).
+ * What is per worker and what is shared (STYLE 17). A worker is a thread
+ * running one event loop (loop.c); its sessions never leave it, so what
+ * only its sessions use is thread-local and needs no lock. Tests and -t
+ * run on one thread, which is then the only worker.
+ *
+ * Per worker (__thread):
+ *  - sessions, session_nhere: this worker's open sessions, for the
+ *    shutdown and its own count;
+ *  - session_tab: the same sessions by id (session_find(), which a scan
+ *    result coming back uses): a chained hash table that grows with
+ *    them, never a walk;
+ *  - npending_total: outstanding replies of this worker's sessions
+ *    (SESSION_PENDING_TOTAL bounds each worker's memory);
+ *  - relay_ss, session_workers, session_engine, session_av: what new
+ *    sessions and messages of this worker use, set on its own thread at
+ *    start-up and by each reload (the engines are references of its own).
+ *  - session_worker: the worker's index, in the connect log line.
  */
-static struct clientcount	*session_clients;
-/* Outstanding replies over all sessions (SESSION_PENDING_TOTAL). */
-static int			 npending_total;
-static uint64_t			 session_next_id;
-static struct sockaddr_storage	 relay_ss;
-static socklen_t		 relay_sslen;
-static struct worker_pool	*session_workers;
-static struct scan_engine	*session_engine;	/* file types */
-static struct scan_engine	*session_av;		/* signatures */
+static __thread struct session_list	 sessions;	/* TAILQ_INIT at the
+							   first session */
+static __thread int			 session_nhere;
+static __thread struct session_bucket	*session_tab;
+static __thread size_t			 session_tabsize;	/* power of 2 */
+static __thread int			 npending_total;
+static __thread struct sockaddr_storage	 relay_ss;
+static __thread socklen_t		 relay_sslen;
+static __thread struct worker_pool	*session_workers;
+static __thread struct scan_engine	*session_engine;	/* file types */
+static __thread struct scan_engine	*session_av;		/* signatures */
+static __thread int			 session_worker;
+
+/*
+ * Shared by every worker:
+ *  - session_total: open sessions in the process (max_sessions), an
+ *    atomic counter taken in session_new() before anything else and
+ *    given back if it went over session_max;
+ *  - session_max: max_sessions as the listener applies it (atomic);
+ *  - session_clients: sessions per client address (max_sessions_per_
+ *    client), the sharded table of clientcount.c, a lock per shard;
+ *  - session_next_id: ids unique in the process (atomic), seeded once
+ *    from the clock so that ids of two runs differ.
+ * Counted in session_new(), uncounted in session_unlink().
+ */
+static atomic_int			 session_total;
+static atomic_int			 session_max = INT_MAX;
+static struct clientcount_shared	*session_clients;
+static _Atomic uint64_t			 session_next_id;
+static pthread_once_t			 session_once = PTHREAD_ONCE_INIT;
 
 static void	session_flush_replies(struct session *);
 static void	session_parse(struct session *);
@@ -1249,12 +1285,85 @@ static void
 session_unlink(struct session *s)
 {
 	TAILQ_REMOVE(&sessions, s, entry);
-	nsessions--;
+	LIST_REMOVE(s, hentry);
+	session_nhere--;
+	atomic_fetch_sub(&session_total, 1);
 	stats_dec(STATS_SESSIONS_ACTIVE);
-	if (clientcount_del(session_clients,
+	if (clientcount_shared_del(session_clients,
 	    (struct sockaddr *)&s->client_ss) == -1)
 		log_error("session=%016llx event=internal-error "
 		    "check=\"client counted\"", (unsigned long long)s->id);
+}
+
+/* The bucket of id in this worker's table (Fibonacci hashing). */
+static struct session_bucket *
+session_bucket(uint64_t id)
+{
+	return &session_tab[((id * UINT64_C(0x9e3779b97f4a7c15)) >> 32) &
+	    (session_tabsize - 1)];
+}
+
+/*
+ * Enter s in this worker's table, doubled when it holds as many
+ * sessions as buckets. -1 out of memory (s not entered).
+ */
+static int
+session_tab_add(struct session *s)
+{
+	struct session_bucket	*old = session_tab, *nt;
+	struct session		*t;
+	size_t			 i, oldn = session_tabsize;
+	size_t			 n = oldn == 0 ? 64 : 2 * oldn;
+
+	if ((size_t)session_nhere >= oldn) {
+		if ((nt = calloc(n, sizeof(*nt))) == NULL)
+			return -1;
+		session_tab = nt;
+		session_tabsize = n;
+		for (i = 0; i < oldn; i++)
+			while ((t = LIST_FIRST(&old[i])) != NULL) {
+				LIST_REMOVE(t, hentry);
+				LIST_INSERT_HEAD(session_bucket(t->id), t,
+				    hentry);
+			}
+		free(old);
+	}
+	LIST_INSERT_HEAD(session_bucket(s->id), s, hentry);
+	return 0;
+}
+
+static void
+session_init_shared(void)
+{
+	struct timespec	 ts;
+
+	if ((session_clients = clientcount_shared_new()) == NULL)
+		fatalx("out of memory");
+	clock_gettime(CLOCK_REALTIME, &ts);
+	atomic_store(&session_next_id, ((uint64_t)ts.tv_sec << 24) ^
+	    (uint64_t)ts.tv_nsec);
+}
+
+/*
+ * Admit one more session from client under max_sessions and conf's
+ * max_sessions_per_client: 0 (counted), SESSION_OVER_MAX,
+ * SESSION_OVER_CLIENT, or -1 out of memory (nothing counted).
+ */
+static int
+session_admit(const struct config *conf, const struct sockaddr *client)
+{
+	int	 n;
+
+	if (atomic_fetch_add(&session_total, 1) >= atomic_load(&session_max)) {
+		atomic_fetch_sub(&session_total, 1);
+		return SESSION_OVER_MAX;
+	}
+	n = clientcount_shared_add(session_clients, client,
+	    conf->max_sessions_per_client);
+	if (n >= 0)
+		return 0;
+	atomic_fetch_sub(&session_total, 1);
+	return n == -2 ? SESSION_OVER_CLIENT : -1;
 }
 
 static void
@@ -1412,26 +1521,21 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	struct session	*s;
 	struct pending	*p;
 	const char	*rule, *reply;
+	int		 n;
 
-	if ((session_clients == NULL &&
-	    (session_clients = clientcount_new()) == NULL) ||
-	    (s = calloc(1, sizeof(*s))) == NULL) {
+	pthread_once(&session_once, session_init_shared);
+	if ((n = session_admit(conf, client)) != 0) {
+		if (n == -1)
+			close(fd);
+		return n;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		atomic_fetch_sub(&session_total, 1);
+		clientcount_shared_del(session_clients, client);
 		close(fd);
 		return -1;
 	}
-	if (clientcount_add(session_clients, client) == -1) {
-		free(s);
-		close(fd);
-		return -1;
-	}
-	if (session_next_id == 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		session_next_id = ((uint64_t)ts.tv_sec << 24) ^
-		    (uint64_t)ts.tv_nsec;
-	}
-	s->id = session_next_id++;
+	s->id = atomic_fetch_add(&session_next_id, 1);
 	s->conf = config_ref(conf);
 	s->base = base;
 	s->started = time(NULL);
@@ -1444,9 +1548,19 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	memcpy(&s->dst_ss, dst, dstlen);
 	netaddr_text(client, s->client_text, sizeof(s->client_text));
 	netaddr_text(dst, s->dst_text, sizeof(s->dst_text));
-	/* Counted in session_clients above; session_unlink() undoes both. */
+	/* Counted by session_admit() above; session_unlink() undoes all. */
+	if (session_tab_add(s) == -1) {
+		atomic_fetch_sub(&session_total, 1);
+		clientcount_shared_del(session_clients, client);
+		config_unref(s->conf);
+		free(s);
+		close(fd);
+		return -1;
+	}
+	if (sessions.tqh_last == NULL)
+		TAILQ_INIT(&sessions);
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
-	nsessions++;
+	session_nhere++;
 	stats_inc(STATS_SESSIONS);
 	stats_inc(STATS_SESSIONS_ACTIVE);
 
@@ -1480,8 +1594,9 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	    smtp_line_init(&s->sline, SESSION_LONGLINE) == -1)
 		goto fail;
 	smtp_reply_init(&s->reply);
-	log_info("session=%016llx event=connect client=%s orig_dst=%s",
-	    (unsigned long long)s->id, s->client_text, s->dst_text);
+	log_info("session=%016llx event=connect client=%s orig_dst=%s "
+	    "worker=%d", (unsigned long long)s->id, s->client_text,
+	    s->dst_text, session_worker);
 
 	if (loop) {
 		log_warnx("session=%016llx event=loop orig_dst=%s",
@@ -1523,13 +1638,41 @@ int
 session_count_client(const struct sockaddr *sa)
 {
 	return session_clients != NULL ?
-	    clientcount_get(session_clients, sa) : 0;
+	    clientcount_shared_get(session_clients, sa) : 0;
 }
 
 int
 session_count(void)
 {
-	return nsessions;
+	return atomic_load(&session_total);
+}
+
+int
+session_count_worker(void)
+{
+	return session_nhere;
+}
+
+void
+session_set_max(int max)
+{
+	atomic_store(&session_max, max);
+}
+
+void
+session_set_worker(int index)
+{
+	session_worker = index;
+}
+
+void
+session_worker_end(void)
+{
+	if (session_nhere > 0)
+		return;		/* left open at exit: the process ends */
+	free(session_tab);
+	session_tab = NULL;
+	session_tabsize = 0;
 }
 
 struct session *
@@ -1537,7 +1680,9 @@ session_find(uint64_t id)
 {
 	struct session	*s;
 
-	TAILQ_FOREACH(s, &sessions, entry)
+	if (session_tabsize == 0)
+		return NULL;
+	LIST_FOREACH(s, session_bucket(id), hentry)
 		if (s->id == id)
 			break;
 	return s;

@@ -15,11 +15,18 @@ struct config;
 struct session;
 
 /*
- * Take over an accepted, non-blocking socket. dst is where the client
- * meant to go (SO_ORIGINAL_DST, or the listener address in relay mode);
- * loop is set when that is the proxy itself. The session holds a
- * reference to conf for its whole life. Returns 0, or -1 (fd closed).
+ * Take over an accepted, non-blocking socket, in the calling thread's
+ * worker: its loop is base. dst is where the client meant to go
+ * (SO_ORIGINAL_DST, or the listener address in relay mode); loop is set
+ * when that is the proxy itself. The session holds a reference to conf
+ * for its whole life. First the session is admitted under max_sessions
+ * (session_set_max()) and conf's max_sessions_per_client, counted over
+ * every worker: over one, nothing is done and SESSION_OVER_MAX or
+ * SESSION_OVER_CLIENT is returned (the caller answers and closes fd).
+ * Otherwise returns 0, or -1 (fd closed).
  */
+#define SESSION_OVER_MAX	1
+#define SESSION_OVER_CLIENT	2
 int	session_new(struct event_base *, struct config *, int fd,
 	    const struct sockaddr *client, socklen_t clientlen,
 	    const struct sockaddr *dst, socklen_t dstlen, int loop);
@@ -28,10 +35,20 @@ int	session_new(struct event_base *, struct config *, int fd,
  * IPv6 counted as IPv4: a table look-up, never a walk.
  */
 int	session_count_client(const struct sockaddr *);
+/* Sessions open in the whole process. */
 int	session_count(void);
+/* Sessions open in the calling thread's worker. */
+int	session_count_worker(void);
+/* max_sessions for the whole process (any thread; default: no limit). */
+void	session_set_max(int);
+/* The calling thread's worker index, logged as worker=N (default 0). */
+void	session_set_worker(int);
+/* The calling thread's worker is over: free what it kept per worker. */
+void	session_worker_end(void);
 /*
- * Shutdown: every session still open gets "421 4.3.2" and is closed
- * (after shutdown_grace). Returns the number of sessions closed.
+ * Shutdown: every session of the calling thread's worker still open gets
+ * "421 4.3.2" and is closed (after shutdown_grace). Returns the number
+ * of sessions closed.
  */
 int	session_shutdown_all(void);
 
@@ -39,7 +56,9 @@ struct worker_pool;
 struct scan_engine;
 
 /*
- * Content scanning: the worker threads and the engines new messages use,
+ * For the calling thread's worker (each worker calls these on its own
+ * thread, at start and on each reload):
+ * content scanning: the scanning threads and the engines new messages use,
  * for file types and for anti-virus signatures (the session takes its
  * own references; a message in flight keeps the engines it started
  * with). Any may be NULL; without workers scans run inline.

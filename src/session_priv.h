@@ -100,7 +100,8 @@ struct tx {
 };
 
 struct session {
-	TAILQ_ENTRY(session)	 entry;
+	TAILQ_ENTRY(session)	 entry;		/* the worker's sessions */
+	LIST_ENTRY(session)	 hentry;	/* its table by id */
 	uint64_t		 id;
 	struct config		*conf;
 	struct event_base	*base;
@@ -207,7 +208,10 @@ void	session_abort_upstream(struct session *);
 void	session_timeouts(struct session *);
 /* Write the complete replies at the head of the queue, then parse on. */
 void	session_flush(struct session *);
-/* The open session with this id, or NULL (it may be closing). */
+/*
+ * The open session of this worker with this id, or NULL (it may be
+ * closing): a hash look-up.
+ */
 struct session *session_find(uint64_t id);
 /* Set by session_set_scanning(); NULL when not configured. */
 struct worker_pool *session_worker_pool(void);

@@ -4,6 +4,7 @@
 #include "autoconf.h"
 
 #include <sys/types.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
@@ -27,6 +28,7 @@
 #include "inspect.h"
 #include "listener.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "scan.h"
 #include "session.h"
@@ -38,14 +40,22 @@
 #define SYSCONFDIR	"/usr/local/etc"
 #endif
 
+/*
+ * The main thread's: it keeps the signals, loads configurations and
+ * tells the workers (loop.c), which take references of their own.
+ */
 static struct config	*conf;
 static const char	*conf_path = SYSCONFDIR "/smtpproxy.conf";
 static int		 verbose;
+static struct event_base *main_base;
+static struct worker_sink *main_sink;	/* reload results, workers done */
 static struct event	*ev_grace;
-static struct event	*ev_poll;
-static struct worker_pool *workers;
+static int		 nworkers;	/* event loops, fixed at start-up */
+static struct worker_pool *scanners;	/* shared by every worker */
 static struct scan_engine *types;	/* file typing; NULL if not needed */
 static struct scan_engine *av;		/* anti-virus signatures, or NULL */
+static struct sockaddr_storage upss;	/* relay mode: the upstream */
+static socklen_t	 upsslen;
 
 static void
 usage(void)
@@ -398,6 +408,65 @@ remove_pidfile(void)
 	pidfile = NULL;
 }
 
+/* Scanning threads for c: antivirus.threads, 0 meaning one per CPU. */
+static int
+scanning_threads(const struct config *c)
+{
+	if (!c->av_enabled)
+		return 2;
+	return c->av_threads == 0 ? loop_ncpu() : c->av_threads;
+}
+
+/* What the workers' new sessions use, from the main thread's state. */
+static void
+main_setup(struct loop_setup *ls)
+{
+	memset(ls, 0, sizeof(*ls));
+	ls->conf = conf;
+	ls->pool = scanners;
+	ls->types = types;
+	ls->av = av;
+	memcpy(&ls->up, &upss, sizeof(upss));
+	ls->uplen = upsslen;
+}
+
+static void
+main_update(void)
+{
+	struct loop_setup	 ls;
+
+	main_setup(&ls);
+	loop_update(&ls);
+}
+
+/*
+ * Descriptors: the soft limit raised to the hard one, so that the
+ * default max_sessions is as high as the system lets it be; both logged.
+ */
+static void
+raise_nofile(void)
+{
+	struct rlimit	 rl;
+	rlim_t		 soft;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+		log_warnx("event=getrlimit error=\"%s\"", strerror(errno));
+		return;
+	}
+	soft = rl.rlim_cur;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1) {
+			log_warnx("event=setrlimit error=\"%s\"",
+			    strerror(errno));
+			rl.rlim_cur = soft;
+		}
+	}
+	log_info("event=nofile soft=%llu hard=%llu raised_from=%llu",
+	    (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
+	    (unsigned long long)soft);
+}
+
 /*
  * A reload in progress. Everything slow runs on a worker thread in
  * reload_run(), never on the event loop: parsing and compiling the file
@@ -479,22 +548,30 @@ reload_done(void *arg)
 		reload_free(r);
 		return;
 	}
-	if (r->uplen > 0)
-		session_set_upstream((struct sockaddr *)&r->up, r->uplen);
+	if (r->uplen > 0) {
+		memcpy(&upss, &r->up, r->uplen);
+		upsslen = r->uplen;
+	}
 	if (types != NULL)
 		scan_engine_unref(types);
 	if (av != NULL)
 		scan_engine_unref(av);
 	types = r->types;
 	av = r->av;
-	session_set_scanning(workers, types, av);
 	config_unref(conf);
 	conf = r->conf;
-	listener_set_config(conf);
-	(void)metrics_reload(conf);	/* logged; the old address stays */
 	log_setlevel(conf->log_level + verbose);
-	log_info("event=reloaded signatures=%u", av != NULL ?
-	    scan_engine_signatures(av) : 0);
+	if (conf->workers != 0 && conf->workers != nworkers)
+		log_warnx("event=reload workers=%d running=%d: the number of "
+		    "workers changes at the next start", conf->workers,
+		    nworkers);
+	listener_limits(conf, scanning_threads(conf));
+	worker_pool_resize(scanners, scanning_threads(conf));
+	main_update();
+	(void)metrics_reload(conf);	/* logged; the old address stays */
+	log_info("event=reloaded signatures=%u workers=%d scanners=%d",
+	    av != NULL ? scan_engine_signatures(av) : 0, nworkers,
+	    scanning_threads(conf));
 	free(r);
 }
 
@@ -513,7 +590,7 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 	log_info("event=reload path=%s", conf_path);
 	/* Traffic goes on while the worker thread loads. */
 	if ((r = calloc(1, sizeof(*r))) == NULL ||
-	    worker_submit(workers, reload_run, reload_done, r) == -1) {
+	    worker_submit(scanners, reload_run, reload_done, r) == -1) {
 		free(r);
 		log_error("event=reload-failed: out of memory");
 		return;
@@ -521,32 +598,21 @@ on_hup(evutil_socket_t sig, short ev, void *arg)
 	reloading = r;
 }
 
+/* Every worker has stopped: so does the main loop. */
 static void
-on_grace(evutil_socket_t fd, short ev, void *arg)
+on_workers_done(void)
 {
-	struct event_base	*base = arg;
-
-	(void)fd;
-	(void)ev;
-	if (session_count() == 0) {
-		event_base_loopexit(base, NULL);
-		return;
-	}
-	log_info("event=shutdown-grace-over sessions=%d", session_count());
-	session_shutdown_all();
-	/* Let the last replies drain, then stop. */
-	event_base_loopexit(base, &(struct timeval){ 2, 0 });
+	event_base_loopexit(main_base, NULL);
 }
 
 static void
-on_poll_idle(evutil_socket_t fd, short ev, void *arg)
+on_grace(evutil_socket_t fd, short ev, void *arg)
 {
-	struct event_base	*base = arg;
-
 	(void)fd;
 	(void)ev;
-	if (session_count() == 0)
-		event_base_loopexit(base, NULL);
+	(void)arg;
+	log_info("event=shutdown-grace-over sessions=%d", session_count());
+	loop_shutdown();
 }
 
 static void
@@ -554,7 +620,6 @@ on_term(evutil_socket_t sig, short ev, void *arg)
 {
 	struct event_base	*base = arg;
 	struct timeval		 tv = { conf->shutdown_grace, 0 };
-	struct timeval		 ptv = { 0, 200000 };
 
 	(void)ev;
 	if (ev_grace != NULL) {
@@ -564,11 +629,9 @@ on_term(evutil_socket_t sig, short ev, void *arg)
 	}
 	log_info("event=shutdown signal=%d sessions=%d grace=%d",
 	    (int)sig, session_count(), conf->shutdown_grace);
-	listener_close_all();
+	loop_stop();
 	ev_grace = evtimer_new(base, on_grace, base);
 	evtimer_add(ev_grace, &tv);
-	ev_poll = event_new(base, -1, EV_PERSIST, on_poll_idle, base);
-	event_add(ev_poll, &ptv);
 }
 
 /* SIGUSR1: the counters, summed over every thread, one line. */
@@ -600,11 +663,10 @@ main(int argc, char *argv[])
 	struct event_config	*evcfg;
 	struct event_base	*base;
 	struct event		*ev_hup, *ev_term, *ev_int, *ev_usr1;
+	struct loop_setup	 ls;
 	const char		*testfile = NULL;
-	struct sockaddr_storage	 upss;
-	socklen_t		 upsslen;
 	char			 err[256];
-	int			 ch, foreground = 0, check = 0, nscanners;
+	int			 ch, foreground = 0, check = 0;
 
 	while ((ch = getopt(argc, argv, "df:nt:Vv")) != -1) {
 		switch (ch) {
@@ -659,10 +721,12 @@ main(int argc, char *argv[])
 	signal(SIGPIPE, SIG_IGN);
 	if (!foreground && daemon(0, 0) == -1)
 		fatal("daemon");
+	raise_nofile();
 
 	/*
-	 * Only this thread touches the loop: worker threads hand results
-	 * back through an eventfd (worker.c), so libevent takes no locks.
+	 * The main thread's loop: signals, reloads, the workers' reports.
+	 * Other threads reach it only through main_sink (worker.c), so
+	 * libevent takes no locks.
 	 */
 	if ((evcfg = event_config_new()) == NULL ||
 	    event_config_set_flag(evcfg, EVENT_BASE_FLAG_NOLOCK) == -1 ||
@@ -671,24 +735,29 @@ main(int argc, char *argv[])
 	event_config_free(evcfg);
 	if (spool_prepare(conf, err, sizeof(err)) == -1)
 		fatalx("%s", err);
+	main_base = base;
+	if ((main_sink = worker_sink_new(base)) == NULL)
+		fatalx("cannot create the event loop");
 	if (load_engines(conf, &types, &av, err, sizeof(err)) == -1)
 		fatalx("%s", err);
 	if (av != NULL)
 		log_info("event=signatures-loaded count=%u",
 		    scan_engine_signatures(av));
-	/* Scans never run on the event loop. */
-	nscanners = conf->av_enabled ? conf->av_threads : 2;
-	if ((workers = worker_pool_new(base, nscanners)) == NULL)
-		fatalx("cannot start the worker threads");
-	session_set_scanning(workers, types, av);
+	/* Scans never run on an event loop: one pool for every worker. */
+	if ((scanners = worker_pool_new(scanning_threads(conf))) == NULL)
+		fatalx("cannot start the scanning threads");
 	if (resolve_upstream(conf, &upss, &upsslen, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	if (upsslen > 0)
-		session_set_upstream((struct sockaddr *)&upss, upsslen);
-	if (listener_bind(base, conf, nscanners) == -1)
+	nworkers = conf->workers > 0 ? conf->workers : loop_ncpu();
+	log_info("event=workers workers=%d source=%s cpus=%d scanners=%d",
+	    nworkers, conf->workers > 0 ? "config" : "cpus", loop_ncpu(),
+	    scanning_threads(conf));
+	main_setup(&ls);
+	if (loop_start(nworkers, &ls, main_sink, on_workers_done) == -1)
 		return 1;
 	if (metrics_reload(conf) == -1)
 		return 1;
+	listener_limits(conf, scanning_threads(conf));
 	write_pidfile(conf->pidfile);
 	drop_privileges(conf->user);
 	if (check_client_source(conf, err, sizeof(err)) == -1)
@@ -704,10 +773,12 @@ main(int argc, char *argv[])
 	evsignal_add(ev_usr1, NULL);
 	log_info("event=start version=%s mode=%s", PACKAGE_VERSION,
 	    conf->mode == CONFIG_MODE_RELAY ? "relay" : "transparent");
+	loop_go();
 
 	event_base_dispatch(base);
 
 	stopping = 1;
+	loop_join();
 	log_info("event=stop");
 	remove_pidfile();
 	event_free(ev_hup);
@@ -716,12 +787,11 @@ main(int argc, char *argv[])
 	event_free(ev_usr1);
 	if (ev_grace != NULL)
 		event_free(ev_grace);
-	if (ev_poll != NULL)
-		event_free(ev_poll);
-	listener_close_all();
+	/* The pool's last results go to the workers' sinks, then are dropped. */
+	worker_pool_free(scanners);
+	loop_free();
 	metrics_stop();
-	session_set_scanning(NULL, NULL, NULL);
-	worker_pool_free(workers);
+	worker_sink_free(main_sink);
 	if (types != NULL)
 		scan_engine_unref(types);
 	if (av != NULL)

@@ -1,7 +1,9 @@
 /*
  * Per-client session counts: the keys (IPv4 /32, IPv6 /128, mapped
  * IPv4 as IPv4, ports ignored), collisions in one probe sequence,
- * growth and shrinking, and a random run against a plain array.
+ * growth and shrinking, and a random run against a plain array; the
+ * shared table: add_max's limit, and threads admitting and releasing
+ * sessions at once never admit past the limit nor lose a count.
  */
 #include "autoconf.h"
 
@@ -12,6 +14,7 @@
 #include <arpa/inet.h>
 
 #include <check.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -355,6 +358,196 @@ START_TEST(test_keyed)
 }
 END_TEST
 
+/* add_max: at the limit, -2 and nothing changes; below it, counted. */
+START_TEST(test_add_max)
+{
+	struct clientcount		*cc = clientcount_new();
+	struct clientcount_shared	*cs = clientcount_shared_new();
+	struct sockaddr_storage		 ss;
+	struct sockaddr_un		 sun;
+	const struct sockaddr		*a = addr("192.0.2.1", 25, &ss);
+	int				 i;
+
+	ck_assert_ptr_nonnull(cc);
+	ck_assert_ptr_nonnull(cs);
+	for (i = 1; i <= 3; i++) {
+		ck_assert_int_eq(clientcount_add_max(cc, a, 3), i);
+		ck_assert_int_eq(clientcount_shared_add(cs, a, 3), i);
+	}
+	ck_assert_int_eq(clientcount_add_max(cc, a, 3), -2);
+	ck_assert_int_eq(clientcount_shared_add(cs, a, 3), -2);
+	ck_assert_int_eq(clientcount_get(cc, a), 3);
+	ck_assert_int_eq(clientcount_shared_get(cs, a), 3);
+	ck_assert_int_eq(clientcount_shared_del(cs, a), 2);
+	ck_assert_int_eq(clientcount_shared_add(cs, a, 3), 3);
+	ck_assert_uint_eq(clientcount_shared_size(cs), 1);
+	/* Not counted: another family. */
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	ck_assert_int_eq(clientcount_shared_add(cs,
+	    (struct sockaddr *)&sun, 1), 0);
+	ck_assert_int_eq(clientcount_shared_del(cs,
+	    (struct sockaddr *)&sun), 0);
+	for (i = 3; i > 0; i--)
+		ck_assert_int_eq(clientcount_shared_del(cs, a), i - 1);
+	ck_assert_int_eq(clientcount_shared_del(cs, a), -1);
+	ck_assert_uint_eq(clientcount_shared_size(cs), 0);
+	clientcount_free(&cc);
+	clientcount_shared_free(&cs);
+	ck_assert_ptr_null(cs);
+}
+END_TEST
+
+/*
+ * Threads as workers: each admits sessions from a few hot addresses
+ * (shared by all threads) and many of its own, under a limit, and
+ * releases them again. At no time may a hot address have more than the
+ * limit (each thread checks what it was admitted, and the total per
+ * address is checked against the limit after every round), and at the
+ * end every count is back to zero.
+ */
+#define MT_THREADS	4
+#define MT_HOT		8
+#define MT_LIMIT	5
+#define MT_ROUNDS	2000
+
+struct mt_arg {
+	struct clientcount_shared	*cs;
+	int				 index;
+	int				 admitted[MT_HOT];	/* held now */
+	long				 total;		/* admissions */
+	int				 over;		/* past the limit */
+};
+
+static void *
+mt_run(void *p)
+{
+	struct mt_arg		*a = p;
+	struct sockaddr_storage	 ss;
+	int			 r, h, n, i;
+
+	for (r = 0; r < MT_ROUNDS; r++) {
+		for (h = 0; h < MT_HOT; h++) {
+			n = clientcount_shared_add(a->cs,
+			    addr_n(h & 1, (uint32_t)h, &ss), MT_LIMIT);
+			if (n > MT_LIMIT || n == -1 || n == 0)
+				a->over++;
+			if (n > 0) {
+				a->admitted[h]++;
+				a->total++;
+			}
+		}
+		/* Addresses of this thread only: the table grows, shrinks. */
+		for (i = 0; i < 50; i++)
+			ck_assert_int_eq(clientcount_shared_add(a->cs,
+			    addr_n(0, (uint32_t)(1000 + a->index * 100 + i),
+			    &ss), 1000), 1);
+		for (i = 0; i < 50; i++)
+			ck_assert_int_eq(clientcount_shared_del(a->cs,
+			    addr_n(0, (uint32_t)(1000 + a->index * 100 + i),
+			    &ss)), 0);
+		for (h = 0; h < MT_HOT; h++)
+			while (a->admitted[h] > 0) {
+				if (clientcount_shared_del(a->cs, addr_n(h & 1,
+				    (uint32_t)h, &ss)) < 0)
+					a->over++;
+				a->admitted[h]--;
+			}
+	}
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	struct clientcount_shared	*cs = clientcount_shared_new();
+	struct mt_arg			 args[MT_THREADS];
+	pthread_t			 t[MT_THREADS];
+	struct sockaddr_storage		 ss;
+	long				 total = 0;
+	int				 i, h;
+
+	ck_assert_ptr_nonnull(cs);
+	memset(args, 0, sizeof(args));
+	for (i = 0; i < MT_THREADS; i++) {
+		args[i].cs = cs;
+		args[i].index = i;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, mt_run, &args[i]),
+		    0);
+	}
+	for (i = 0; i < MT_THREADS; i++) {
+		ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+		ck_assert_int_eq(args[i].over, 0);
+		total += args[i].total;
+	}
+	/* Every thread got some of the hot addresses' sessions. */
+	for (i = 0; i < MT_THREADS; i++)
+		ck_assert_int_gt(args[i].total, 0);
+	ck_assert_int_ge(total, (long)MT_ROUNDS * MT_HOT);
+	for (h = 0; h < MT_HOT; h++)
+		ck_assert_int_eq(clientcount_shared_get(cs,
+		    addr_n(h & 1, (uint32_t)h, &ss)), 0);
+	ck_assert_uint_eq(clientcount_shared_size(cs), 0);
+	clientcount_shared_free(&cs);
+}
+END_TEST
+
+/*
+ * The limit under contention: threads race to admit one address's
+ * sessions, holding all they get; exactly the limit are admitted.
+ */
+#define RACE_LIMIT	37
+
+struct race_arg {
+	struct clientcount_shared	*cs;
+	pthread_barrier_t		*go;
+	int				 got;
+};
+
+static void *
+race_run(void *p)
+{
+	struct race_arg		*a = p;
+	struct sockaddr_storage	 ss;
+	int			 i;
+
+	pthread_barrier_wait(a->go);
+	for (i = 0; i < 100; i++)
+		if (clientcount_shared_add(a->cs, addr("2001:db8::25", 0, &ss),
+		    RACE_LIMIT) > 0)
+			a->got++;
+	return NULL;
+}
+
+START_TEST(test_threads_limit)
+{
+	struct clientcount_shared	*cs = clientcount_shared_new();
+	struct race_arg			 args[MT_THREADS];
+	pthread_t			 t[MT_THREADS];
+	pthread_barrier_t		 go;
+	struct sockaddr_storage		 ss;
+	int				 i, got = 0;
+
+	ck_assert_ptr_nonnull(cs);
+	pthread_barrier_init(&go, NULL, MT_THREADS);
+	for (i = 0; i < MT_THREADS; i++) {
+		args[i].cs = cs;
+		args[i].go = &go;
+		args[i].got = 0;
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race_run,
+		    &args[i]), 0);
+	}
+	for (i = 0; i < MT_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		got += args[i].got;
+	}
+	ck_assert_int_eq(got, RACE_LIMIT);
+	ck_assert_int_eq(clientcount_shared_get(cs, addr("2001:db8::25", 0,
+	    &ss)), RACE_LIMIT);
+	pthread_barrier_destroy(&go);
+	clientcount_shared_free(&cs);
+}
+END_TEST
+
 static Suite *
 clientcount_suite(void)
 {
@@ -368,6 +561,12 @@ clientcount_suite(void)
 	tcase_add_test(tc, test_many);
 	tcase_add_test(tc, test_random_model);
 	tcase_add_test(tc, test_keyed);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("shared");
+	tcase_add_test(tc, test_add_max);
+	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_threads_limit);
+	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return s;
 }

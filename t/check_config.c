@@ -524,6 +524,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->av_max_size, 25 * 1024 * 1024);
 	ck_assert_int_eq(conf->av_on_error, CONFIG_AV_TEMPFAIL);
 	ck_assert_int_eq(conf->av_threads, 2);
+	ck_assert_int_eq(conf->workers, 0);
 	ck_assert_str_eq(conf->av_reply, "");
 	{
 		/* An empty list: no server is local. */
@@ -907,6 +908,10 @@ static const struct {
 	    offsetof(struct config, av_on_error), CONFIG_AV_TEMPFAIL },
 	{ "antivirus { threads = 1 }\n",
 	    offsetof(struct config, av_threads), 1 },
+	{ "antivirus { threads = 0 }\n",
+	    offsetof(struct config, av_threads), 0 },
+	{ "workers = 4\n", offsetof(struct config, workers), 4 },
+	{ "workers = 1\n", offsetof(struct config, workers), 1 },
 	{ "antivirus { threads = \"64\" }\n",
 	    offsetof(struct config, av_threads), 64 },
 	{ "antivirus { scan_local = off }\n",
@@ -1514,6 +1519,14 @@ static const struct {
 	{ "mode relay\n",
 	    { ":1: missing equal sign after option 'mode'" } },
 
+	/* Workers: 0 (one per CPU) to 1024. */
+	{ "workers = -1\n",
+	    { ":1: workers: invalid number \"-1\"" } },
+	{ "workers = 1025\n",
+	    { ":1: workers: \"1025\" is above the maximum of 1024" } },
+	{ "workers = all\n",
+	    { ":1: workers: invalid number \"all\"" } },
+
 	/* Refused commands, MIME limits. */
 	{ "max_bad_commands = 0\n",
 	    { ":1: max_bad_commands: \"0\" is below the minimum of 1" } },
@@ -1795,9 +1808,9 @@ static const struct {
 	      "clamd)",
 	      ":3: antivirus.on_error: invalid value \"drop\" (tempfail, "
 	      "reject or pass)" } },
-	{ "antivirus {\n\tmax_size = 0\n\tthreads = 0\n}\n",
+	{ "antivirus {\n\tmax_size = 0\n\tthreads = -1\n}\n",
 	    { ":2: antivirus.max_size: \"0\" is below the minimum of 1",
-	      ":3: antivirus.threads: \"0\" is below the minimum of 1" } },
+	      ":3: antivirus.threads: invalid number \"-1\"" } },
 	{ "antivirus { max_size = 1T threads = 65 }\n",
 	    { ":1: antivirus.max_size: invalid size \"1T\" (bytes, or a "
 	      "number followed by K, M or G)",
@@ -2598,7 +2611,7 @@ END_TEST
 static const char *const directives[] = {
 	"listen", "mode", "upstream", "hostname", "user", "pidfile",
 	"max_sessions", "max_sessions_per_client", "max_bad_commands",
-	"shutdown_grace", "inspect", "log_level", "syslog_facility",
+	"workers", "shutdown_grace", "inspect", "log_level", "syslog_facility",
 	"timeouts", "connect", "greeting", "command", "reply", "data_block",
 	"data_end", "idle", "limits", "command_line", "reply_line",
 	"header_line", "text_line", "recipients", "message_size", "address",

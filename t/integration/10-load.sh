@@ -83,7 +83,7 @@ assert_eq 3000 "$(grep -l '^X-Client-Addr: ipv6:::1$' "$SINK_DIR"/* | wc -l)" \
 assert_eq 0 "$(log_count 'event=connect client=[0-9]')" \
     "IPv6 run: sessions logged with an IPv4 client"
 assert_eq "$(log_count 'event=connect ')" \
-    "$(log_count 'event=connect client=\[::1\]:[0-9]+ orig_dst=\[::1\]:[0-9]+$')" \
+    "$(log_count 'event=connect client=\[::1\]:[0-9]+ orig_dst=\[::1\]:[0-9]+ worker=[0-9]+$')" \
     "IPv6 run: sessions logged as client=[::1]:port orig_dst=[::1]:port"
 assert_eq "$(log_count 'event=connect ')" \
     "$(log_count 'event=close client=\[::1\]:[0-9]+ ')" \

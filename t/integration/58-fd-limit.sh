@@ -24,13 +24,14 @@ base="listen = { \"127.0.0.1:$PROXY_PORT\" }
 mode = \"relay\"
 upstream = \"$SINK_ADDR\""
 
-# proxy_64 CONFIG: start_proxy under a descriptor limit of 64.
+# proxy_64 CONFIG: start_proxy under a descriptor limit of 64, soft and
+# hard (the proxy raises its soft limit to the hard one at start-up).
 proxy_64() {
-	local old
-	old=$(ulimit -Sn)
-	ulimit -Sn 64 || skip "cannot lower the descriptor limit"
+	local saved=("${IN_NS[@]}")
+	prlimit --nofile=64:64 true || skip "cannot lower the descriptor limit"
+	IN_NS=(prlimit --nofile=64:64 -- "${saved[@]}")
 	start_proxy "$1"
-	ulimit -Sn "$old"
+	IN_NS=("${saved[@]}")
 }
 
 # hold OK EXTRA TAG: OK clients, one at a time, must each get a "220 "

@@ -48,7 +48,7 @@ swaks_run nobody -6 --server 2001:db8::25 --port 25 \
 # shellcheck disable=SC2034
 AS_USER=()
 wait_until 10 sink_has 1 || fail "no message at smtp-sink"
-wait_log 'event=connect client=\[2001:db8::25\]:[0-9]+ orig_dst=\[2001:db8::25\]:25$'
+wait_log 'event=connect client=\[2001:db8::25\]:[0-9]+ orig_dst=\[2001:db8::25\]:25 worker=[0-9]+$'
 wait_log 'event=message .*from=<sender@example\.com> .*verdict=accept'
 wait_log 'event=close client=\[2001:db8::25\]:[0-9]+ orig_dst=\[2001:db8::25\]:25 .*messages=1'
 dump=$(find "$SINK_DIR" -type f | head -1)

@@ -8,7 +8,9 @@
 # Environment, set by "make check": SMTPPROXY (the binary), TOP_SRCDIR,
 # TOP_BUILDDIR. Optional: PYTHON (default /usr/bin/python3), TEST_TIMEOUT
 # (seconds for the whole test, default 150), KEEP_WORK=1 (keep the work
-# directory: configurations, logs, recorded bytes, dumped messages).
+# directory: configurations, logs, recorded bytes, dumped messages),
+# PROXY_WORKERS=N (start_proxy adds "workers = N" to every configuration
+# and checks that the proxy runs N workers).
 #
 # Exit status: 0 pass, 77 skip, 1 fail. Every process a test starts is
 # bounded by timeout(1) and stopped by the EXIT trap; a watchdog ends a
@@ -254,6 +256,8 @@ start_proxy() {
 	PROXY_CONF="$WORK/proxy-$PROXY_N.conf"
 	PROXY_LOG="$WORK/proxy-$PROXY_N.log"
 	printf '%s\n' "$1" >"$PROXY_CONF"
+	[ -z "${PROXY_WORKERS:-}" ] ||
+	    printf 'workers = %s\n' "$PROXY_WORKERS" >>"$PROXY_CONF"
 	note "starting proxy #$PROXY_N on 127.0.0.1:$PROXY_PORT with:"
 	sed 's/^/    /' "$PROXY_CONF"
 	"${IN_NS[@]}" timeout -k 5 "$BG_TIMEOUT" \
@@ -266,6 +270,8 @@ start_proxy() {
 		    fail "proxy exited at start-up"
 		fail "proxy not listening on 127.0.0.1:$PROXY_PORT after 15s"
 	fi
+	[ -z "${PROXY_WORKERS:-}" ] ||
+	    wait_log "event=workers workers=$PROXY_WORKERS source=config"
 }
 
 proxy_ready() {
