@@ -607,6 +607,7 @@ mime_fnv(const void *p, size_t len)
 /* What one run reported. */
 struct rec_part {
 	struct mime_part	 p;		/* as at part_begin */
+	char			 alt[MIME_ALTNAMES][MIME_NAME_SIZE];
 	unsigned char		*data;
 	size_t			 len;
 	size_t			 cap;
@@ -644,6 +645,12 @@ rec_begin(void *arg, const struct mime_part *p)
 	MUST(strlen(p->filename) < sizeof(p->filename));
 	MUST(r->n < REC_MAX);
 	r->parts[r->n].p = *p;
+	/* The parser's names last as long as the call: keep a copy. */
+	if (p->altnames != NULL) {
+		memcpy(r->parts[r->n].alt, p->altnames,
+		    sizeof(r->parts[r->n].alt));
+		r->parts[r->n].p.altnames = r->parts[r->n].alt;
+	}
 	r->open = 1;
 }
 
@@ -887,8 +894,15 @@ static uint64_t	 rnd_hash;
 static void
 rnd_begin(void *arg, const struct mime_part *p)
 {
+	struct mime_part	 q = *p;
+	unsigned		 i;
+
 	(void)arg;
-	rnd_hash = mime_fnv(p, sizeof(*p)) ^ (rnd_hash * 31);
+	q.altnames = NULL;	/* where they are: hash what they say */
+	rnd_hash = mime_fnv(&q, sizeof(q)) ^ (rnd_hash * 31);
+	for (i = 0; i < p->naltnames; i++)
+		rnd_hash = mime_fnv(p->altnames[i], MIME_NAME_SIZE) ^
+		    (rnd_hash * 31);
 }
 
 static void
