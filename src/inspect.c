@@ -836,7 +836,9 @@ inspect_new(struct config *conf, struct scan_engine *engine,
 	lim.text_line = conf->limits.text_line;
 	lim.depth = conf->limits.mime_depth;
 	lim.parts = conf->limits.mime_parts;
-	if ((ins->mime = mime_new(&lim, &inspect_callbacks, ins)) == NULL) {
+	/* Without file types the parts are nobody's business: flags only. */
+	if ((ins->mime = mime_new(&lim, conf->filetypes_enabled ?
+	    &inspect_callbacks : NULL, ins)) == NULL) {
 		free(ins);
 		return NULL;
 	}

@@ -223,7 +223,8 @@ struct mime {
 	char			 qhex;
 	char			 qws[MIME_QP_WS];
 	size_t			 qwslen;
-	unsigned char		*obuf;		/* MIME_OBUF, from the first leaf */
+	unsigned char		*obuf;		/* MIME_OBUF, for the first leaf
+						   whose bytes someone reads */
 	size_t			 olen;
 };
 
@@ -947,6 +948,10 @@ mime_oflush(struct mime *m)
 static void
 mime_oput(struct mime *m, char c)
 {
+	if (m->obuf == NULL) {
+		m->part.size++;		/* nobody reads it: count it */
+		return;
+	}
 	m->obuf[m->olen++] = (unsigned char)c;
 	if (m->olen == MIME_OBUF)
 		mime_oflush(m);
@@ -957,6 +962,10 @@ mime_out(struct mime *m, const char *p, size_t n)
 {
 	size_t	 take;
 
+	if (m->obuf == NULL) {
+		m->part.size += n;
+		return;
+	}
 	if (n >= MIME_OBUF) {
 		mime_oflush(m);
 		mime_part_data(m, (const unsigned char *)p, n);
@@ -1195,7 +1204,12 @@ mime_leaf_begin(struct mime *m, const char *type, int hidden)
 		m->phase = MIME_P_SKIP;
 		return;
 	}
-	if (m->obuf == NULL && (m->obuf = malloc(MIME_OBUF)) == NULL) {
+	/*
+	 * The decoded bytes are gathered for part_data and an encoded
+	 * message's parser; without either, they are only counted.
+	 */
+	if (m->obuf == NULL && (hidden || m->cb.part_data != NULL) &&
+	    (m->obuf = malloc(MIME_OBUF)) == NULL) {
 		m->oom = 1;
 		m->phase = MIME_P_SKIP;
 		return;
@@ -1421,13 +1435,23 @@ mime_qp_eol(struct mime *m, enum mime_eol eol)
 static void
 mime_leaf_data(struct mime *m, const char *p, size_t n)
 {
-	size_t	 take, olen;
+	unsigned char	 count[B64_DECODE_MAX(MIME_B64_CHUNK)];
+	size_t		 take, olen;
 
 	switch (m->part.encoding) {
 	case MIME_ENC_BASE64:
 		/* Decoded in place at the end of obuf. */
 		while (n > 0) {
 			take = n < MIME_B64_CHUNK ? n : MIME_B64_CHUNK;
+			if (m->obuf == NULL) {
+				/* Nobody reads it: decoded to be counted. */
+				if (b64_decode(m->b64, p, take, count,
+				    &olen) == 0)
+					m->part.size += olen;
+				p += take;
+				n -= take;
+				continue;
+			}
 			if (MIME_OBUF - m->olen < B64_DECODE_MAX(take))
 				mime_oflush(m);
 			if (b64_decode(m->b64, p, take, m->obuf + m->olen,
@@ -1468,9 +1492,13 @@ mime_leaf_eol(struct mime *m, enum mime_eol eol)
 static void
 mime_leaf_end(struct mime *m)
 {
-	size_t	 olen;
+	unsigned char	 count[B64_FINAL_MAX];
+	size_t		 olen;
 
-	if (m->part.encoding == MIME_ENC_BASE64) {
+	if (m->part.encoding == MIME_ENC_BASE64 && m->obuf == NULL) {
+		if (b64_final(m->b64, count, &olen) == 0)
+			m->part.size += olen;
+	} else if (m->part.encoding == MIME_ENC_BASE64) {
 		if (MIME_OBUF - m->olen < B64_FINAL_MAX)
 			mime_oflush(m);
 		if (b64_final(m->b64, m->obuf + m->olen, &olen) == 0)

@@ -951,6 +951,63 @@ rnd_run(const char *in, size_t n, const struct mime_limits *lim,
 	return rnd_hash;
 }
 
+/*
+ * Without a part_data callback the parts' bytes are only counted: the
+ * sizes part_end sees are those a reader of the bytes sees, in every
+ * encoding, whole and byte at a time.
+ */
+static uint64_t	 sizes_seen[8];
+static size_t	 nsizes_seen;
+
+static void
+sizes_end(void *arg, const struct mime_part *p)
+{
+	(void)arg;
+	if (nsizes_seen < TU_NELEM(sizes_seen))
+		sizes_seen[nsizes_seen++] = p->size;
+}
+
+START_TEST(test_mime_count_only)
+{
+	static const char msg[] =
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\n\r\nplain text\r\nline two\r\n"
+	    "--b\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+	    "QUJDREVGR0g=\r\nSUpL\r\n"
+	    "--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "a=3Db=\r\nc \r\nd\r\n"
+	    "--b--\r\n";
+	static const struct mime_callbacks counted = { NULL, NULL,
+	    sizes_end };
+	struct rec	 r;
+	struct mime	*m;
+	size_t		 i, step;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_ptr_nonnull(m = mime_new(NULL, &rec_cb, &r));
+	ck_assert_int_eq(mime_parse(m, msg, sizeof(msg) - 1), 0);
+	ck_assert_int_eq(mime_finish(m), 0);
+	mime_free(m);
+	ck_assert_uint_eq(r.n, 3);
+	for (step = 0; step < 2; step++) {
+		nsizes_seen = 0;
+		ck_assert_ptr_nonnull(m = mime_new(NULL, &counted, NULL));
+		for (i = 0; i < sizeof(msg) - 1; i += step == 0 ?
+		    sizeof(msg) - 1 : 1)
+			ck_assert_int_eq(mime_parse(m, msg + i, step == 0 ?
+			    sizeof(msg) - 1 : 1), 0);
+		ck_assert_int_eq(mime_finish(m), 0);
+		mime_free(m);
+		ck_assert_uint_eq(nsizes_seen, 3);
+		for (i = 0; i < 3; i++) {
+			ck_assert_uint_gt(r.parts[i].len, 0);
+			ck_assert_uint_eq(sizes_seen[i], r.parts[i].len);
+		}
+	}
+	rec_free(&r);
+}
+END_TEST
+
 START_TEST(test_mime_random)
 {
 	static const char *const tokens[] = {
@@ -1470,6 +1527,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_mime_encoded_nesting);
 	tcase_add_test(tc, test_mime_huge);
 	tcase_add_test(tc, test_mime_interface);
+	tcase_add_test(tc, test_mime_count_only);
 	tcase_add_loop_test(tc, test_b64_vectors, 0, TU_NELEM(b64_vecs));
 	suite_add_tcase(s, tc);
 	return s;
