@@ -1240,6 +1240,61 @@ b64_encode_test(const char *p, size_t n, char *out)
 }
 
 /*
+ * The decoder against the encoder: random bytes, base64 in lines of any
+ * length (aligned on groups or not, so that groups cross line ends),
+ * white space and junk between characters, fed in random pieces: the
+ * bytes come back, and only the junk is counted as skipped.
+ */
+START_TEST(test_b64_lines)
+{
+	unsigned char	 raw[700], dec[1200], tail[B64_FINAL_MAX];
+	char		 enc[1000], in[4096];
+	struct b64	*b;
+	uint32_t	 seed = 4648;
+	size_t		 n, e, k, len, line, pos, chunk, dlen, got, junk;
+	int		 iter;
+
+	ck_assert_ptr_nonnull(b = b64_new());
+	for (iter = 0; iter < 3000; iter++) {
+		n = mime_rand(&seed) % sizeof(raw);
+		for (k = 0; k < n; k++)
+			raw[k] = (unsigned char)mime_rand(&seed);
+		e = b64_encode_test((const char *)raw, n, enc);
+		line = 1 + mime_rand(&seed) % 90;
+		len = junk = 0;
+		for (k = 0; k < e; k++) {
+			in[len++] = enc[k];
+			if ((k + 1) % line == 0)
+				len += (size_t)snprintf(in + len,
+				    sizeof(in) - len, "\r\n");
+			if (mime_rand(&seed) % 50 == 0) {
+				in[len++] = "* \t!"[mime_rand(&seed) % 4];
+				if (in[len - 1] == '*' || in[len - 1] == '!')
+					junk++;
+			}
+		}
+		b64_reset(b);
+		dlen = 0;
+		for (pos = 0; pos < len; pos += chunk) {
+			chunk = 1 + mime_rand(&seed) % 200;
+			if (chunk > len - pos)
+				chunk = len - pos;
+			ck_assert_int_eq(b64_decode(b, in + pos, chunk,
+			    dec + dlen, &got), 0);
+			dlen += got;
+		}
+		ck_assert_int_eq(b64_final(b, tail, &got), 0);
+		memcpy(dec + dlen, tail, got);
+		dlen += got;
+		ck_assert_uint_eq(dlen, n);
+		ck_assert_int_eq(memcmp(dec, raw, n), 0);
+		ck_assert_uint_eq(b64_skipped(b), junk);
+	}
+	b64_free(b);
+}
+END_TEST
+
+/*
  * Messages encoded in encoded messages are parsed three levels deep;
  * deeper, the part is typed whole and the message refused (smtp:247),
  * so that nesting cannot multiply the parsing work.
@@ -1528,6 +1583,7 @@ mime_suite(void)
 	tcase_add_test(tc, test_mime_huge);
 	tcase_add_test(tc, test_mime_interface);
 	tcase_add_test(tc, test_mime_count_only);
+	tcase_add_test(tc, test_b64_lines);
 	tcase_add_loop_test(tc, test_b64_vectors, 0, TU_NELEM(b64_vecs));
 	suite_add_tcase(s, tc);
 	return s;
