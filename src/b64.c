@@ -19,6 +19,7 @@
  */
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,7 @@
 
 struct b64 {
 	EVP_ENCODE_CTX	*ctx;
-	unsigned char	 class[256];	/* enum b64_class of each byte */
+	const unsigned char *class;	/* b64_classes */
 	char		 group[4];	/* the group being filled */
 	size_t		 ngroup;
 	size_t		 skipped;
@@ -63,20 +64,32 @@ b64_class(unsigned char c)
 	return B64_C_JUNK;
 }
 
+/* enum b64_class of each byte: shared by every decoder, made once. */
+static unsigned char	 b64_classes[256];
+static pthread_once_t	 b64_classes_once = PTHREAD_ONCE_INIT;
+
+static void
+b64_classes_init(void)
+{
+	int	 i;
+
+	for (i = 0; i < 256; i++)
+		b64_classes[i] = (unsigned char)b64_class((unsigned char)i);
+}
+
 struct b64 *
 b64_new(void)
 {
 	struct b64	*b;
-	int		 i;
 
-	if ((b = calloc(1, sizeof(*b))) == NULL)
+	if (pthread_once(&b64_classes_once, b64_classes_init) != 0 ||
+	    (b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
 	if ((b->ctx = EVP_ENCODE_CTX_new()) == NULL) {
 		free(b);
 		return NULL;
 	}
-	for (i = 0; i < 256; i++)
-		b->class[i] = (unsigned char)b64_class((unsigned char)i);
+	b->class = b64_classes;
 	b64_reset(b);
 	return b;
 }

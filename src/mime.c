@@ -170,7 +170,8 @@ struct mime {
 	struct mime_callbacks	 cb;
 	void			*arg;
 	int			 flags;
-	char			 detail[MIME_NFLAGS][MIME_DETAIL];
+	char			*detail[MIME_NFLAGS]; /* MIME_DETAIL, once
+						   the flag is found */
 	int			 oom;
 	unsigned		 nleaf;
 	enum mime_phase		 phase;
@@ -248,8 +249,12 @@ mime_flag(struct mime *m, int flag, const char *fmt, ...)
 			break;
 	if (i == MIME_NFLAGS)
 		return;
+	if ((m->detail[i] = malloc(MIME_DETAIL)) == NULL) {
+		m->oom = 1;
+		return;
+	}
 	va_start(ap, fmt);
-	(void)vsnprintf(m->detail[i], sizeof(m->detail[i]), fmt, ap);
+	(void)vsnprintf(m->detail[i], MIME_DETAIL, fmt, ap);
 	va_end(ap);
 }
 
@@ -1131,7 +1136,7 @@ mime_child_end(struct mime *m)
 		m->oom = 1;
 	for (i = 0; i < MIME_NFLAGS; i++)
 		if (c->flags & (1 << i) && !(m->flags & (1 << i)))
-			mime_flag(m, 1 << i, "%s%s", c->detail[i],
+			mime_flag(m, 1 << i, "%s%s", mime_detail(c, 1 << i),
 			    c->nenc > 1 ? "" : " (in an attached message)");
 	mime_free(c);
 }
@@ -1645,7 +1650,7 @@ mime_detail(const struct mime *m, int flag)
 
 	for (i = 0; i < MIME_NFLAGS; i++)
 		if (flag & (1 << i))
-			return m->detail[i];
+			return m->detail[i] != NULL ? m->detail[i] : "";
 	return "";
 }
 
@@ -1658,12 +1663,16 @@ mime_nparts(const struct mime *m)
 void
 mime_free(struct mime *m)
 {
+	int	 k;
+
 	if (m == NULL)
 		return;
 	mime_free(m->child);
 	mime_entity_reset(m);
 	free(m->part.altnames);
 	free(m->obuf);
+	for (k = 0; k < MIME_NFLAGS; k++)
+		free(m->detail[k]);
 	b64_free(m->b64);
 	b64_free(m->hb64);
 	free(m->lv);
