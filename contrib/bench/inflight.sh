@@ -25,6 +25,7 @@ set -euo pipefail
 
 PROG=inflight
 HERE=$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")
+# shellcheck source-path=SCRIPTDIR source=common.sh
 . "$HERE/common.sh" || exit 2
 
 usage() {
@@ -122,6 +123,7 @@ declare -A NAME_OF LOG_OF
 BOX_PID=""
 LOADGEN_PID=""
 
+# shellcheck disable=SC2317 # called from the trap
 cleanup() {
 	local pid
 	trap - EXIT INT TERM HUP
@@ -294,10 +296,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 done
 
-spread() {
-	# shellcheck disable=SC2086 # one number per word
-	printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END { printf "%s-%s", v[1], v[NR] }'
-}
 cell() { printf '%.2f (%s)' "$(median "$1")" "$(spread "$1")"; }
 
 echo
