@@ -171,13 +171,15 @@ command_alarm(struct session *s, enum smtp_verb verb, enum alarm_id id,
 static void
 command_tx_from(struct session *s, const char *path, const struct smtp_cmd *cmd)
 {
-	char	 esc[sizeof(s->tx->from) - 2];
+	char	 esc[SESSION_FROM_MAX - 2], from[SESSION_FROM_MAX];
 
 	if (path != NULL)
 		log_escape(esc, sizeof(esc), path, strlen(path));
 	else
 		log_escape(esc, sizeof(esc), cmd->args, cmd->argslen);
-	snprintf(s->tx->from, sizeof(s->tx->from), "<%s>", esc);
+	snprintf(from, sizeof(from), "<%s>", esc);
+	free(s->tx->from);
+	s->tx->from = strdup(from);	/* NULL: logged as "" */
 }
 
 /*

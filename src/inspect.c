@@ -45,6 +45,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,11 @@
 #include "stats.h"
 
 #define INSPECT_MEM		(4 * 1024 * 1024)	/* per message */
+#define INSPECT_REPLY		512	/* the reply kept, its NUL included */
+#define INSPECT_ERRSTR		128	/* a spool error's text, NUL included */
+#define INSPECT_SCAN_ERRSTR	400	/* a scan error's */
+#define INSPECT_RETRY		"451 4.3.0 Message could not be inspected, " \
+				"try again later"
 #define INSPECT_MAXLOG		32	/* refused attachments logged */
 #define INSPECT_MAXUU		16	/* uuencoded blocks typed per part */
 #define INSPECT_SNIFF		1024	/* bytes of a body looked at */
@@ -142,13 +148,17 @@ struct inspect {
 	int			 spool_fd;	/* the parts' file, or -1 */
 	uint64_t		 spool_end;
 	size_t			 memused;	/* bytes kept in memory */
+	/*
+	 * The strings are allocated when there is something to say (most
+	 * messages have no error and are accepted): NULL until then.
+	 */
 	int			 error;		/* spooling failed */
-	char			 errstr[128];
+	char			*errstr;
 	int			 scan_error;
-	char			 scan_errstr[400];
+	char			*scan_errstr;
 	/* the verdict so far, and what is reported */
 	enum inspect_verdict	 v;
-	char			 reply[512];
+	char			*reply;
 	struct inspect_finds	 finds;
 	uint32_t		 seen[ALARM_CLOSE + 1]; /* alarms, per action */
 	unsigned		 nrefusals;	/* refusals kept */
@@ -183,6 +193,23 @@ inspect_wanted(const struct config *conf)
 		if (conf->alarm_action[inspect_flags[i].alarm] != ALARM_PASS)
 			return 1;
 	return 0;
+}
+
+/*
+ * Say why inspecting failed, in at most size bytes; the last error is
+ * the one told. Out of memory, the text stays NULL and the verdict
+ * says "out of memory".
+ */
+static void
+inspect_why(char **why, size_t size, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	if (*why == NULL && (*why = malloc(size)) == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(*why, size, fmt, ap);
+	va_end(ap);
 }
 
 /* The rank of a verdict: the strongest wins. */
@@ -233,7 +260,7 @@ inspect_add(struct inspect *ins, int alarm, enum alarm_action act,
 {
 	struct inspect_find	*f;
 	enum inspect_verdict	 v = INSPECT_ACCEPT;
-	char			 buf[512];
+	char			 buf[512], *keep;
 	const char		*text;
 	size_t			 n;
 
@@ -260,9 +287,15 @@ inspect_add(struct inspect *ins, int alarm, enum alarm_action act,
 	else
 		v = INSPECT_REJECT;
 	if (inspect_rank(v) > inspect_rank(ins->v)) {
-		ins->v = v;
-		snprintf(ins->reply, sizeof(ins->reply), "%s",
-		    reply != NULL ? reply : "");
+		/* At most INSPECT_REPLY - 1 bytes, as the reply line. */
+		if ((keep = strndup(reply != NULL ? reply : "",
+		    INSPECT_REPLY - 1)) == NULL)
+			ins->error = 1;	/* a tempfail, see inspect_verdict */
+		else {
+			free(ins->reply);
+			ins->reply = keep;
+			ins->v = v;
+		}
 	}
 
 	if (alarm >= 0) {
@@ -492,7 +525,7 @@ inspect_mem_free(struct inspect *ins, unsigned char **mem, size_t *len,
 static int
 inspect_spool_error(struct inspect *ins, const char *what)
 {
-	snprintf(ins->errstr, sizeof(ins->errstr), "%s %s: %s", what,
+	inspect_why(&ins->errstr, INSPECT_ERRSTR, "%s %s: %s", what,
 	    ins->conf->spool_dir, strerror(errno));
 	return -1;
 }
@@ -838,7 +871,9 @@ inspect_new(struct config *conf, struct scan_engine *engine,
 	lim.text_line = conf->limits.text_line;
 	lim.depth = conf->limits.mime_depth;
 	lim.parts = conf->limits.mime_parts;
-	if ((ins->mime = mime_new(&lim, &inspect_callbacks, ins)) == NULL) {
+	/* Without file types the parts are nobody's business: flags only. */
+	if ((ins->mime = mime_new(&lim, conf->filetypes_enabled ?
+	    &inspect_callbacks : NULL, ins)) == NULL) {
 		free(ins);
 		return NULL;
 	}
@@ -879,7 +914,7 @@ inspect_wire(struct inspect *ins, int *bol, const char *buf, size_t len)
 	const char	*nl;
 	size_t		 i = 0, start = 0;
 
-	/* Line by line (memchr), not byte by byte: this sees every byte. */
+	/* Line by line: only the first byte of a line can be the dot. */
 	while (i < len) {
 		if (*bol && buf[i] == '.') {
 			inspect_data(ins, buf + start, i - start);
@@ -935,7 +970,7 @@ inspect_scan_av(struct inspect *ins)
 
 	if ((r = ins->av_result = calloc(1, sizeof(*r))) == NULL) {
 		ins->scan_error = 1;
-		snprintf(ins->scan_errstr, sizeof(ins->scan_errstr),
+		inspect_why(&ins->scan_errstr, INSPECT_SCAN_ERRSTR,
 		    "out of memory");
 		return;
 	}
@@ -1029,9 +1064,8 @@ inspect_type(struct inspect *ins, struct inspect_part *p, uint64_t off,
 		    (size_t)len, name, flags, inspect_cb_file, &t, &r);
 	if (r.status == SCAN_ERROR || t.nomem != NULL) {
 		ins->scan_error = 1;
-		snprintf(ins->scan_errstr, sizeof(ins->scan_errstr),
-		    "%s: %s", p->name, t.nomem != NULL ? "out of memory" :
-		    r.error);
+		inspect_why(&ins->scan_errstr, INSPECT_SCAN_ERRSTR, "%s: %s",
+		    p->name, t.nomem != NULL ? "out of memory" : r.error);
 		return -1;
 	}
 	if (r.limits_exceeded && !p->incomplete) {
@@ -1043,7 +1077,7 @@ inspect_type(struct inspect *ins, struct inspect_part *p, uint64_t off,
 	/* The heuristics asked for are the only way to a match here. */
 	if ((p->refused = strdup(p->name)) == NULL) {
 		ins->scan_error = 1;
-		snprintf(ins->scan_errstr, sizeof(ins->scan_errstr),
+		inspect_why(&ins->scan_errstr, INSPECT_SCAN_ERRSTR,
 		    "out of memory");
 		return -1;
 	}
@@ -1191,11 +1225,11 @@ inspect_verdict(struct inspect *ins, inspect_report_fn report, void *arg,
 	if (ins->error || ins->scan_error) {
 		/* Nothing unscanned passes; nothing is lost: try again. */
 		snprintf(detail, sizeof(detail), "reason=\"%s\"", ins->error ?
-		    (ins->errstr[0] != '\0' ? ins->errstr : "out of memory") :
-		    ins->scan_errstr);
+		    (ins->errstr != NULL ? ins->errstr : "out of memory") :
+		    (ins->scan_errstr != NULL ? ins->scan_errstr :
+		    "out of memory"));
 		inspect_add(ins, INSPECT_FILETYPE, ALARM_PASS, detail,
-		    "451 4.3.0 Message could not be inspected, try again "
-		    "later");
+		    INSPECT_RETRY);
 	} else {
 		if (ins->scan_av)
 			inspect_av_verdict(ins);
@@ -1211,8 +1245,12 @@ inspect_verdict(struct inspect *ins, inspect_report_fn report, void *arg,
 		    (unsigned long long)ins->unlogged);
 		report(arg, INSPECT_FILETYPE, ALARM_BLOCK, detail);
 	}
+	/* A refusal that could not be kept (out of memory): try again. */
+	if (ins->error && ins->v == INSPECT_ACCEPT)
+		ins->v = INSPECT_TEMPFAIL;
 	if (ins->v != INSPECT_ACCEPT)
-		snprintf(reply, replysz, "%s", ins->reply);
+		snprintf(reply, replysz, "%s", ins->reply != NULL ?
+		    ins->reply : INSPECT_RETRY);
 	return ins->v;
 }
 
@@ -1243,6 +1281,9 @@ inspect_free(struct inspect *ins)
 		close(ins->msg.fd);
 	free(ins->msg.mem);
 	free(ins->av_result);
+	free(ins->errstr);
+	free(ins->scan_errstr);
+	free(ins->reply);
 	config_unref(ins->conf);
 	free(ins);
 }

@@ -156,9 +156,13 @@ struct mime_entity {
 	enum mime_bstate	 bstate;
 	enum mime_encoding	 encoding;
 	int			 attachment;
-	/* File names from Content-Disposition and Content-Type. */
-	struct mime_param_name	 dispname;
-	struct mime_param_name	 typename;
+	/*
+	 * File names from Content-Disposition and Content-Type; NULL
+	 * when the field has no name parameter (allocated only for one
+	 * that has: most entities have none).
+	 */
+	struct mime_param_name	*dispname;
+	struct mime_param_name	*typename;
 };
 
 struct mime {
@@ -166,7 +170,8 @@ struct mime {
 	struct mime_callbacks	 cb;
 	void			*arg;
 	int			 flags;
-	char			 detail[MIME_NFLAGS][MIME_DETAIL];
+	char			*detail[MIME_NFLAGS]; /* MIME_DETAIL, once
+						   the flag is found */
 	int			 oom;
 	unsigned		 nleaf;
 	enum mime_phase		 phase;
@@ -219,7 +224,8 @@ struct mime {
 	char			 qhex;
 	char			 qws[MIME_QP_WS];
 	size_t			 qwslen;
-	unsigned char		 obuf[MIME_OBUF];
+	unsigned char		*obuf;		/* MIME_OBUF, for the first leaf
+						   whose bytes someone reads */
 	size_t			 olen;
 };
 
@@ -243,8 +249,12 @@ mime_flag(struct mime *m, int flag, const char *fmt, ...)
 			break;
 	if (i == MIME_NFLAGS)
 		return;
+	if ((m->detail[i] = malloc(MIME_DETAIL)) == NULL) {
+		m->oom = 1;
+		return;
+	}
 	va_start(ap, fmt);
-	(void)vsnprintf(m->detail[i], sizeof(m->detail[i]), fmt, ap);
+	(void)vsnprintf(m->detail[i], MIME_DETAIL, fmt, ap);
 	va_end(ap);
 }
 
@@ -256,6 +266,8 @@ mime_entity_reset(struct mime *m)
 
 	for (k = 0; k < 3; k++)
 		free(m->ent.fbody[k]);
+	free(m->ent.dispname);
+	free(m->ent.typename);
 	memset(&m->ent, 0, sizeof(m->ent));
 }
 
@@ -814,6 +826,22 @@ mime_hdr_eol(struct mime *m, enum mime_eol eol)
  * Content-Disposition
  */
 
+/* Keep what a field says of a file name, if it says anything. */
+static void
+mime_keep_name(struct mime *m, struct mime_param_name **keep,
+    const struct mime_param_name *name)
+{
+	free(*keep);
+	*keep = NULL;
+	if (name->nname == 0 && !name->over && !name->split && !name->bad)
+		return;
+	if ((*keep = malloc(sizeof(**keep))) == NULL) {
+		m->oom = 1;
+		return;
+	}
+	**keep = *name;
+}
+
 /* Content-Type: the type, the name parameter, the boundary. */
 static void
 mime_ctype(struct mime *m, const char *f, size_t flen)
@@ -823,7 +851,7 @@ mime_ctype(struct mime *m, const char *f, size_t flen)
 	if (mime_param_ctype(m->hb64, f, flen, &ct) == -1)
 		m->oom = 1;
 	memcpy(m->ent.type, ct.type, sizeof(m->ent.type));
-	m->ent.typename = ct.name;
+	mime_keep_name(m, &m->ent.typename, &ct.name);
 	if (ct.boundary_ambiguous)
 		mime_flag(m, MIME_F_LIMITS, "boundary parameters that "
 		    "disagree");
@@ -854,7 +882,7 @@ mime_cdisp(struct mime *m, const char *f, size_t flen)
 	if (mime_param_cdisp(m->hb64, f, flen, &cd) == -1)
 		m->oom = 1;
 	m->ent.attachment = cd.attachment;
-	m->ent.dispname = cd.filename;
+	mime_keep_name(m, &m->ent.dispname, &cd.filename);
 }
 
 /*
@@ -925,8 +953,12 @@ mime_oflush(struct mime *m)
 static void
 mime_oput(struct mime *m, char c)
 {
+	if (m->obuf == NULL) {
+		m->part.size++;		/* nobody reads it: count it */
+		return;
+	}
 	m->obuf[m->olen++] = (unsigned char)c;
-	if (m->olen == sizeof(m->obuf))
+	if (m->olen == MIME_OBUF)
 		mime_oflush(m);
 }
 
@@ -935,20 +967,24 @@ mime_out(struct mime *m, const char *p, size_t n)
 {
 	size_t	 take;
 
-	if (n >= sizeof(m->obuf)) {
+	if (m->obuf == NULL) {
+		m->part.size += n;
+		return;
+	}
+	if (n >= MIME_OBUF) {
 		mime_oflush(m);
 		mime_part_data(m, (const unsigned char *)p, n);
 		return;
 	}
 	while (n > 0) {
-		take = sizeof(m->obuf) - m->olen;
+		take = MIME_OBUF - m->olen;
 		if (take > n)
 			take = n;
 		memcpy(m->obuf + m->olen, p, take);
 		m->olen += take;
 		p += take;
 		n -= take;
-		if (m->olen == sizeof(m->obuf))
+		if (m->olen == MIME_OBUF)
 			mime_oflush(m);
 	}
 }
@@ -997,7 +1033,8 @@ mime_container_names(struct mime *m, const char *type)
 {
 	struct mime_part	 p;
 
-	if (m->ent.dispname.nname == 0 && m->ent.typename.nname == 0)
+	if ((m->ent.dispname == NULL || m->ent.dispname->nname == 0) &&
+	    (m->ent.typename == NULL || m->ent.typename->nname == 0))
 		return;
 	memset(&p, 0, sizeof(p));
 	p.depth = m->ent.depth;
@@ -1006,6 +1043,7 @@ mime_container_names(struct mime *m, const char *type)
 	p.attachment = m->ent.attachment;
 	p.encoding = m->ent.encoding;
 	mime_report_names(m, &p);
+	free(p.altnames);
 }
 
 /*
@@ -1098,7 +1136,7 @@ mime_child_end(struct mime *m)
 		m->oom = 1;
 	for (i = 0; i < MIME_NFLAGS; i++)
 		if (c->flags & (1 << i) && !(m->flags & (1 << i)))
-			mime_flag(m, 1 << i, "%s%s", c->detail[i],
+			mime_flag(m, 1 << i, "%s%s", mime_detail(c, 1 << i),
 			    c->nenc > 1 ? "" : " (in an attached message)");
 	mime_free(c);
 }
@@ -1123,6 +1161,11 @@ mime_leaf_name(struct mime *m, struct mime_part *pt, const char *name)
 		    "than followed");
 		return;
 	}
+	if (pt->altnames == NULL && (pt->altnames = calloc(MIME_ALTNAMES,
+	    sizeof(*pt->altnames))) == NULL) {
+		m->oom = 1;
+		return;
+	}
 	memcpy(pt->altnames[pt->naltnames++], name, strlen(name) + 1);
 }
 
@@ -1134,11 +1177,13 @@ mime_leaf_name(struct mime *m, struct mime_part *pt, const char *name)
 static void
 mime_leaf_names(struct mime *m, struct mime_part *pt)
 {
-	const struct mime_param_name	*r[2] = { &m->ent.dispname,
-					    &m->ent.typename };
+	const struct mime_param_name	*r[2] = { m->ent.dispname,
+					    m->ent.typename };
 	unsigned			 i, j;
 
 	for (i = 0; i < 2; i++) {
+		if (r[i] == NULL)
+			continue;
 		if (r[i]->over)
 			mime_flag(m, MIME_F_LIMITS, "a file name in more "
 			    "sections, forms or readings than followed");
@@ -1164,6 +1209,17 @@ mime_leaf_begin(struct mime *m, const char *type, int hidden)
 		m->phase = MIME_P_SKIP;
 		return;
 	}
+	/*
+	 * The decoded bytes are gathered for part_data and an encoded
+	 * message's parser; without either, they are only counted.
+	 */
+	if (m->obuf == NULL && (hidden || m->cb.part_data != NULL) &&
+	    (m->obuf = malloc(MIME_OBUF)) == NULL) {
+		m->oom = 1;
+		m->phase = MIME_P_SKIP;
+		return;
+	}
+	free(pt->altnames);
 	memset(pt, 0, sizeof(*pt));
 	pt->index = (unsigned)index;
 	pt->depth = m->ent.depth;
@@ -1384,14 +1440,24 @@ mime_qp_eol(struct mime *m, enum mime_eol eol)
 static void
 mime_leaf_data(struct mime *m, const char *p, size_t n)
 {
-	size_t	 take, olen;
+	unsigned char	 count[B64_DECODE_MAX(MIME_B64_CHUNK)];
+	size_t		 take, olen;
 
 	switch (m->part.encoding) {
 	case MIME_ENC_BASE64:
 		/* Decoded in place at the end of obuf. */
 		while (n > 0) {
 			take = n < MIME_B64_CHUNK ? n : MIME_B64_CHUNK;
-			if (sizeof(m->obuf) - m->olen < B64_DECODE_MAX(take))
+			if (m->obuf == NULL) {
+				/* Nobody reads it: decoded to be counted. */
+				if (b64_decode(m->b64, p, take, count,
+				    &olen) == 0)
+					m->part.size += olen;
+				p += take;
+				n -= take;
+				continue;
+			}
+			if (MIME_OBUF - m->olen < B64_DECODE_MAX(take))
 				mime_oflush(m);
 			if (b64_decode(m->b64, p, take, m->obuf + m->olen,
 			    &olen) == 0)
@@ -1431,10 +1497,14 @@ mime_leaf_eol(struct mime *m, enum mime_eol eol)
 static void
 mime_leaf_end(struct mime *m)
 {
-	size_t	 olen;
+	unsigned char	 count[B64_FINAL_MAX];
+	size_t		 olen;
 
-	if (m->part.encoding == MIME_ENC_BASE64) {
-		if (sizeof(m->obuf) - m->olen < B64_FINAL_MAX)
+	if (m->part.encoding == MIME_ENC_BASE64 && m->obuf == NULL) {
+		if (b64_final(m->b64, count, &olen) == 0)
+			m->part.size += olen;
+	} else if (m->part.encoding == MIME_ENC_BASE64) {
+		if (MIME_OBUF - m->olen < B64_FINAL_MAX)
 			mime_oflush(m);
 		if (b64_final(m->b64, m->obuf + m->olen, &olen) == 0)
 			m->olen += olen;
@@ -1580,7 +1650,7 @@ mime_detail(const struct mime *m, int flag)
 
 	for (i = 0; i < MIME_NFLAGS; i++)
 		if (flag & (1 << i))
-			return m->detail[i];
+			return m->detail[i] != NULL ? m->detail[i] : "";
 	return "";
 }
 
@@ -1593,10 +1663,16 @@ mime_nparts(const struct mime *m)
 void
 mime_free(struct mime *m)
 {
+	int	 k;
+
 	if (m == NULL)
 		return;
 	mime_free(m->child);
 	mime_entity_reset(m);
+	free(m->part.altnames);
+	free(m->obuf);
+	for (k = 0; k < MIME_NFLAGS; k++)
+		free(m->detail[k]);
 	b64_free(m->b64);
 	b64_free(m->hb64);
 	free(m->lv);

@@ -70,8 +70,10 @@ struct mime_part {
 	 * second decoding (UTF-16 byte order, raw bytes of a name that
 	 * does not decode). Each is a name a mail client may show; the
 	 * policy checks them all. None repeats filename or another.
+	 * naltnames of them; NULL when there is none. The parser's
+	 * storage: valid during the callback, to be copied if kept.
 	 */
-	char			 altnames[MIME_ALTNAMES][MIME_NAME_SIZE];
+	char			(*altnames)[MIME_NAME_SIZE];
 	unsigned		 naltnames;
 	/*
 	 * Reported for its names only, part_end at once, no part_data:

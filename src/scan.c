@@ -53,6 +53,8 @@
  */
 #include "autoconf.h"
 
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include <errno.h>
@@ -625,11 +627,15 @@ scan_pread(void *handle, void *buf, size_t count, off_t offset)
 }
 
 /*
- * A region through cl_fmap_open_handle() with our own pread callback
- * (the map's own offset argument stays 0: the callback adds the
- * region's start, so libclamav sees a file of len bytes). This is what
- * cl_scandesc() does for a whole descriptor, so a region costs no more
- * than a file of its own, without a descriptor of its own.
+ * A region, mapped read-only and scanned from memory: libclamav reads
+ * the page cache in place. Else (mmap refused) through
+ * cl_fmap_open_handle() with our own pread callback (the map's own
+ * offset argument stays 0: the callback adds the region's start, so
+ * libclamav sees a file of len bytes), as cl_scandesc() does for a
+ * descriptor. The map comes first because libclamav preads into pages
+ * of its own that each fault when first written, and in a process with
+ * threads on other CPUs every such fault flushes their TLBs too: on a
+ * large spooled part, more than its typing costs.
  */
 int
 scan_fd_region(struct scan_engine *e, int fd, uint64_t off, uint64_t len,
@@ -640,6 +646,11 @@ scan_fd_region(struct scan_engine *e, int fd, uint64_t off, uint64_t len,
 	struct scan_ctx		 c;
 	struct scan_region	 g;
 	cl_fmap_t		*map;
+	struct stat		 st;
+	void			*mem;
+	uint64_t		 page;
+	size_t			 skip;
+	int			 rv;
 
 	scan_begin(&c, r, flags, fn, arg, &o);
 	if (e == NULL)
@@ -650,6 +661,23 @@ scan_fd_region(struct scan_engine *e, int fd, uint64_t off, uint64_t len,
 		return 0;
 	if (len > SIZE_MAX)
 		return scan_fail(r, "input too large");
+	/* Within the file only: a page past its end would be SIGBUS. */
+	page = (uint64_t)sysconf(_SC_PAGESIZE);
+	skip = (size_t)(off % page);
+	if (fstat(fd, &st) == 0 && st.st_size >= 0 &&
+	    off <= (uint64_t)st.st_size && len <= (uint64_t)st.st_size - off &&
+	    len <= SIZE_MAX - skip &&
+	    (mem = mmap(NULL, (size_t)len + skip, PROT_READ, MAP_PRIVATE, fd,
+	    (off_t)(off - skip))) != MAP_FAILED) {
+		if ((map = cl_fmap_open_memory((const char *)mem + skip,
+		    (size_t)len)) == NULL) {
+			(void)munmap(mem, (size_t)len + skip);
+			return scan_fail(r, "libclamav: cannot map the input");
+		}
+		rv = scan_map(e, map, name, &c, &o);
+		(void)munmap(mem, (size_t)len + skip);
+		return rv;
+	}
 	g.fd = fd;
 	g.off = off;
 	if ((map = cl_fmap_open_handle(&g, 0, (size_t)len, scan_pread, 1)) ==

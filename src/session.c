@@ -627,6 +627,10 @@ session_parse(struct session *s)
 		len = evbuffer_get_length(in);
 		p = evbuffer_pullup(in, (ev_ssize_t)len);
 		done = smtp_line_parse(&s->cline, (const char *)p, len, &used);
+		if (done == -1) {
+			session_fail(s, "421 4.3.0", "out of memory");
+			return;
+		}
 		evbuffer_drain(in, used);
 		s->early = s->early > used ? s->early - used : 0;
 		if (done == 1) {
@@ -1006,6 +1010,10 @@ session_server_read(struct conn *c, void *arg)
 		}
 		buf = evbuffer_pullup(in, (ev_ssize_t)len);
 		r = smtp_line_parse(&s->sline, (const char *)buf, len, &used);
+		if (r == -1) {
+			session_fail(s, "421 4.3.0", "out of memory");
+			return;
+		}
 		evbuffer_drain(in, used);
 		if (r == 0)
 			break;

@@ -35,6 +35,7 @@ struct worker_pool;
 						   blocking */
 #define SESSION_FLUSH_TIMEOUT	10		/* seconds to write a last reply */
 #define SESSION_AUTH_LINE	12288		/* RFC 4954 §4: an AUTH line */
+#define SESSION_FROM_MAX	512		/* the reverse-path logged */
 /*
  * Outstanding replies (commands parsed, reply not yet written to the
  * client): over the per-session bound, or over the process-wide one
@@ -87,7 +88,8 @@ TAILQ_HEAD(pending_queue, pending);
 /* One transaction: MAIL to the end of data (or RSET). */
 struct tx {
 	uint64_t		 seq;		/* per session, from 1 */
-	char			 from[512];
+	char			*from;		/* "<path>" escaped, for the log;
+						   NULL out of memory */
 	int			 rcpts;		/* accepted by the upstream */
 	size_t			 rcpts_sent;	/* RCPT commands forwarded */
 	struct data_parser	 data;

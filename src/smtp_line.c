@@ -10,7 +10,10 @@
  * The buffer never grows past max bytes: a longer line keeps its first
  * max bytes, the rest is read and dropped up to the CRLF, and the line
  * is returned at its CRLF with SMTP_LINE_OVERFLOW, so the dialog stays
- * in step with the peer whatever it sends.
+ * in step with the peer whatever it sends. Up to max, it grows with the
+ * line (doubling from SMTP_LINE_START bytes) and goes back to that once
+ * a line longer than SMTP_LINE_KEEP is done: an idle session holds a
+ * few hundred bytes, not the limit of an AUTH line or a long reply.
  */
 #include "autoconf.h"
 
@@ -19,10 +22,20 @@
 
 #include "smtp_line.h"
 
-/* Start a new line, keeping the buffer. */
+#define SMTP_LINE_START		256	/* bytes first allocated */
+#define SMTP_LINE_KEEP		1024	/* kept between lines */
+
+/* Start a new line, keeping a small buffer. */
 static void
 smtp_line_clear(struct smtp_line *l)
 {
+	char	*p;
+
+	if (l->buf != NULL && l->cap > SMTP_LINE_KEEP &&
+	    (p = realloc(l->buf, SMTP_LINE_START + 1)) != NULL) {
+		l->buf = p;
+		l->cap = SMTP_LINE_START;
+	}
 	l->len = 0;
 	l->total = 0;
 	l->flags = 0;
@@ -35,18 +48,29 @@ smtp_line_clear(struct smtp_line *l)
 /*
  * Append one byte of line content. total counts every byte; only the
  * first max are stored. The line overflows once it cannot fit in max
- * with its CRLF.
+ * with its CRLF. Returns 0, or -1 if the buffer could not grow.
  */
-static void
+static int
 smtp_line_add(struct smtp_line *l, char c)
 {
+	size_t	 cap;
+	char	*p;
+
 	l->total++;
 	if (l->total + 2 > l->max)
 		l->flags |= SMTP_LINE_OVERFLOW;
-	if (l->len < l->max) {
-		l->buf[l->len++] = c;
-		l->buf[l->len] = '\0';
+	if (l->len >= l->max)
+		return 0;
+	if (l->len == l->cap) {
+		cap = l->cap * 2 < l->max ? l->cap * 2 : l->max;
+		if ((p = realloc(l->buf, cap + 1)) == NULL)
+			return -1;
+		l->buf = p;
+		l->cap = cap;
 	}
+	l->buf[l->len++] = c;
+	l->buf[l->len] = '\0';
+	return 0;
 }
 
 int
@@ -54,7 +78,8 @@ smtp_line_init(struct smtp_line *l, size_t max)
 {
 	memset(l, 0, sizeof(*l));
 	l->max = max;
-	if ((l->buf = malloc(max + 1)) == NULL)
+	l->cap = max < SMTP_LINE_START ? max : SMTP_LINE_START;
+	if ((l->buf = malloc(l->cap + 1)) == NULL)
 		return -1;
 	smtp_line_clear(l);
 	return 0;
@@ -80,7 +105,8 @@ smtp_line_parse(struct smtp_line *l, const char *buf, size_t len,
 			}
 			/* The held CR was not followed by LF. */
 			l->flags |= SMTP_LINE_BARE_CR;
-			smtp_line_add(l, '\r');
+			if (smtp_line_add(l, '\r') == -1)
+				goto nomem;
 		}
 		switch (c) {
 		case '\r':
@@ -88,19 +114,19 @@ smtp_line_parse(struct smtp_line *l, const char *buf, size_t len,
 			break;
 		case '\n':
 			l->flags |= SMTP_LINE_BARE_LF;
-			smtp_line_add(l, c);
 			break;
 		case '\0':
 			l->flags |= SMTP_LINE_NUL;
-			smtp_line_add(l, c);
-			break;
-		default:
-			smtp_line_add(l, c);
 			break;
 		}
+		if (c != '\r' && smtp_line_add(l, c) == -1)
+			goto nomem;
 	}
 	*used_r = len;
 	return 0;
+nomem:
+	*used_r = i;
+	return -1;
 }
 
 void
@@ -114,6 +140,7 @@ smtp_line_free(struct smtp_line *l)
 {
 	free(l->buf);
 	l->buf = NULL;
+	l->cap = 0;
 	l->len = 0;
 	l->total = 0;
 	l->flags = 0;

@@ -21,6 +21,7 @@
 struct smtp_line {
 	char	*buf;		/* the line without its CRLF, NUL-terminated */
 	size_t	 len;		/* bytes in buf (may contain NUL bytes) */
+	size_t	 cap;		/* bytes buf has room for, NUL excluded */
 	size_t	 max;		/* limit, CRLF included (RFC 5321: 512) */
 	size_t	 total;		/* bytes of the line seen, CRLF excluded */
 	int	 flags;		/* SMTP_LINE_* of the current line */
@@ -34,7 +35,9 @@ int	smtp_line_init(struct smtp_line *, size_t max);
  * Feed bytes. Consumes at most up to and including one line's CRLF and
  * stores in *used_r how many bytes were consumed. Returns 1 when a line
  * is complete (read buf, len, flags), 0 when all of len was consumed and
- * more is needed. The next call after a 1 starts a new line.
+ * more is needed. The next call after a 1 starts a new line. Returns -1
+ * if out of memory (the buffer grows with the line): the line is lost,
+ * the caller gives up on the stream.
  */
 int	smtp_line_parse(struct smtp_line *, const char *buf, size_t len,
 	    size_t *used_r);

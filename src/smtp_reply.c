@@ -24,6 +24,22 @@ smtp_reply_init(struct smtp_reply *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Room for one more line start: 8 at first (most replies have fewer). */
+static int
+smtp_reply_grow(struct smtp_reply *r)
+{
+	size_t	*off;
+	int	 cap = r->offcap == 0 ? 8 : r->offcap * 2;
+
+	if (cap > SMTP_REPLY_MAXLINES)
+		cap = SMTP_REPLY_MAXLINES;
+	if ((off = realloc(r->off, (size_t)cap * sizeof(*off))) == NULL)
+		return -1;
+	r->off = off;
+	r->offcap = cap;
+	return 0;
+}
+
 /* Append len bytes and a NUL to the text buffer; -1 if out of memory. */
 static int
 smtp_reply_append(struct smtp_reply *r, const char *s, size_t len)
@@ -88,6 +104,10 @@ smtp_reply_line(struct smtp_reply *r, const char *line, size_t len,
 		*errstr_r = "too many reply lines";
 		return -1;
 	}
+	if (r->nlines == r->offcap && smtp_reply_grow(r) == -1) {
+		*errstr_r = "out of memory";
+		return -1;
+	}
 	r->off[r->nlines] = r->textlen;
 	if (smtp_reply_append(r, len > 4 ? line + 4 : "",
 	    len > 4 ? len - 4 : 0) == -1) {
@@ -120,6 +140,9 @@ smtp_reply_free(struct smtp_reply *r)
 {
 	free(r->text);
 	r->text = NULL;
+	free(r->off);
+	r->off = NULL;
+	r->offcap = 0;
 	r->textlen = 0;
 	r->textcap = 0;
 	r->code = 0;

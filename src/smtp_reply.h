@@ -19,7 +19,8 @@ struct smtp_reply {
 	char	*text;			/* lines' text after "NNN-"/"NNN ",
 					   each NUL-terminated, back to back */
 	size_t	 textlen, textcap;
-	size_t	 off[SMTP_REPLY_MAXLINES];	/* line i starts at text+off[i] */
+	size_t	*off;			/* line i starts at text+off[i] */
+	int	 offcap;		/* entries off has room for */
 };
 
 void	smtp_reply_init(struct smtp_reply *);

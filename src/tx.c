@@ -53,8 +53,10 @@ static void	tx_job_done(void *);
 void
 tx_free(struct session *s)
 {
-	if (s->tx != NULL)
+	if (s->tx != NULL) {
 		inspect_free(s->tx->ins);
+		free(s->tx->from);
+	}
 	free(s->tx);
 	s->tx = NULL;
 }
@@ -329,8 +331,8 @@ tx_log_uncertain(struct session *s, const char *reason)
 	log_warnx("session=%016llx event=message from=%s rcpts=%d size=%llu "
 	    "verdict=unknown reason=\"%s\" note=\"no reply after the end of "
 	    "data: the message may have been delivered\"",
-	    (unsigned long long)s->id, s->tx ? s->tx->from : "",
-	    s->tx ? s->tx->rcpts : 0,
+	    (unsigned long long)s->id,
+	    s->tx && s->tx->from ? s->tx->from : "", s->tx ? s->tx->rcpts : 0,
 	    s->tx ? (unsigned long long)s->tx->data.bytes : 0ULL, reason);
 }
 
@@ -354,7 +356,7 @@ tx_log_message(struct session *s, struct pending *p)
 		len--;
 	log_info("session=%016llx event=message from=%s rcpts=%d size=%llu "
 	    "verdict=%s reply=\"%s\"", (unsigned long long)s->id,
-	    s->tx ? s->tx->from : "", s->tx ? s->tx->rcpts : 0,
+	    s->tx && s->tx->from ? s->tx->from : "", s->tx ? s->tx->rcpts : 0,
 	    s->tx ? (unsigned long long)s->tx->data.bytes : 0ULL,
 	    verdict,
 	    log_escape(reply, sizeof(reply), (const char *)r, len));

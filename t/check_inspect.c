@@ -715,6 +715,63 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/*
+ * The message in its wire form (inspect_wire): a dot that starts a line
+ * is the stuffing and goes, in whatever pieces the text comes, and a dot
+ * elsewhere stays. A body line of 998 characters after its stuffed dot
+ * is within limits.text_line (1000 with CRLF): smtp:217 only if the dot
+ * were kept; one of 999 is over.
+ */
+START_TEST(test_wire)
+{
+	struct config	*conf = load_config("alarm \"smtp:217\" "
+			    "{ action = \"block\" }\n");
+	struct scan_engine *e;
+	struct inspect	*ins;
+	struct tu_buf	 msg = { NULL, 0, 0 };
+	static const size_t steps[] = { 1, 7, 100000 };
+	char		 line[1001], reply[600], err[256];
+	size_t		 i, k, step, body;
+	int		 bol, over;
+
+	ck_assert_ptr_nonnull(e = scan_engine_new(NULL, err, sizeof(err)));
+	for (over = 0; over < 2; over++) {
+		msg.len = 0;
+		tu_puts(&msg, "Subject: dots\r\n\r\n..\r\na.b\r\n");
+		/* The wire form of a line that starts with a dot. */
+		body = 998 + (size_t)over;
+		line[0] = '.';
+		memset(line + 1, '.', 1);
+		memset(line + 2, 'x', body - 1);
+		line[body + 1] = '\0';
+		tu_puts(&msg, line);
+		tu_puts(&msg, "\r\n.x\r\n");
+		for (k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+			step = steps[k];
+			ck_assert_ptr_nonnull(ins = inspect_new(conf, e, NULL,
+			    0));
+			bol = 1;
+			for (i = 0; i < msg.len; i += step)
+				inspect_wire(ins, &bol, (const char *)msg.p +
+				    i, msg.len - i < step ? msg.len - i : step);
+			ck_assert_int_eq(bol, 1);
+			inspect_end(ins, 0);
+			report[0] = '\0';
+			nreport = 0;
+			reply[0] = '\0';
+			ck_assert_int_eq(inspect_verdict(ins, collect, NULL,
+			    reply, sizeof(reply)), over ? INSPECT_REJECT :
+			    INSPECT_ACCEPT);
+			ck_assert_int_eq(nreport, over);
+			inspect_free(ins);
+		}
+	}
+	scan_engine_unref(e);
+	config_unref(conf);
+	tu_free(&msg);
+}
+END_TEST
+
 static Suite *
 inspect_suite(void)
 {
@@ -730,6 +787,7 @@ inspect_suite(void)
 	tcase_add_test(tc, test_findings);
 	tcase_add_loop_test(tc, test_names, 0, 5);
 	tcase_add_test(tc, test_malformed);
+	tcase_add_test(tc, test_wire);
 	suite_add_tcase(s, tc);
 	return s;
 }

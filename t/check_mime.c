@@ -607,6 +607,7 @@ mime_fnv(const void *p, size_t len)
 /* What one run reported. */
 struct rec_part {
 	struct mime_part	 p;		/* as at part_begin */
+	char			 alt[MIME_ALTNAMES][MIME_NAME_SIZE];
 	unsigned char		*data;
 	size_t			 len;
 	size_t			 cap;
@@ -644,6 +645,12 @@ rec_begin(void *arg, const struct mime_part *p)
 	MUST(strlen(p->filename) < sizeof(p->filename));
 	MUST(r->n < REC_MAX);
 	r->parts[r->n].p = *p;
+	/* The parser's names last as long as the call: keep a copy. */
+	if (p->altnames != NULL) {
+		memcpy(r->parts[r->n].alt, p->altnames,
+		    sizeof(r->parts[r->n].alt));
+		r->parts[r->n].p.altnames = r->parts[r->n].alt;
+	}
 	r->open = 1;
 }
 
@@ -887,8 +894,15 @@ static uint64_t	 rnd_hash;
 static void
 rnd_begin(void *arg, const struct mime_part *p)
 {
+	struct mime_part	 q = *p;
+	unsigned		 i;
+
 	(void)arg;
-	rnd_hash = mime_fnv(p, sizeof(*p)) ^ (rnd_hash * 31);
+	q.altnames = NULL;	/* where they are: hash what they say */
+	rnd_hash = mime_fnv(&q, sizeof(q)) ^ (rnd_hash * 31);
+	for (i = 0; i < p->naltnames; i++)
+		rnd_hash = mime_fnv(p->altnames[i], MIME_NAME_SIZE) ^
+		    (rnd_hash * 31);
 }
 
 static void
@@ -936,6 +950,63 @@ rnd_run(const char *in, size_t n, const struct mime_limits *lim,
 	mime_free(m);
 	return rnd_hash;
 }
+
+/*
+ * Without a part_data callback the parts' bytes are only counted: the
+ * sizes part_end sees are those a reader of the bytes sees, in every
+ * encoding, whole and byte at a time.
+ */
+static uint64_t	 sizes_seen[8];
+static size_t	 nsizes_seen;
+
+static void
+sizes_end(void *arg, const struct mime_part *p)
+{
+	(void)arg;
+	if (nsizes_seen < TU_NELEM(sizes_seen))
+		sizes_seen[nsizes_seen++] = p->size;
+}
+
+START_TEST(test_mime_count_only)
+{
+	static const char msg[] =
+	    "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	    "--b\r\n\r\nplain text\r\nline two\r\n"
+	    "--b\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+	    "QUJDREVGR0g=\r\nSUpL\r\n"
+	    "--b\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+	    "a=3Db=\r\nc \r\nd\r\n"
+	    "--b--\r\n";
+	static const struct mime_callbacks counted = { NULL, NULL,
+	    sizes_end };
+	struct rec	 r;
+	struct mime	*m;
+	size_t		 i, step;
+
+	memset(&r, 0, sizeof(r));
+	ck_assert_ptr_nonnull(m = mime_new(NULL, &rec_cb, &r));
+	ck_assert_int_eq(mime_parse(m, msg, sizeof(msg) - 1), 0);
+	ck_assert_int_eq(mime_finish(m), 0);
+	mime_free(m);
+	ck_assert_uint_eq(r.n, 3);
+	for (step = 0; step < 2; step++) {
+		nsizes_seen = 0;
+		ck_assert_ptr_nonnull(m = mime_new(NULL, &counted, NULL));
+		for (i = 0; i < sizeof(msg) - 1; i += step == 0 ?
+		    sizeof(msg) - 1 : 1)
+			ck_assert_int_eq(mime_parse(m, msg + i, step == 0 ?
+			    sizeof(msg) - 1 : 1), 0);
+		ck_assert_int_eq(mime_finish(m), 0);
+		mime_free(m);
+		ck_assert_uint_eq(nsizes_seen, 3);
+		for (i = 0; i < 3; i++) {
+			ck_assert_uint_gt(r.parts[i].len, 0);
+			ck_assert_uint_eq(sizes_seen[i], r.parts[i].len);
+		}
+	}
+	rec_free(&r);
+}
+END_TEST
 
 START_TEST(test_mime_random)
 {
@@ -1167,6 +1238,61 @@ b64_encode_test(const char *p, size_t n, char *out)
 	out[o] = '\0';
 	return o;
 }
+
+/*
+ * The decoder against the encoder: random bytes, base64 in lines of any
+ * length (aligned on groups or not, so that groups cross line ends),
+ * white space and junk between characters, fed in random pieces: the
+ * bytes come back, and only the junk is counted as skipped.
+ */
+START_TEST(test_b64_lines)
+{
+	unsigned char	 raw[700], dec[1200], tail[B64_FINAL_MAX];
+	char		 enc[1000], in[4096];
+	struct b64	*b;
+	uint32_t	 seed = 4648;
+	size_t		 n, e, k, len, line, pos, chunk, dlen, got, junk;
+	int		 iter;
+
+	ck_assert_ptr_nonnull(b = b64_new());
+	for (iter = 0; iter < 3000; iter++) {
+		n = mime_rand(&seed) % sizeof(raw);
+		for (k = 0; k < n; k++)
+			raw[k] = (unsigned char)mime_rand(&seed);
+		e = b64_encode_test((const char *)raw, n, enc);
+		line = 1 + mime_rand(&seed) % 90;
+		len = junk = 0;
+		for (k = 0; k < e; k++) {
+			in[len++] = enc[k];
+			if ((k + 1) % line == 0)
+				len += (size_t)snprintf(in + len,
+				    sizeof(in) - len, "\r\n");
+			if (mime_rand(&seed) % 50 == 0) {
+				in[len++] = "* \t!"[mime_rand(&seed) % 4];
+				if (in[len - 1] == '*' || in[len - 1] == '!')
+					junk++;
+			}
+		}
+		b64_reset(b);
+		dlen = 0;
+		for (pos = 0; pos < len; pos += chunk) {
+			chunk = 1 + mime_rand(&seed) % 200;
+			if (chunk > len - pos)
+				chunk = len - pos;
+			ck_assert_int_eq(b64_decode(b, in + pos, chunk,
+			    dec + dlen, &got), 0);
+			dlen += got;
+		}
+		ck_assert_int_eq(b64_final(b, tail, &got), 0);
+		memcpy(dec + dlen, tail, got);
+		dlen += got;
+		ck_assert_uint_eq(dlen, n);
+		ck_assert_int_eq(memcmp(dec, raw, n), 0);
+		ck_assert_uint_eq(b64_skipped(b), junk);
+	}
+	b64_free(b);
+}
+END_TEST
 
 /*
  * Messages encoded in encoded messages are parsed three levels deep;
@@ -1456,6 +1582,8 @@ mime_suite(void)
 	tcase_add_test(tc, test_mime_encoded_nesting);
 	tcase_add_test(tc, test_mime_huge);
 	tcase_add_test(tc, test_mime_interface);
+	tcase_add_test(tc, test_mime_count_only);
+	tcase_add_test(tc, test_b64_lines);
 	tcase_add_loop_test(tc, test_b64_vectors, 0, TU_NELEM(b64_vecs));
 	suite_add_tcase(s, tc);
 	return s;

@@ -252,6 +252,52 @@ START_TEST(test_line_bounded)
 }
 END_TEST
 
+/*
+ * The buffer grows with the line up to max, keeps a long line whole, and
+ * is small again for the next line: an idle reader does not hold max.
+ */
+START_TEST(test_line_grows)
+{
+	struct smtp_line	 l;
+	char			*big;
+	size_t			 n = 40000, pos = 0, used, step;
+	int			 rc = 0, pass;
+
+	big = malloc(n + 8);
+	ck_assert_ptr_nonnull(big);
+	for (pos = 0; pos < n; pos++)
+		big[pos] = (char)('a' + pos % 26);
+	memcpy(big + n, "\r\nQUIT\r\n", 8);
+	for (pass = 0; pass < 2; pass++) {
+		step = pass == 0 ? n + 8 : 1;	/* whole, byte at a time */
+		ck_assert_int_eq(smtp_line_init(&l, 65536), 0);
+		ck_assert_uint_le(l.cap, 1024);
+		pos = 0;
+		do {
+			rc = smtp_line_parse(&l, big + pos,
+			    n + 8 - pos < step ? n + 8 - pos : step, &used);
+			pos += used;
+		} while (rc == 0 && pos < n + 8);
+		ck_assert_int_eq(rc, 1);
+		ck_assert_uint_eq(l.len, n);
+		ck_assert_uint_eq(l.total, n);
+		ck_assert_int_eq(l.flags, 0);
+		ck_assert_int_eq(memcmp(l.buf, big, n), 0);
+		ck_assert_int_eq(l.buf[n], '\0');
+		do {
+			rc = smtp_line_parse(&l, big + pos,
+			    n + 8 - pos < step ? n + 8 - pos : step, &used);
+			pos += used;
+		} while (rc == 0 && pos < n + 8);
+		ck_assert_int_eq(rc, 1);
+		ck_assert_str_eq(l.buf, "QUIT");
+		ck_assert_uint_le(l.cap, 1024);
+		smtp_line_free(&l);
+	}
+	free(big);
+}
+END_TEST
+
 static Suite *
 smtp_line_suite(void)
 {
@@ -262,6 +308,7 @@ smtp_line_suite(void)
 	tcase_add_test(tc, test_line_stops_after_crlf);
 	tcase_add_test(tc, test_line_reset);
 	tcase_add_test(tc, test_line_bounded);
+	tcase_add_test(tc, test_line_grows);
 	suite_add_tcase(s, tc);
 	return s;
 }

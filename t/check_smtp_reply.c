@@ -205,6 +205,8 @@ START_TEST(test_reply_clear)
 	ck_assert_str_eq(smtp_reply_text(&r, 1), "b");
 	ck_assert_str_eq(smtp_reply_text(&r, 2), "");
 	ck_assert_str_eq(smtp_reply_text(&r, -1), "");
+	/* Line starts are kept for the lines there are, not the limit. */
+	ck_assert_int_le(r.offcap, 8);
 	smtp_reply_clear(&r);
 	ck_assert_int_eq(r.code, 0);
 	ck_assert_int_eq(r.nlines, 0);

@@ -21,6 +21,7 @@
 #     peak_rss_kib PID        VmHWM in KiB, summed over proc_tree PID
 #     cpu_ticks PID           user+system clock ticks, summed the same way
 #     median "N N ..."        median of numbers separated by blanks
+#     spread "N N ..."        their lowest and highest, as "min-max"
 #     mib KIB                 KIB as "12.3 MiB"
 #     per_msg TICKS           TICKS per measured message, as "123 us"
 #
@@ -203,6 +204,11 @@ median() {
 		if (NR == 0) print 0
 		else if (NR % 2) print v[(NR + 1) / 2]
 		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+spread() {
+	# shellcheck disable=SC2086 # one number per word
+	printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END { printf "%s-%s", v[1], v[NR] }'
 }
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }

@@ -43,6 +43,7 @@ usage: ${0##*/} [-n "counts"] [-r rounds] [-c connecting] [-l size]
 
 environment:
   SMTPPROXY     the proxy binary         [./src/smtpproxy]
+  SMTPPROXY_BASE another smtpproxy build, run as one more path "base"
   HAPROXY       the haproxy binary       [haproxy]
   SMTP_SINK     smtp-sink                [smtp-sink, /usr/sbin/smtp-sink]
   PYTHON        python3, for loadgen.py  [python3]
@@ -114,6 +115,12 @@ command -v ss >/dev/null 2>&1 || die "ss not found (Debian: apt-get install ipro
 SINK_PORT=$BENCH_PORT
 HAPROXY_PORT=$((BENCH_PORT + 1))
 PROXY_PORT=$((BENCH_PORT + 2))
+BASE_PORT=$((BENCH_PORT + 3))
+SMTPPROXY_BASE=${SMTPPROXY_BASE:-}
+if [ -n "$SMTPPROXY_BASE" ]; then
+	[ -x "$SMTPPROXY_BASE" ] || die "$SMTPPROXY_BASE is not an executable"
+	case $SMTPPROXY_BASE in /*) ;; *) SMTPPROXY_BASE=$(pwd)/$SMTPPROXY_BASE ;; esac
+fi
 
 # --- descriptors ----------------------------------------------------------------
 
@@ -175,7 +182,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
 
-for port in "$SINK_PORT" "$HAPROXY_PORT" "$PROXY_PORT"; do
+for port in "$SINK_PORT" "$HAPROXY_PORT" "$PROXY_PORT" "$BASE_PORT"; do
 	port_busy "$port" && die "port $port is in use (choose others with -p)"
 done
 
@@ -196,7 +203,8 @@ SINK_PID=$!
 started "$SINK_PID" smtp-sink "$TMP/sink.err"
 wait_listen "$SINK_PORT" "$SINK_PID" "$TMP/sink.err"
 
-declare -A PORT_OF=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [smtpproxy]=$PROXY_PORT)
+declare -A PORT_OF=([direct]=$SINK_PORT [haproxy]=$HAPROXY_PORT [smtpproxy]=$PROXY_PORT
+	[base]=$BASE_PORT)
 
 # --- haproxy -----------------------------------------------------------------
 
@@ -243,6 +251,7 @@ EOF
 if [ -n "$EXTRA_CONF" ]; then
 	cat "$EXTRA_CONF" >>"$TMP/smtpproxy.conf"
 fi
+sed "s/:$PROXY_PORT\"/:$BASE_PORT\"/" "$TMP/smtpproxy.conf" >"$TMP/base.conf"
 "$SMTPPROXY" -n -f "$TMP/smtpproxy.conf" >"$TMP/smtpproxy.log" 2>&1 ||
 	{ cat "$TMP/smtpproxy.log" >&2; die "smtpproxy rejects the generated configuration"; }
 
@@ -256,6 +265,7 @@ start_box() {
 	case $p in
 	haproxy) "$HAPROXY" -db -f "$TMP/haproxy.cfg" >>"$log" 2>&1 & ;;
 	smtpproxy) "$SMTPPROXY" -d -f "$TMP/smtpproxy.conf" >>"$log" 2>&1 & ;;
+	base) "$SMTPPROXY_BASE" -d -f "$TMP/base.conf" >>"$log" 2>&1 & ;;
 	esac
 	BOX_PID=$!
 	PIDS=("$SINK_PID")
@@ -297,6 +307,7 @@ rss_kib() {
 }
 
 PATHS=(direct haproxy smtpproxy)
+[ -z "$SMTPPROXY_BASE" ] || PATHS+=(base)
 # Per path and count: lists of the rounds' figures.
 declare -A EST MSGS CPU HWM GROW
 FAILED=0
@@ -412,11 +423,17 @@ for n in $COUNTS; do
 	cr=$(ratios "${CPU[smtpproxy, $n]}" "${CPU[haproxy, $n]}")
 	printf '  %6d sessions  peak RSS %s (median %s)   CPU/session %s (median %s)\n' \
 		"$n" "$rr" "$(med2 "$rr")" "$cr" "$(med2 "$cr")"
+	if [ -n "$SMTPPROXY_BASE" ]; then
+		rr=$(ratios "${HWM[base, $n]}" "${HWM[haproxy, $n]}")
+		cr=$(ratios "${CPU[base, $n]}" "${CPU[haproxy, $n]}")
+		printf '  %6d base / haproxy  peak RSS %s (median %s)   CPU/session %s (median %s)\n' \
+			"$n" "$rr" "$(med2 "$rr")" "$cr" "$(med2 "$cr")"
+	fi
 done
 first=${COUNTS%% *}
 last=${COUNTS##* }
 if [ "$first" != "$last" ]; then
-	for p in haproxy smtpproxy; do
+	for p in "${PATHS[@]:1}"; do
 		fr=$(ratios "${CPU[$p, $last]}" "${CPU[$p, $first]}")
 		printf '  %-9s CPU/session %d / %d sessions: %s (median %s)\n' "$p" "$last" "$first" "$fr" "$(med2 "$fr")"
 	done

@@ -2,7 +2,8 @@
 """Hold many SMTP sessions open at once, then send a message on each.
 
     contrib/bench/loadgen.py [-n SESSIONS] [-c CONNECTING] [-l SIZE]
-                             [-t TIMEOUT] [--no-hold-data] HOST:PORT
+                             [-t TIMEOUT] [--no-hold-data] [--step]
+                             HOST:PORT
 
 Every session connects, reads the greeting and sends EHLO, then waits
 until all sessions have got that far (or failed). Then each sends MAIL,
@@ -12,6 +13,12 @@ sends a small message body, the final dot and QUIT, and closes. At most
 CONNECTING sessions are between connect() and their greeting at any
 time, so that the listen queue of the server never overflows (a dropped
 SYN costs a second or more).
+
+With --step, each barrier also waits for the caller: when every session
+is established it prints "phase established", when every one has its
+354 "phase data" (on stdout, flushed), and goes on only when it reads a
+line from stdin. A script measures the server between the phases (the
+memory of N idle sessions, then of N messages in flight).
 
 A failure is a connection error, a reply that is not the expected one
 (220, 250, 250, 250, 354, 250, 221) or no reply within TIMEOUT seconds.
@@ -74,6 +81,8 @@ class Run:
         self.connecting = asyncio.Semaphore(args.connecting)
         self.established = Phase(args.sessions)
         self.in_data = Phase(args.sessions)
+        self.go_mail = asyncio.Event()
+        self.go_body = asyncio.Event()
         self.delivered = 0
         self.quit = 0
         self.failures = collections.Counter()
@@ -126,7 +135,7 @@ class Run:
             await self.send(reader, writer, b"EHLO loadgen.example.com\r\n",
                             "EHLO", b"250")
             phases.pop(0).arrive()
-            await self.established.wait()
+            await self.go_mail.wait()
             await self.send(reader, writer,
                             b"MAIL FROM:<loadgen-%d@example.com>\r\n" % i,
                             "MAIL", b"250")
@@ -135,7 +144,7 @@ class Run:
             await self.send(reader, writer, b"DATA\r\n", "DATA", b"354")
             phases.pop(0).arrive()
             if self.args.hold_data:
-                await self.in_data.wait()
+                await self.go_body.wait()
             await self.send(reader, writer, self.body, "end of data", b"250")
             self.delivered += 1
             await self.send(reader, writer, b"QUIT\r\n", "QUIT", b"221")
@@ -158,9 +167,22 @@ class Run:
         tasks = [asyncio.ensure_future(self.session(i))
                  for i in range(self.args.sessions)]
         await self.established.wait()
+        await self.step("established")
+        self.go_mail.set()
         await self.in_data.wait()
+        if self.args.hold_data:
+            await self.step("data")
+        self.go_body.set()
         await asyncio.gather(*tasks)
         return start
+
+    async def step(self, phase):
+        """With --step: say phase, wait for a line on stdin."""
+        if not self.args.step:
+            return
+        print("phase %s" % phase, flush=True)
+        await asyncio.get_running_loop().run_in_executor(
+            None, sys.stdin.readline)
 
 
 def make_body(size):
@@ -215,6 +237,9 @@ def main():
     ap.add_argument("--no-hold-data", dest="hold_data", action="store_false",
                     help="send the body at once, without waiting for every "
                     "session's 354")
+    ap.add_argument("--step", action="store_true",
+                    help="at each barrier print \"phase NAME\" and wait for "
+                    "a line on stdin")
     ap.add_argument("target", type=target, help="HOST:PORT")
     args = ap.parse_args()
 
