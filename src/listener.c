@@ -129,6 +129,18 @@ static __thread unsigned	 listener_errors;	/* not logged yet */
 static __thread unsigned	 listener_shed;		/* refused, not
 							   logged yet */
 
+/* A destination that is one of this worker's listeners: a loop (SPEC §2). */
+static int
+listener_is_loop(const struct sockaddr *dst)
+{
+	struct listener	*l;
+
+	TAILQ_FOREACH(l, &listeners, entry)
+		if (netaddr_covers((struct sockaddr *)&l->addr.ss, dst))
+			return 1;
+	return 0;
+}
+
 /*
  * Where the client meant to connect. After a netfilter REDIRECT/DNAT the
  * conntrack entry keeps the original destination (SO_ORIGINAL_DST,
@@ -144,7 +156,6 @@ listener_orig_dst(int fd, int tproxy, const struct sockaddr_storage *local,
     socklen_t locallen, struct sockaddr_storage *dst, socklen_t *dstlen,
     int *loop_r)
 {
-	struct listener	*l;
 	socklen_t	 len = sizeof(*dst);
 	int		 r;
 
@@ -159,11 +170,7 @@ listener_orig_dst(int fd, int tproxy, const struct sockaddr_storage *local,
 		len = locallen;
 	}
 	*dstlen = netaddr_unmap(dst, len);
-	*loop_r = 0;
-	TAILQ_FOREACH(l, &listeners, entry)
-		if (netaddr_covers((struct sockaddr *)&l->addr.ss,
-		    (struct sockaddr *)dst))
-			*loop_r = 1;
+	*loop_r = listener_is_loop((struct sockaddr *)dst);
 }
 
 #define LISTENER_BUSY	"Too many connections, try again later"
@@ -178,15 +185,9 @@ static void
 listener_header_dst(const struct sockaddr *hdst, socklen_t hdstlen,
     struct sockaddr_storage *dst, socklen_t *dstlen, int *loop_r)
 {
-	struct listener	*l;
-
 	memcpy(dst, hdst, hdstlen);
 	*dstlen = netaddr_unmap(dst, hdstlen);
-	*loop_r = 0;
-	TAILQ_FOREACH(l, &listeners, entry)
-		if (netaddr_covers((struct sockaddr *)&l->addr.ss,
-		    (struct sockaddr *)dst))
-			*loop_r = 1;
+	*loop_r = listener_is_loop((struct sockaddr *)dst);
 }
 
 static void	listener_send_421_text(int, const char *);
