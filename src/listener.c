@@ -58,6 +58,7 @@ struct listener {
 	TAILQ_ENTRY(listener)	 entry;
 	struct evconnlistener	*evl;
 	struct config_addr	 addr;
+	int			 tls;	/* tls.listen: implicit TLS */
 };
 
 /* Back-off after a failed accept(2), in milliseconds. */
@@ -199,11 +200,11 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct config		*conf = listener_conf;
+	struct listener		*l = arg;
 	struct sockaddr_storage	 local, dst;
 	socklen_t		 locallen = sizeof(local), dstlen;
 	int			 loop;
 
-	(void)arg;
 	listener_backoff = LISTENER_BACKOFF_MIN;
 	if (session_count() >= listener_max_sessions) {
 		listener_refuse(fd, "max_sessions");
@@ -226,7 +227,8 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		loop = 0;
 	}
 	session_new(evconnlistener_get_base(evl), conf, fd, sa,
-	    (socklen_t)salen, (struct sockaddr *)&dst, dstlen, loop);
+	    (socklen_t)salen, (struct sockaddr *)&dst, dstlen,
+	    (loop ? SESSION_NEW_LOOP : 0) | (l->tls ? SESSION_NEW_TLS : 0));
 }
 
 /* The reserve descriptor; -1 if there is none, which only costs the 421. */
@@ -467,11 +469,13 @@ listener_bind(struct event_base *base, struct config *conf, int nscanners)
 	    (listener_ev_report = evtimer_new(base, listener_report,
 	    NULL)) == NULL))
 		return -1;
-	for (i = 0; i < conf->nlisten; i++) {
+	for (i = 0; i < conf->nlisten + conf->ntls_listen; i++) {
 		if ((l = calloc(1, sizeof(*l))) == NULL)
 			return -1;
-		l->addr = conf->listen[i];
-		l->evl = evconnlistener_new_bind(base, listener_accept, NULL,
+		l->tls = i >= conf->nlisten;
+		l->addr = l->tls ? conf->tls_listen[i - conf->nlisten] :
+		    conf->listen[i];
+		l->evl = evconnlistener_new_bind(base, listener_accept, l,
 		    flags | (l->addr.ss.ss_family == AF_INET6 ?
 		    LEV_OPT_BIND_IPV6ONLY : 0), LISTENER_BACKLOG,
 		    (struct sockaddr *)&l->addr.ss, (int)l->addr.sslen);
@@ -483,7 +487,8 @@ listener_bind(struct event_base *base, struct config *conf, int nscanners)
 		}
 		evconnlistener_set_error_cb(l->evl, listener_error);
 		TAILQ_INSERT_TAIL(&listeners, l, entry);
-		log_info("listening on %s", l->addr.text);
+		log_info("listening on %s%s", l->addr.text,
+		    l->tls ? " (implicit TLS)" : "");
 	}
 	listener_fit(nscanners);
 	listener_limit(conf);

@@ -2546,7 +2546,7 @@ static const char *const directives[] = {
 	"block_encrypted_archives", "block_office_macros",
 	"block_packed_executables", "antivirus", "backend", "database",
 	"clamd", "scan_local", "scan_other", "local_servers", "max_size",
-	"on_error", "threads",
+	"on_error", "threads", "tls",
 };
 
 /*
@@ -2579,6 +2579,10 @@ static const struct {
 	{ "antivirus", "local_servers" }, { "antivirus", "max_size" },
 	{ "antivirus", "on_error" }, { "antivirus", "threads" },
 	{ "antivirus", "reply" },
+	{ "tls", "mode" }, { "tls", "certificate" }, { "tls", "key" },
+	{ "tls", "upstream" }, { "tls", "upstream_verify" }, { "tls", "ca" },
+	{ "tls", "ciphers" }, { "tls", "ciphersuites" },
+	{ "tls", "min_protocol" }, { "tls", "listen" },
 };
 
 static char *
