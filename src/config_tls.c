@@ -9,6 +9,7 @@
 #include "autoconf.h"
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -50,19 +51,25 @@ config_check_tls_ciphersuites(const char *s, char *why, size_t len)
 	return *s == '\0' ? 0 : tls_check_ciphersuites(s, why, len);
 }
 
-/* A file the context needs: set, and readable now. */
+/*
+ * A file the context needs: set, and readable by the daemon's user (a
+ * reload after the privileges are dropped reads it again).
+ */
 static int
-config_tls_file(struct config_sec *sec, const char *key, const char *path,
-    int line)
+config_tls_file(struct config_sec *sec, const struct config *conf,
+    const char *key, const char *path, int line)
 {
+	char	 why[CONFIG_WHY_MAX];
+
 	if (*path == '\0') {
 		config_error(line, "tls.%s: required with tls.mode = inspect "
 		    "or tls.listen", key);
 		return -1;
 	}
-	if (access(path, R_OK) == -1) {
-		config_error(config_line(sec, key, NULL), "tls.%s: \"%s\" "
-		    "cannot be read", key, path);
+	if (config_check_path(path, conf->user, S_IROTH | S_IXOTH, S_IROTH,
+	    why, sizeof(why)) == -1) {
+		config_error(config_line(sec, key, NULL), "tls.%s: cannot use "
+		    "\"%s\": %s", key, path, why);
 		return -1;
 	}
 	return 0;
@@ -114,8 +121,8 @@ config_build_tls(struct config_sec *root, struct config *conf)
 	if (conf->tls_mode != POLICY_TLS_INSPECT && conf->ntls_listen == 0)
 		return;		/* the proxy terminates no TLS */
 
-	if (config_tls_file(sec, "certificate", cert, mode_line) == -1 ||
-	    config_tls_file(sec, "key", key, mode_line) == -1)
+	if (config_tls_file(sec, conf, "certificate", cert, mode_line) ==
+	    -1 || config_tls_file(sec, conf, "key", key, mode_line) == -1)
 		return;
 	conf->tls_server = tls_server_ctx(cert, key, conf->tls_min_protocol,
 	    ciphers, suites, why, sizeof(why));
@@ -128,6 +135,9 @@ config_build_tls(struct config_sec *root, struct config *conf)
 		return;
 	}
 	if (conf->tls_upstream == POLICY_TLS_UP_NONE)
+		return;
+	if (*ca != '\0' && config_tls_file(sec, conf, "ca", ca, mode_line) ==
+	    -1)
 		return;
 	conf->tls_client = tls_client_ctx(conf->tls_min_protocol, ciphers,
 	    suites, conf->tls_upstream_verify, ca, why, sizeof(why));

@@ -154,7 +154,8 @@ struct ssl_ctx_st *
 tls_server_ctx(const char *cert, const char *key, int min_proto,
     const char *ciphers, const char *suites, char *why, size_t len)
 {
-	SSL_CTX	*ctx;
+	SSL_CTX		*ctx;
+	unsigned long	 e;
 
 	if ((ctx = tls_ctx_common(TLS_server_method(), min_proto, ciphers,
 	    suites, why, len)) == NULL)
@@ -164,7 +165,14 @@ tls_server_ctx(const char *cert, const char *key, int min_proto,
 		goto fail;
 	}
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
-		tls_reason(why, len, "key", "cannot load");
+		e = ERR_peek_last_error();
+		if (ERR_GET_LIB(e) == ERR_LIB_X509 &&
+		    ERR_GET_REASON(e) == X509_R_KEY_VALUES_MISMATCH) {
+			snprintf(why, len, "key: does not match the "
+			    "certificate");
+			ERR_clear_error();
+		} else
+			tls_reason(why, len, "key", "cannot load");
 		goto fail;
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1) {
