@@ -696,6 +696,47 @@ swaks_run() {
 }
 
 # ---------------------------------------------------------------------
+# TLS: certificates made at test time with openssl(1).
+
+# tls_ca NAME: a self-signed CA in $WORK/NAME.crt and $WORK/NAME.key.
+tls_ca() {
+	require_cmd openssl openssl
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 \
+	    -subj "/CN=$1 test CA" -keyout "$WORK/$1.key" \
+	    -out "$WORK/$1.crt" >/dev/null 2>&1 ||
+	    fail "cannot make the test CA $1"
+}
+
+# tls_cert NAME CN [CA]: a certificate for CN (also its subjectAltName,
+# with IP:127.0.0.1), signed by CA (made by tls_ca) or self-signed, in
+# $WORK/NAME.crt and $WORK/NAME.key.
+tls_cert() {
+	local name=$1 cn=$2 ca=${3:-}
+	require_cmd openssl openssl
+	printf 'subjectAltName=DNS:%s,IP:127.0.0.1\n' "$cn" >"$WORK/$name.ext"
+	if [ -z "$ca" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 1 \
+		    -subj "/CN=$cn" -addext "subjectAltName=DNS:$cn" \
+		    -keyout "$WORK/$name.key" -out "$WORK/$name.crt" \
+		    >/dev/null 2>&1 || fail "cannot make certificate $name"
+		return
+	fi
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" \
+	    -keyout "$WORK/$name.key" -out "$WORK/$name.csr" >/dev/null 2>&1 &&
+	openssl x509 -req -in "$WORK/$name.csr" -CA "$WORK/$ca.crt" \
+	    -CAkey "$WORK/$ca.key" -CAcreateserial -days 1 \
+	    -extfile "$WORK/$name.ext" -out "$WORK/$name.crt" >/dev/null 2>&1 ||
+	    fail "cannot make certificate $name"
+}
+
+# tls_subject PORT: the subject of the certificate the proxy shows on a
+# STARTTLS session to 127.0.0.1:PORT, as openssl s_client prints it.
+tls_subject() {
+	timeout 20 openssl s_client -connect "127.0.0.1:$1" -starttls smtp \
+	    </dev/null 2>/dev/null | sed -n 's/^subject=//p'
+}
+
+# ---------------------------------------------------------------------
 # Assertions.
 
 assert_eq() {
