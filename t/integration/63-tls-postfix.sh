@@ -60,6 +60,8 @@ sed -E -e "s/^smtp( +inet +n +- +)[yn-]( +- +- +smtpd)/$PF_PORT\\1n\\2/" \
 grep -q "^$PF_PORT " "$PF/conf/master.cf" || fail "no smtpd line in master.cf"
 postfix -c "$PF/conf" check >"$WORK/postfix-check.out" 2>&1 ||
     fail "postfix check: $(cat "$WORK/postfix-check.out")"
+# start-fg leaves master running in the background: stopped at exit.
+at_exit timeout 30 postfix -c "$PF/conf" stop
 bg postfix postfix -c "$PF/conf" start-fg
 wait_until 20 is_listening "$PF_PORT" ||
     fail "private Postfix not listening: $(tail -5 "$PF/maillog" 2>/dev/null)"

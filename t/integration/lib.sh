@@ -99,10 +99,20 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/smtpproxy-$TEST_NAME.XXXXXX") ||
 # smtp-sink runs as nobody and must reach its dump directory.
 chmod 755 "$WORK"
 
+# at_exit COMMAND...: run COMMAND at clean-up, before the background
+# processes are stopped (a daemon that forks away from its PID).
+AT_EXIT=()
+at_exit() {
+	AT_EXIT+=("$(printf '%q ' "$@")")
+}
+
 cleanup() {
 	local rc=$? entry pid i
 	trap - EXIT INT TERM
 	set +e
+	for entry in "${AT_EXIT[@]}"; do
+		eval "$entry" >/dev/null 2>&1
+	done
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
 		entry=${PIDS[i]}
 		pid=${entry%% *}
