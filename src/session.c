@@ -915,8 +915,13 @@ session_upstream_reply(struct session *s)
 	}
 	p->code = s->reply.code;
 	s->sprogress++;
-	if (p->verb == SMTP_CMD_EHLO && p->code == 250)
+	if (p->verb == SMTP_CMD_EHLO && p->code == 250) {
 		starttls_ehlo_reply(s);
+		/* Implicit TLS: the upstream's STARTTLS comes first. */
+		if (s->upstream == UPSTREAM_READY &&
+		    starttls_upstream_first(s, p))
+			return;
+	}
 	if (!(p->flags & PENDING_ABSORB) &&
 	    (r = session_reply_rewrite(s, p)) != 0) {
 		if (r == -1) {

@@ -179,6 +179,7 @@ struct session {
 	enum session_leg	 ctls, stls;	/* client's, upstream's leg */
 	struct tls		*ctls_t, *stls_t;
 	int			 stls_want;	/* redo STARTTLS on reconnect */
+	int			 stls_failed;	/* implicit TLS: no more tries */
 	int			 up_starttls;	/* last EHLO reply offered it */
 	int			 need_ehlo;	/* TLS restart, no EHLO yet */
 	int			 implicit_tls;	/* TLS from the connect on */
@@ -288,6 +289,13 @@ void	starttls_upstream_reply(struct session *, struct pending *);
  * goes on from starttls), 0 to carry on.
  */
 int	starttls_replay(struct session *, struct pending *);
+/*
+ * Implicit TLS: the reply p to the client's EHLO offers STARTTLS and the
+ * upstream leg is to be encrypted: p is absorbed, STARTTLS, the
+ * handshake and EHLO again run first, and the client gets the reply to
+ * that EHLO. 1 if so (or if the session failed), 0 to go on with p.
+ */
+int	starttls_upstream_first(struct session *, struct pending *);
 /* The proxy's 220 went out: the client's handshake starts. */
 void	starttls_reply_sent(struct session *);
 /* CONN_EVENT_TLS on either side. */

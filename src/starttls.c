@@ -52,6 +52,9 @@
 
 #define STARTTLS_READY	"220 2.0.0 Ready to start TLS"
 
+static struct pending	*starttls_pending_after(struct session *,
+			    struct pending *, enum smtp_verb, int);
+
 static const char *const starttls_names[] = {
 	[SESSION_TLS_NONE] = "none",
 	[SESSION_TLS_PASSTHROUGH] = "passthrough",
@@ -224,6 +227,85 @@ starttls_upstream_begin(struct session *s, struct pending *p)
 	return 0;
 }
 
+/*
+ * Implicit TLS, the upstream's leg could not be encrypted: "required"
+ * ends the session (the client is in TLS already, there is no STARTTLS
+ * to refuse); else the client's EHLO goes on in plaintext, on this
+ * connection or, lost, on a new one.
+ */
+static void
+starttls_first_failed(struct session *s, struct pending *p,
+    const char *reason, int lost)
+{
+	struct pending	*ehlo = TAILQ_NEXT(p, entry);
+	enum alarm_action act = ALARM_PASS;
+	char		 detail[360];
+
+	s->stls_failed = 1;
+	p->flags &= ~PENDING_STARTTLS;
+	p->flags |= PENDING_DONE;
+	snprintf(detail, sizeof(detail), "reason=\"%s\"", reason);
+	if (s->conf->tls_upstream == POLICY_TLS_UP_REQUIRED)
+		act = session_alarm(s, ALARM_TLS_UNAVAILABLE, detail);
+	else
+		log_info("session=%016llx event=tls-upstream-plain %s",
+		    (unsigned long long)s->id, detail);
+	if (act >= ALARM_BLOCK) {
+		session_fail_alarm(s, "421 4.7.0", ALARM_TLS_UNAVAILABLE);
+		return;
+	}
+	if (!lost) {
+		evbuffer_add_printf(conn_output(s->server), "%s\r\n",
+		    s->helo_line);
+		session_flush(s);
+		return;
+	}
+	/* A new connection: the EHLO slot goes to it (session_forward). */
+	if (ehlo != NULL && ehlo->verb == SMTP_CMD_EHLO)
+		ehlo->flags |= PENDING_DONE | PENDING_LOCAL | PENDING_ABSORB;
+	session_abort_upstream(s);
+	session_forward(s, SMTP_CMD_EHLO, s->helo_line, strlen(s->helo_line),
+	    PENDING_GROUP_END);
+	session_flush(s);
+}
+
+int
+starttls_upstream_first(struct session *s, struct pending *p)
+{
+	const struct config	*conf = s->conf;
+	struct pending		*q;
+
+	if (!s->implicit_tls || p->flags & PENDING_ABSORB ||
+	    s->stls != SESSION_LEG_PLAIN || s->stls_failed ||
+	    conf->tls_upstream == POLICY_TLS_UP_NONE ||
+	    conf->tls_client == NULL || s->helo_line == NULL)
+		return 0;
+	if (!s->up_starttls) {
+		s->stls_failed = 1;
+		if (conf->tls_upstream != POLICY_TLS_UP_REQUIRED) {
+			log_info("session=%016llx event=tls-upstream-plain "
+			    "reason=\"upstream offers no STARTTLS\"",
+			    (unsigned long long)s->id);
+			return 0;
+		}
+		if (session_alarm(s, ALARM_TLS_UNAVAILABLE, "reason=\""
+		    "upstream offers no STARTTLS\"") < ALARM_BLOCK)
+			return 0;
+		p->flags |= PENDING_DONE | PENDING_ABSORB;
+		session_fail_alarm(s, "421 4.7.0", ALARM_TLS_UNAVAILABLE);
+		return 1;
+	}
+	/* p is absorbed; STARTTLS, then the EHLO the client gets. */
+	p->flags |= PENDING_DONE | PENDING_ABSORB;
+	if ((q = starttls_pending_after(s, p, SMTP_CMD_STARTTLS,
+	    PENDING_ABSORB | PENDING_STARTTLS)) == NULL ||
+	    starttls_pending_after(s, q, SMTP_CMD_EHLO, PENDING_GROUP_END) ==
+	    NULL)
+		return 1;
+	evbuffer_add(conn_output(s->server), "STARTTLS\r\n", 10);
+	return 1;
+}
+
 void
 starttls_upstream_reply(struct session *s, struct pending *p)
 {
@@ -235,17 +317,20 @@ starttls_upstream_reply(struct session *s, struct pending *p)
 	}
 	snprintf(reason, sizeof(reason), "upstream refused STARTTLS with %d",
 	    p->code);
-	starttls_upstream_failed(s, p, reason, 0);
+	if (p->flags & PENDING_ABSORB)
+		starttls_first_failed(s, p, reason, 0);
+	else
+		starttls_upstream_failed(s, p, reason, 0);
 }
 
-/* A reply slot for the replay, right after p (before the client's). */
+/* A reply slot right after p (before the client's next ones). */
 static struct pending *
 starttls_pending_after(struct session *s, struct pending *p,
-    enum smtp_verb verb)
+    enum smtp_verb verb, int flags)
 {
 	struct pending	*q;
 
-	if ((q = session_pending_new(s, verb, PENDING_ABSORB)) == NULL) {
+	if ((q = session_pending_new(s, verb, flags)) == NULL) {
 		session_close(s, "out of memory");
 		return NULL;
 	}
@@ -269,8 +354,8 @@ starttls_replay(struct session *s, struct pending *p)
 			    ALARM_TLS_UNAVAILABLE);
 			return 1;
 		}
-		if ((q = starttls_pending_after(s, p, SMTP_CMD_STARTTLS)) ==
-		    NULL)
+		if ((q = starttls_pending_after(s, p, SMTP_CMD_STARTTLS,
+		    PENDING_ABSORB)) == NULL)
 			return 1;
 		evbuffer_add(conn_output(s->server), "STARTTLS\r\n", 10);
 		return 1;
@@ -383,6 +468,10 @@ starttls_server_event(struct session *s, short what)
 			    ALARM_TLS_UNAVAILABLE);
 			return;
 		}
+		if (p->flags & PENDING_ABSORB) {
+			starttls_first_failed(s, p, s->tls_err, 1);
+			return;
+		}
 		starttls_upstream_failed(s, p, s->tls_err, 1);
 		session_flush(s);
 		return;
@@ -397,10 +486,19 @@ starttls_server_event(struct session *s, short what)
 	p->flags |= PENDING_DONE;
 	if (s->upstream == UPSTREAM_REPLAY) {
 		/* RFC 3207 §4.2: EHLO again, inside TLS. */
-		if ((q = starttls_pending_after(s, p, SMTP_CMD_EHLO)) == NULL)
+		if ((q = starttls_pending_after(s, p, SMTP_CMD_EHLO,
+		    PENDING_ABSORB)) == NULL)
 			return;
 		evbuffer_add_printf(conn_output(s->server), "%s\r\n",
 		    s->helo_line);
+		return;
+	}
+	if (p->flags & PENDING_ABSORB) {
+		/* Implicit TLS: the client's EHLO again, inside TLS. */
+		p->flags &= ~PENDING_STARTTLS;
+		evbuffer_add_printf(conn_output(s->server), "%s\r\n",
+		    s->helo_line);
+		session_flush(s);
 		return;
 	}
 	starttls_set_reply(p, 220, STARTTLS_READY);

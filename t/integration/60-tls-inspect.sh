@@ -85,8 +85,18 @@ client implicit --port "$TLS_PORT" --tls 'tls-expect:^TLSv1\.3 ' \
     'send:Subject: implicit\r\n\r\nover implicit TLS\r\n.\r\n' \
     'expect:^250 2\.0\.0 Ok' 'send:QUIT\r\n' 'expect:^221 '
 wait_until 10 rec_has 2 || fail "implicit TLS message not delivered"
-assert_grep "$(grep -l 'over implicit TLS' "$REC_DIR"/msg-*.eml)" \
-    'over implicit TLS' "implicit TLS message"
+m=$(grep -l 'over implicit TLS' "$REC_DIR"/msg-*.eml)
+assert_grep "${m%.eml}.tls" '^TLSv1\.3 ' "upstream leg of implicit TLS in TLS"
+c=$(grep -l 'over implicit TLS' "$REC_DIR"/conn-*.raw)
+"$PYTHON" - "$c" <<'EOF' || fail "implicit TLS: not STARTTLS before the client's EHLO"
+import sys
+d = open(sys.argv[1], "rb").read()
+want = b"EHLO c.test\r\nSTARTTLS\r\n[TLS]\r\nEHLO c.test\r\nMAIL FROM:<s@"
+sys.exit(0 if d.startswith(want) else "starts %r" % d[:100])
+EOF
+ok "implicit TLS: EHLO, STARTTLS, EHLO again inside TLS upstream"
+assert_eq 1 "$(grep -c 'S: 250[- ]recorder' "$WORK/implicit.out")" \
+    "EHLO replies the implicit TLS client saw"
 wait_log 'tls=implicit'
 
 check "5: a client that aborts the handshake: that session only"

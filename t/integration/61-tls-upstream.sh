@@ -6,8 +6,9 @@
 #     shown to the client inside TLS; the message goes over TLS;
 #  2. upstream = required against an upstream without STARTTLS: the
 #     client's STARTTLS is refused 454 4.7.0 (smtp:254), the session
-#     goes on in plaintext; opportunistic: the client's leg alone is
-#     encrypted, logged, tls_upstream=none;
+#     goes on in plaintext; on an implicit TLS listener the session is
+#     closed 421 4.7.0 (smtp:254) at the EHLO; opportunistic: the
+#     client's leg alone is encrypted, logged, tls_upstream=none;
 #  3. required against an upstream that refuses STARTTLS: 454;
 #  4. upstream_verify = true with a CA that did not sign the upstream's
 #     certificate: required gives 454 (smtp:254) with the verify
@@ -70,7 +71,9 @@ stop_bg "$REC_PID"
 
 check "2: required against an upstream without STARTTLS"
 start_recorder
-proxy_conf "$REC_PORT" 'upstream = "required"'
+free_port TLS_PORT
+proxy_conf "$REC_PORT" 'upstream = "required"' \
+    "listen = { \"127.0.0.1:$TLS_PORT\" }"
 client req-none 'expect:^220 ' 'send:EHLO c.test\r\n' \
     'expect-line:^250.STARTTLS$' 'send:STARTTLS\r\n' \
     'expect:^454 4\.7\.0 TLS not available \(smtp:254\)' \
@@ -78,6 +81,9 @@ client req-none 'expect:^220 ' 'send:EHLO c.test\r\n' \
     'send:QUIT\r\n' 'expect:^221 '
 wait_log 'alarm=smtp:254 name=tls-unavailable action=block reason="upstream offers no STARTTLS"'
 assert_no_grep "$REC_DIR/conn-1.raw" 'STARTTLS' "never sent upstream"
+check "2a: implicit TLS, required, an upstream without STARTTLS: 421"
+client req-implicit --port "$TLS_PORT" --tls 'expect:^220 ' \
+    'send:EHLO c.test\r\n' 'expect:^421 4\.7\.0 .*\(smtp:254\)' 'eof'
 check "2b: opportunistic: the client's leg alone"
 proxy_conf "$REC_PORT"
 tls_message opp-none
