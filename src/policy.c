@@ -105,6 +105,18 @@ policy_profile_parse(const char *s)
 	return -1;
 }
 
+/* The index of s in names (exact, as the configuration writes it), or -1. */
+static int
+policy_name_index(const char *const *names, int n, const char *s)
+{
+	int	 i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 int
 policy_tls_parse(const char *s)
 {
@@ -113,13 +125,9 @@ policy_tls_parse(const char *s)
 		[POLICY_TLS_PASSTHROUGH] = "passthrough",
 		[POLICY_TLS_INSPECT] = "inspect"
 	};
-	int				 i;
 
-	for (i = 0; s != NULL && i < (int)(sizeof(names) / sizeof(names[0]));
-	    i++)
-		if (strcmp(s, names[i]) == 0)
-			return i;
-	return -1;
+	return policy_name_index(names, (int)(sizeof(names) /
+	    sizeof(names[0])), s);
 }
 
 int
@@ -130,13 +138,9 @@ policy_tls_upstream_parse(const char *s)
 		[POLICY_TLS_UP_REQUIRED] = "required",
 		[POLICY_TLS_UP_NONE] = "none"
 	};
-	int				 i;
 
-	for (i = 0; s != NULL && i < (int)(sizeof(names) / sizeof(names[0]));
-	    i++)
-		if (strcmp(s, names[i]) == 0)
-			return i;
-	return -1;
+	return policy_name_index(names, (int)(sizeof(names) /
+	    sizeof(names[0])), s);
 }
 
 uint32_t
