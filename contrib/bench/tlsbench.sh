@@ -103,9 +103,12 @@ started $! tlsload-sink "$TMP/tsink.log"
 wait_listen "$TSINK_PORT" $! "$TMP/tsink.log"
 
 # The same cipher on every path: TLS 1.3, AES-256-GCM (OpenSSL's first).
+# HAPROXY_THREADS: nbthread (default HAProxy's, one per CPU; smtpproxy
+# runs one event loop here, so 1 compares one loop with one loop).
 cat >"$TMP/haproxy.cfg" <<EOF
 global
     maxconn $((maxconn * 4))
+    ${HAPROXY_THREADS:+nbthread $HAPROXY_THREADS}
     ssl-default-bind-ciphersuites TLS_AES_256_GCM_SHA384
 defaults
     mode tcp
@@ -179,7 +182,7 @@ declare -A TYPE_OF=([haproxy]=implicit [implicit]=implicit
 
 CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 echo "tlsbench: $CONNS connections at once, $MESSAGES messages of $SIZE bytes a run, $REPEAT rounds"
-echo "  haproxy: $("$HAPROXY" -v 2>/dev/null | head -n 1)"
+echo "  haproxy: $("$HAPROXY" -v 2>/dev/null | head -n 1), nbthread ${HAPROXY_THREADS:-default}"
 echo "  openssl: $(openssl version)"
 
 # one PATH RESUME: a run; sets RATE HS CPU_US CLIENT_US.
