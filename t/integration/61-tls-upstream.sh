@@ -13,7 +13,8 @@
 #  4. upstream_verify = true with a CA that did not sign the upstream's
 #     certificate: required gives 454 (smtp:254) with the verify
 #     reason logged; opportunistic delivers over a plaintext upstream
-#     leg (a new connection);
+#     leg (a new connection), also for an implicit TLS client, whose
+#     EHLO goes to a new plaintext connection;
 #  5. upstream_verify = true with the right CA (the name is the relay
 #     host, 127.0.0.1, in the certificate's subjectAltName): delivered
 #     over TLS;
@@ -120,18 +121,30 @@ wait_log 'alarm=smtp:254 .*reason="certificate verify failed: '
 wait_log 'event=tls-error side=upstream .*certificate verify failed'
 check "4b: opportunistic with a failed verification: plaintext leg"
 proxy_conf "$REC_PORT" 'upstream_verify = true' \
-    "ca = \"$WORK/otherca.crt\""
+    "ca = \"$WORK/otherca.crt\"" "listen = { \"127.0.0.1:$TLS_PORT\" }"
 tls_message verify-opp
 wait_until 10 rec_has 1 || fail "not delivered"
 [ ! -e "$REC_DIR/msg-1.tls" ] || fail "upstream leg should be plaintext"
 wait_log 'event=tls-upstream-plain reason="certificate verify failed'
 check_proxy_alive
+check "4c: implicit TLS, opportunistic, failed verification: a new plaintext leg"
+client implicit-opp --port "$TLS_PORT" --tls 'expect:^220 ' \
+    'send:EHLO c.test\r\n' 'expect-none:^250.STARTTLS' \
+    'send:MAIL FROM:<i@example.test>\r\nRCPT TO:<r@example.test>\r\nDATA\r\n' \
+    'expect:^250 ' 'expect:^250 ' 'expect:^354 ' \
+    'send:Subject: implicit-opp\r\n\r\nplain leg\r\n.\r\n' \
+    'expect:^250 2\.0\.0 Ok' 'send:QUIT\r\n' 'expect:^221 '
+wait_until 10 rec_has 2 || fail "not delivered"
+[ ! -e "$REC_DIR/msg-2.tls" ] || fail "upstream leg should be plaintext"
+assert_eq 1 "$(grep -c 'S: 250[- ]recorder' "$WORK/implicit-opp.out")" \
+    "EHLO replies the client saw"
+check_proxy_alive
 check "5: the right CA: verified, delivered inside TLS"
 proxy_conf "$REC_PORT" 'upstream = "required"' 'upstream_verify = true' \
     "ca = \"$WORK/ca.crt\""
 tls_message verify-ok
-wait_until 10 rec_has 2 || fail "not delivered"
-assert_grep "$REC_DIR/msg-2.tls" '^TLSv1\.3 ' "upstream leg in TLS"
+wait_until 10 rec_has 3 || fail "not delivered"
+assert_grep "$REC_DIR/msg-3.tls" '^TLSv1\.3 ' "upstream leg in TLS"
 stop_proxy
 
 check "6: tls.mode = off"
