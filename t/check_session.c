@@ -960,6 +960,36 @@ START_TEST(test_starttls_inspect_upstream_injection)
 }
 END_TEST
 
+/* The upstream's 220 split over two writes, STARTTLS a byte at a time. */
+START_TEST(test_starttls_inspect_split)
+{
+	struct harness	 h;
+	const char	*cmd = "STARTTLS\r\n";
+	size_t		 i, off;
+
+	h_init(&h, tls_conf("opportunistic"));
+	tls_cleanup();
+	h_start_ehlo(&h, "250-up.test\r\n250 STARTTLS\r\n");
+	for (i = 0; cmd[i] != '\0'; i++) {
+		h_client(&h, cmd + i, 1);
+		h_settle(&h);
+	}
+	ck_assert(h_wait(&h, h.ubuf, "STARTTLS\r\n"));
+	off = h.ulen;
+	h_upstream(&h, "22");
+	h_settle(&h);
+	ck_assert_uint_eq(h.ulen, off);		/* no handshake on half a reply */
+	h_upstream(&h, "0 go\r\n");
+	for (i = 0; i < 500 && h.ulen < off + 5; i++) {
+		event_base_loop(h.base, EVLOOP_NONBLOCK);
+		h_drain(&h);
+		poll(NULL, 0, 1);
+	}
+	ck_assert_int_eq((unsigned char)h.ubuf[off], 0x16);
+	h_free(&h);
+}
+END_TEST
+
 START_TEST(test_starttls_off)
 {
 	struct harness	 h;
@@ -1017,6 +1047,7 @@ session_suite(void)
 	tcase_add_test(tc, test_client_counts);
 	tcase_add_test(tc, test_starttls_inspect_client_injection);
 	tcase_add_test(tc, test_starttls_inspect_upstream_injection);
+	tcase_add_test(tc, test_starttls_inspect_split);
 	tcase_add_test(tc, test_starttls_off);
 	tcase_add_test(tc, test_starttls_passthrough_offered);
 	suite_add_tcase(s, tc);

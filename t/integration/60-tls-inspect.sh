@@ -15,6 +15,9 @@
 #     dialog inside TLS, no STARTTLS offered, message delivered;
 #  5. a client that aborts the handshake: that session is closed and
 #     logged with OpenSSL's reason, the next session works;
+#     malformed input: STARTTLS byte at a time works; with a NUL or a
+#     bare LF it is refused (smtp:241), overlong (smtp:217); plaintext
+#     garbage instead of a ClientHello closes that session, logged;
 #  6. a TLS 1.1 client against min_protocol TLSv1.2: the handshake
 #     fails, logged, nothing crashes;
 #  7. SIGHUP with a new certificate: new sessions see it.
@@ -109,6 +112,28 @@ wait_log 'reason="TLS handshake failed: '
 check_proxy_alive
 swaks_run after-abort --tls --to rcpt@example.test --from s@example.test
 assert_grep "$WORK/after-abort.out" '<~  250 2\.0\.0 Ok' "next session fine"
+
+check "5b: malformed input around STARTTLS"
+# Byte at a time, then the handshake.
+client slow 'expect:^220 ' 'slow:EHLO c.test\r\n' 'expect:^250 ' \
+    'slow:STARTTLS\r\n' 'expect:^220 2\.0\.0 ' starttls \
+    'send:EHLO c.test\r\n' 'expect:^250 ' 'send:QUIT\r\n' 'expect:^221 '
+# A NUL or a bare LF in the command: refused, no TLS.
+client nul 'expect:^220 ' 'send:EHLO c.test\r\n' 'expect:^250 ' \
+    'send:STARTTLS\0\r\n' 'expect:^500 5\.5\.2 .*\(smtp:241\)' \
+    'send:STARTTLS\nNOOP\r\n' 'expect:^500 5\.5\.2 .*\(smtp:241\)' \
+    'send:QUIT\r\n' 'expect:^221 '
+# An overlong STARTTLS line: refused (smtp:217), no TLS.
+long=$(printf 'x%.0s' $(seq 1 600))
+client long 'expect:^220 ' 'send:EHLO c.test\r\n' 'expect:^250 ' \
+    "send:STARTTLS $long\\r\\n" 'expect:^500 5\.5\.2 .*\(smtp:217\)' \
+    'send:QUIT\r\n' 'expect:^221 '
+# Plaintext garbage instead of a ClientHello: that session is closed.
+client garbage 'expect:^220 ' 'send:EHLO c.test\r\n' 'expect:^250 ' \
+    'send:STARTTLS\r\n' 'expect:^220 ' \
+    'send:GET / HTTP/1.0\r\n\r\n' 'eof'
+wait_log 'event=tls-error side=client error="TLS: error:[0-9A-F]+:SSL routines::(wrong version number|http request)'
+check_proxy_alive
 
 check "6: a TLS 1.1 client against min_protocol TLSv1.2"
 client old --expect-status 1 --tls-max TLSv1_1 'expect:^220 ' \
