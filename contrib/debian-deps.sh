@@ -3,7 +3,8 @@
 # (bookworm): compiler and autotools, the libraries found by pkg-config,
 # Check for the unit tests, and the real peers and tools the integration
 # tests and the benchmark drive (swaks, Postfix's smtp-sink/smtp-source,
-# HAProxy, iptables, iproute2, setpriv, python3, openssl, zip), Python's
+# HAProxy, iptables and nftables, iproute2, setpriv, python3, openssl, zip,
+# Perl's IO::Socket::INET6 for swaks over IPv6), Python's
 # own email test messages (libpython3.11-testsuite, the corpus of the MIME
 # differential test t/integration/57), and clang with its sanitizer and
 # libFuzzer runtimes for the fuzz targets.
@@ -23,7 +24,7 @@ PACKAGES="
 	build-essential autoconf automake libtool pkg-config
 	libevent-dev libssl-dev libconfuse-dev libclamav-dev check
 	swaks postfix haproxy
-	iptables iproute2 util-linux procps
+	iptables nftables iproute2 util-linux procps libio-socket-inet6-perl
 	python3 libpython3.11-testsuite openssl zip unzip mandoc clamav-testfiles
 	libnet-ssleay-perl libio-socket-ssl-perl clamav-daemon clamsmtp
 	clang libclang-rt-dev gcovr

@@ -2,7 +2,7 @@
 # Example: send SMTP (TCP port 25) through smtpproxy in transparent mode with
 # iptables REDIRECT, for IPv4 (iptables) and IPv6 (ip6tables).
 #
-# usage: iptables-redirect.sh [-D] [-n] [-4] PROXY_PORT LAN_IF [PROXY_USER]
+# usage: iptables-redirect.sh [-D] [-n] [-4 | -6] PROXY_PORT LAN_IF [PROXY_USER]
 #
 #   PROXY_PORT  the port smtpproxy listens on (its "listen" setting)
 #   LAN_IF      the interface the LAN's mail comes in on (e.g. eth1)
@@ -11,6 +11,7 @@
 #   -D          delete the rules instead of adding them
 #   -n          print the commands, change nothing
 #   -4          IPv4 only (leave ip6tables alone)
+#   -6          IPv6 only (leave iptables alone)
 #
 # What it sets up, in the nat table of each family:
 #
@@ -49,18 +50,19 @@
 set -eu
 
 usage() {
-	echo "usage: ${0##*/} [-D] [-n] [-4] PROXY_PORT LAN_IF [PROXY_USER]" >&2
+	echo "usage: ${0##*/} [-D] [-n] [-4 | -6] PROXY_PORT LAN_IF [PROXY_USER]" >&2
 	exit 2
 }
 
 action=-A
 dry_run=no
 families="4 6"
-while getopts "Dn4h" opt; do
+while getopts "Dn46h" opt; do
 	case $opt in
 	D) action=-D ;;
 	n) dry_run=yes ;;
 	4) families=4 ;;
+	6) families=6 ;;
 	*) usage ;;
 	esac
 done

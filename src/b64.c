@@ -16,6 +16,7 @@
  */
 #include "autoconf.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +30,6 @@
 
 struct b64 {
 	EVP_ENCODE_CTX	*ctx;
-	unsigned char	 class[256];	/* enum b64_class of each byte */
 	char		 group[4];	/* the group being filled */
 	size_t		 ngroup;
 	size_t		 skipped;
@@ -57,20 +57,32 @@ b64_class(unsigned char c)
 	return B64_C_JUNK;
 }
 
+/* Shared by every decoder, built once: enum b64_class of each byte. */
+static unsigned char	 b64_classes[256];
+static pthread_once_t	 b64_classes_once = PTHREAD_ONCE_INIT;
+
+static void
+b64_classes_init(void)
+{
+	int	 i;
+
+	for (i = 0; i < 256; i++)
+		b64_classes[i] = (unsigned char)b64_class((unsigned char)i);
+}
+
 struct b64 *
 b64_new(void)
 {
 	struct b64	*b;
-	int		 i;
 
+	if (pthread_once(&b64_classes_once, b64_classes_init) != 0)
+		return NULL;
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
 	if ((b->ctx = EVP_ENCODE_CTX_new()) == NULL) {
 		free(b);
 		return NULL;
 	}
-	for (i = 0; i < 256; i++)
-		b->class[i] = (unsigned char)b64_class((unsigned char)i);
 	b64_reset(b);
 	return b;
 }
@@ -114,7 +126,7 @@ b64_decode(struct b64 *b, const char *in, size_t inlen, unsigned char *out,
 	memcpy(batch, b->group, b->ngroup);
 	nbatch = b->ngroup;
 	for (i = 0; i < inlen; i++) {
-		switch (b->class[(unsigned char)in[i]]) {
+		switch (b64_classes[(unsigned char)in[i]]) {
 		case B64_C_ALPHA:
 			batch[nbatch++] = in[i];
 			if (nbatch < sizeof(batch))

@@ -996,6 +996,13 @@ static cfg_opt_t config_tls_opts[] = {
 	CFG_END()
 };
 
+/* TPROXY listeners and the upstream's source address (smtpproxy.conf(5)). */
+static cfg_opt_t config_tproxy_opts[] = {
+	CFG_STR_LIST_CB("listen", "{}", CFGF_NONE, config_cb_listen),
+	CFG_BOOL_CB("client_source", cfg_false, CFGF_NONE, config_cb_bool),
+	CFG_END()
+};
+
 static cfg_opt_t config_opts[] = {
 	CFG_STR_LIST_CB("listen", "{127.0.0.1:10025}", CFGF_NONE,
 	    config_cb_listen),
@@ -1025,6 +1032,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_SEC("filetypes", config_filetypes_opts, CFGF_NONE),
 	CFG_SEC("antivirus", config_antivirus_opts, CFGF_NONE),
 	CFG_SEC("tls", config_tls_opts, CFGF_NONE),
+	CFG_SEC("tproxy", config_tproxy_opts, CFGF_NONE),
 	CFG_END()
 };
 

@@ -100,6 +100,15 @@ struct config {
 
 	struct config_addr	 listen[CONFIG_MAX_LISTEN];
 	int			 nlisten;
+	/*
+	 * tproxy section: listeners with IP_TRANSPARENT, for the TPROXY
+	 * target (the destination is the socket's local address), and
+	 * whether their sessions connect upstream from the client's
+	 * address.
+	 */
+	struct config_addr	 tproxy_listen[CONFIG_MAX_LISTEN];
+	int			 ntproxy_listen;
+	int			 tproxy_client_source;
 	enum config_mode		 mode;
 	char			*upstream_host;	/* relay mode */
 	char			*upstream_port;

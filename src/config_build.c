@@ -30,14 +30,22 @@
 #include "policy.h"
 #include "smtp_cmd.h"
 
-/* The addresses to listen on; a bad one was reported by its callback. */
+/*
+ * The addresses to listen on, plain and TPROXY; a bad one was reported
+ * by its callback. One address cannot be both.
+ */
 void
 config_build_listen(struct config_sec *root, struct config *conf)
 {
-	unsigned int	 i, n;
+	struct config_sec	*tp;
+	struct config_addr	*a;
+	unsigned int		 i, n, ntp;
+	int			 j;
 
+	tp = config_getsec(root, "tproxy");
 	n = config_size(root, "listen");
-	if (n == 0) {
+	ntp = config_size(tp, "listen");
+	if (n == 0 && ntp == 0) {
 		config_error(0, "listen: at least one address is required");
 		return;
 	}
@@ -45,6 +53,28 @@ config_build_listen(struct config_sec *root, struct config *conf)
 		if (config_parse_addr(config_getnstr(root, "listen", i),
 		    &conf->listen[conf->nlisten]) == 0)
 			conf->nlisten++;
+	for (i = 0; i < ntp && conf->ntproxy_listen < CONFIG_MAX_LISTEN; i++) {
+		a = &conf->tproxy_listen[conf->ntproxy_listen];
+		if (config_parse_addr(config_getnstr(tp, "listen", i), a) == -1)
+			continue;
+		for (j = 0; j < conf->nlisten; j++)
+			if (conf->listen[j].sslen == a->sslen &&
+			    memcmp(&conf->listen[j].ss, &a->ss,
+			    a->sslen) == 0)
+				break;
+		if (j < conf->nlisten) {
+			config_error(config_line(tp, "listen", NULL),
+			    "tproxy.listen: \"%s\" is in listen too",
+			    a->text);
+			continue;
+		}
+		conf->ntproxy_listen++;
+	}
+	conf->tproxy_client_source = config_getbool(tp, "client_source");
+	if (conf->tproxy_client_source && ntp == 0)
+		config_error(config_line(tp, "client_source", NULL),
+		    "tproxy.client_source: only used for the sessions of "
+		    "tproxy.listen, which has no address");
 }
 
 /* Transparent, or relay to upstream, which then must be set. */

@@ -29,7 +29,9 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "compat.h"
 #include "conn.h"
+#include "deadline.h"
 
 #define CONN_IOV		16
 #define CONN_WRITE_MAX		(256 * 1024)	/* offered to one write */
@@ -51,7 +53,7 @@ struct conn {
 	struct evbuffer		*in, *out;
 	struct event		*ev;		/* the descriptor, once */
 	struct event		*ev_defer;	/* work for the next turn */
-	struct event		*ev_rtimer, *ev_wtimer;
+	struct deadline		 rtimer, wtimer;
 	struct timeval		 rtv, wtv;
 	int			 rtv_set, wtv_set;
 	conn_data_cb		 readcb, writecb;
@@ -155,18 +157,18 @@ conn_schedule(struct conn *c, int what)
 static void
 conn_timers(struct conn *c, int restart_r, int restart_w)
 {
-	if (c->ev_rtimer == NULL)
+	if (c->rtimer.ev == NULL)
 		return;
 	if (c->rtv_set && conn_reading(c)) {
-		if (restart_r || !evtimer_pending(c->ev_rtimer, NULL))
-			evtimer_add(c->ev_rtimer, &c->rtv);
+		if (restart_r || !deadline_armed(&c->rtimer))
+			deadline_set(&c->rtimer, &c->rtv);
 	} else
-		evtimer_del(c->ev_rtimer);
+		deadline_clear(&c->rtimer);
 	if (c->wtv_set && (c->connecting || conn_writing(c))) {
-		if (restart_w || !evtimer_pending(c->ev_wtimer, NULL))
-			evtimer_add(c->ev_wtimer, &c->wtv);
+		if (restart_w || !deadline_armed(&c->wtimer))
+			deadline_set(&c->wtimer, &c->wtv);
 	} else
-		evtimer_del(c->ev_wtimer);
+		deadline_clear(&c->wtimer);
 }
 
 static struct conn *
@@ -188,8 +190,8 @@ conn_alloc(struct event_base *base, int fd)
 	    (c->out = evbuffer_new()) == NULL ||
 	    (c->ev = event_new(base, fd, evs, conn_io_cb, c)) == NULL ||
 	    (c->ev_defer = event_new(base, -1, 0, conn_defer_cb, c)) == NULL ||
-	    (c->ev_rtimer = evtimer_new(base, conn_rtimer_cb, c)) == NULL ||
-	    (c->ev_wtimer = evtimer_new(base, conn_wtimer_cb, c)) == NULL ||
+	    deadline_init(&c->rtimer, base, conn_rtimer_cb, c) == -1 ||
+	    deadline_init(&c->wtimer, base, conn_wtimer_cb, c) == -1 ||
 	    evbuffer_add_cb(c->out, conn_outbuf_cb, c) == NULL ||
 	    evbuffer_add_cb(c->in, conn_inbuf_cb, c) == NULL ||
 	    event_add(c->ev, NULL) == -1) {
@@ -226,6 +228,42 @@ struct conn *
 conn_connect(struct event_base *base, const struct sockaddr *sa,
     socklen_t salen)
 {
+	return conn_connect_from(base, sa, salen, NULL, 0);
+}
+
+/*
+ * A source address that is not this host's needs IP_TRANSPARENT
+ * (IPV6_TRANSPARENT) before bind(2); IP_BIND_ADDRESS_NO_PORT lets
+ * connect(2) pick the port for the whole 4-tuple, so that many upstream
+ * connections from one client address do not run out of ports at bind.
+ */
+static int
+conn_bind_source(int fd, const struct sockaddr *src, socklen_t srclen)
+{
+	struct sockaddr_storage	 ss;
+	int			 one = 1, v6 = src->sa_family == AF_INET6;
+
+	if (srclen > sizeof(ss)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(&ss, src, srclen);
+	if (v6)
+		((struct sockaddr_in6 *)(void *)&ss)->sin6_port = 0;
+	else
+		((struct sockaddr_in *)(void *)&ss)->sin_port = 0;
+	if (setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one, sizeof(one)) == -1)
+		return -1;
+	(void)setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+	    sizeof(one));
+	return bind(fd, (struct sockaddr *)&ss, srclen);
+}
+
+struct conn *
+conn_connect_from(struct event_base *base, const struct sockaddr *sa,
+    socklen_t salen, const struct sockaddr *src, socklen_t srclen)
+{
 	struct conn	*c;
 	int		 fd, saved;
 
@@ -233,7 +271,8 @@ conn_connect(struct event_base *base, const struct sockaddr *sa,
 	    0);
 	if (fd == -1)
 		return NULL;
-	if (connect(fd, sa, salen) == -1 && errno != EINPROGRESS) {
+	if ((src != NULL && conn_bind_source(fd, src, srclen) == -1) ||
+	    (connect(fd, sa, salen) == -1 && errno != EINPROGRESS)) {
 		saved = errno;
 		close(fd);
 		errno = saved;
@@ -249,6 +288,32 @@ conn_connect(struct event_base *base, const struct sockaddr *sa,
 	c->wblock = EV_WRITE;
 	c->rblock = EV_READ;
 	return c;
+}
+
+int
+conn_source_allowed(void)
+{
+	int	 fd, one = 1, r, saved;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	r = setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one));
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r == -1 ? -1 : 0;
+}
+
+int
+conn_transparent(struct conn *c)
+{
+	socklen_t	 len = sizeof(int);
+	int		 on = 0;
+
+	/* One flag of the socket, read the same way for both families. */
+	if (getsockopt(c->fd, IPPROTO_IP, IP_TRANSPARENT, &on, &len) == -1)
+		return 0;
+	return on != 0;
 }
 
 void
@@ -373,11 +438,9 @@ conn_release(struct conn *c, int reset)
 		event_free(c->ev);
 	if (c->ev_defer != NULL)
 		event_free(c->ev_defer);
-	if (c->ev_rtimer != NULL)
-		event_free(c->ev_rtimer);
-	if (c->ev_wtimer != NULL)
-		event_free(c->ev_wtimer);
-	c->ev = c->ev_defer = c->ev_rtimer = c->ev_wtimer = NULL;
+	deadline_free(&c->rtimer);
+	deadline_free(&c->wtimer);
+	c->ev = c->ev_defer = NULL;
 	if (c->fd != -1) {
 		close(c->fd);
 		c->fd = -1;
@@ -717,17 +780,23 @@ conn_timeout(struct conn *c, short ev, short what)
 static void
 conn_rtimer_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn	*c = arg;
+
 	(void)fd;
 	(void)what;
-	conn_timeout(arg, EV_READ, CONN_EVENT_READING);
+	if (deadline_due(&c->rtimer))
+		conn_timeout(arg, EV_READ, CONN_EVENT_READING);
 }
 
 static void
 conn_wtimer_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct conn	*c = arg;
+
 	(void)fd;
 	(void)what;
-	conn_timeout(arg, EV_WRITE, CONN_EVENT_WRITING);
+	if (deadline_due(&c->wtimer))
+		conn_timeout(arg, EV_WRITE, CONN_EVENT_WRITING);
 }
 
 /* Output added: write it this loop turn, once, however often it grew. */

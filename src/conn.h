@@ -87,6 +87,27 @@ struct conn	*conn_new(struct event_base *, int fd);
  */
 struct conn	*conn_connect(struct event_base *, const struct sockaddr *,
 		    socklen_t);
+/*
+ * The same from the source address src (its port is ignored; NULL: the
+ * system's choice), which need not be this host's: the socket gets
+ * IP_TRANSPARENT (IPV6_TRANSPARENT), which takes CAP_NET_ADMIN or
+ * CAP_NET_RAW, and the replies must be routed back to this host (the
+ * TPROXY set-up of smtpproxy.conf(5)). NULL with errno set (EPERM
+ * without the capability).
+ */
+struct conn	*conn_connect_from(struct event_base *,
+		    const struct sockaddr *, socklen_t,
+		    const struct sockaddr *src, socklen_t srclen);
+/*
+ * 0 if this process may give a socket IP_TRANSPARENT (what a source
+ * address of conn_connect_from() needs), -1 with errno (EPERM) if not.
+ */
+int		 conn_source_allowed(void);
+/*
+ * 1 if the socket has IP_TRANSPARENT: a client accepted on a TPROXY
+ * listener (accepted sockets inherit it).
+ */
+int		 conn_transparent(struct conn *);
 void		 conn_setcb(struct conn *, conn_data_cb readcb,
 		    conn_data_cb writecb, conn_event_cb eventcb, void *arg);
 /* Replace the transport (TLS after STARTTLS); ctx is passed to it. */

@@ -180,6 +180,62 @@ data_bare_cr(struct data_parser *d, char c, char *out)
 }
 
 /*
+ * The end of a run of ordinary bytes that starts at in[i]: the first CR,
+ * LF or NUL at or after i, or inlen. Searched with memchr, which works a
+ * vector at a time, not a byte at a time: every body byte goes through
+ * here.
+ */
+static size_t
+data_run(const char *in, size_t i, size_t inlen)
+{
+	const char	*end = in + inlen, *p;
+
+	if ((p = memchr(in + i, '\n', inlen - i)) != NULL)
+		end = p;
+	if ((p = memchr(in + i, '\r', (size_t)(end - (in + i)))) != NULL)
+		end = p;
+	if ((p = memchr(in + i, '\0', (size_t)(end - (in + i)))) != NULL)
+		end = p;
+	return (size_t)(end - in);
+}
+
+/*
+ * The fast path, from an ordinary byte in[i] inside a line: runs of
+ * ordinary bytes are copied as they are, and so are the CRLFs between
+ * lines that start with an ordinary byte other than "." - what the
+ * state machine would do byte by byte, BOL, OBOL, TEXT, CR, BOL. Stops
+ * before anything else (CR, LF or NUL not in such a CRLF, a line start
+ * with ".", the end of in); the state is TEXT then. Returns where it
+ * stopped.
+ */
+static size_t
+data_lines(struct data_parser *d, const char *in, size_t i, size_t inlen,
+    char *out, size_t *o_r)
+{
+	size_t	 k, o = *o_r;
+	char	 c;
+
+	for (;;) {
+		k = data_run(in, i + 1, inlen);
+		memcpy(out + o, in + i, k - i);
+		o += k - i;
+		d->bytes += k - i;
+		d->linelen += k - i;
+		if (d->max_line > 0 && d->linelen + 2 > d->max_line)
+			d->flags |= DATA_LONG_LINE;
+		if (inlen - k < 3 || in[k] != '\r' || in[k + 1] != '\n')
+			break;
+		c = in[k + 2];
+		if (c == '.' || c == '\r' || c == '\n' || c == '\0')
+			break;
+		o += data_break(d, out + o);
+		i = k + 2;
+	}
+	*o_r = o;
+	return k;
+}
+
+/*
  * Output bound: each input byte writes at most 2 bytes ("..", or CRLF
  * for a bare line end); a CR held from the previous call may add its
  * own 2 here. Hence 2 * inlen + 2 (data.h).
@@ -243,23 +299,7 @@ data_parse(struct data_parser *d, const char *in, size_t inlen,
 		case DATA_S_TEXT:
 			if (c != '\r' && c != '\n' && c != '\0' &&
 			    !d->in_header) {
-				/*
-				 * Fast path: a run of ordinary bytes inside
-				 * a line is copied as it is.
-				 */
-				size_t	 k = i + 1;
-
-				while (k < inlen && in[k] != '\r' &&
-				    in[k] != '\n' && in[k] != '\0')
-					k++;
-				memcpy(out + o, in + i, k - i);
-				o += k - i;
-				d->bytes += k - i;
-				d->linelen += k - i;
-				if (d->max_line > 0 &&
-				    d->linelen + 2 > d->max_line)
-					d->flags |= DATA_LONG_LINE;
-				i = k - 1;
+				i = data_lines(d, in, i, inlen, out, &o) - 1;
 				break;
 			}
 			/* FALLTHROUGH */

@@ -874,14 +874,21 @@ inspect_data(struct inspect *ins, const char *text, size_t len)
 void
 inspect_wire(struct inspect *ins, int *bol, const char *buf, size_t len)
 {
-	size_t	 i, start = 0;
+	const char	*nl;
+	size_t		 i = 0, start = 0;
 
-	for (i = 0; i < len; i++) {
+	/* Line by line (memchr), not byte by byte: this sees every byte. */
+	while (i < len) {
 		if (*bol && buf[i] == '.') {
 			inspect_data(ins, buf + start, i - start);
 			start = i + 1;
 		}
-		*bol = buf[i] == '\n';
+		if ((nl = memchr(buf + i, '\n', len - i)) == NULL) {
+			*bol = 0;
+			break;
+		}
+		i = (size_t)(nl - buf) + 1;
+		*bol = 1;
 	}
 	inspect_data(ins, buf + start, len - start);
 }

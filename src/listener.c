@@ -42,10 +42,13 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "compat.h"
 #include "config.h"
 #include "listener.h"
 #include "log.h"
+#include "netaddr.h"
 #include "session.h"
+#include "stats.h"
 
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST	80	/* linux/netfilter_ipv6/ip6_tables.h */
@@ -59,6 +62,7 @@ struct listener {
 	struct evconnlistener	*evl;
 	struct config_addr	 addr;
 	int			 tls;	/* tls.listen: implicit TLS */
+	int			 tproxy;	/* IP_TRANSPARENT (TPROXY) */
 };
 
 /* Back-off after a failed accept(2), in milliseconds. */
@@ -109,42 +113,18 @@ static int		 listener_lasterr;	/* errno of the last failure */
 static unsigned		 listener_errors;	/* failures, not logged yet */
 static unsigned		 listener_shed;		/* refused, not logged yet */
 
-static int
-listener_same_addr(const struct sockaddr *a, const struct sockaddr *b)
-{
-	const struct sockaddr_in	*a4, *b4;
-	const struct sockaddr_in6	*a6, *b6;
-
-	if (a->sa_family != b->sa_family)
-		return 0;
-	if (a->sa_family == AF_INET) {
-		a4 = (const void *)a;
-		b4 = (const void *)b;
-		return a4->sin_port == b4->sin_port &&
-		    (a4->sin_addr.s_addr == b4->sin_addr.s_addr ||
-		    b4->sin_addr.s_addr == htonl(INADDR_ANY));
-	}
-	if (a->sa_family == AF_INET6) {
-		a6 = (const void *)a;
-		b6 = (const void *)b;
-		return a6->sin6_port == b6->sin6_port &&
-		    (memcmp(&a6->sin6_addr, &b6->sin6_addr,
-		    sizeof(a6->sin6_addr)) == 0 ||
-		    IN6_IS_ADDR_UNSPECIFIED(&b6->sin6_addr));
-	}
-	return 0;
-}
-
 /*
  * Where the client meant to connect. After a netfilter REDIRECT/DNAT the
  * conntrack entry keeps the original destination (SO_ORIGINAL_DST,
- * IP6T_SO_ORIGINAL_DST); with TPROXY, or with no NAT at all, the local
- * address is the destination. A destination that is one of our own
- * listeners — a client that connected to the proxy directly — would make
- * the proxy connect to itself: *loop_r is set.
+ * IP6T_SO_ORIGINAL_DST); on a TPROXY listener (tproxy), or with no NAT
+ * at all, the local address is the destination: TPROXY rewrites no
+ * address, the socket is accepted with the address the client chose. A
+ * destination that is one of our own listeners — a client that
+ * connected to the proxy directly — would make the proxy connect to
+ * itself: *loop_r is set. An IPv4-mapped destination is made IPv4.
  */
 static void
-listener_orig_dst(int fd, const struct sockaddr_storage *local,
+listener_orig_dst(int fd, int tproxy, const struct sockaddr_storage *local,
     socklen_t locallen, struct sockaddr_storage *dst, socklen_t *dstlen,
     int *loop_r)
 {
@@ -152,7 +132,9 @@ listener_orig_dst(int fd, const struct sockaddr_storage *local,
 	socklen_t	 len = sizeof(*dst);
 	int		 r;
 
-	if (local->ss_family == AF_INET6)
+	if (tproxy)
+		r = -1;
+	else if (local->ss_family == AF_INET6)
 		r = getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, dst, &len);
 	else
 		r = getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, dst, &len);
@@ -160,11 +142,11 @@ listener_orig_dst(int fd, const struct sockaddr_storage *local,
 		memcpy(dst, local, locallen);
 		len = locallen;
 	}
-	*dstlen = len;
+	*dstlen = netaddr_unmap(dst, len);
 	*loop_r = 0;
 	TAILQ_FOREACH(l, &listeners, entry)
-		if (listener_same_addr((struct sockaddr *)dst,
-		    (struct sockaddr *)&l->addr.ss))
+		if (netaddr_covers((struct sockaddr *)&l->addr.ss,
+		    (struct sockaddr *)dst))
 			*loop_r = 1;
 }
 
@@ -184,15 +166,36 @@ listener_send_421(int fd)
 	/* A fresh socket's send buffer always has room for one line. */
 	n = write(fd, msg, (size_t)len);
 	(void)n;
-	session_stats.refused++;
+	stats_inc(STATS_REFUSED);
 	close(fd);
 }
 
 static void
-listener_refuse(int fd, const char *why)
+listener_refuse(int fd, const struct sockaddr *client, const char *why)
 {
+	char	 text[NETADDR_TEXT_MAX];
+
 	listener_send_421(fd);
-	log_info("event=refused reason=\"%s\"", why);
+	log_info("event=refused reason=\"%s\" client=%s", why,
+	    netaddr_text(client, text, sizeof(text)));
+}
+
+/*
+ * The client's address as the sessions see it: an IPv4-mapped IPv6
+ * address is the IPv4 address (netaddr.h), so that the logs, the
+ * access rules and the per-client counts see one form of it.
+ */
+static socklen_t
+listener_peer(const struct sockaddr *sa, int salen,
+    struct sockaddr_storage *peer)
+{
+	socklen_t	 len;
+
+	len = salen > 0 && (size_t)salen <= sizeof(*peer) ?
+	    (socklen_t)salen : 0;
+	memset(peer, 0, sizeof(*peer));
+	memcpy(peer, sa, len);
+	return netaddr_unmap(peer, len);
 }
 
 static void
@@ -201,17 +204,19 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 {
 	struct config		*conf = listener_conf;
 	struct listener		*l = arg;
-	struct sockaddr_storage	 local, dst;
-	socklen_t		 locallen = sizeof(local), dstlen;
+	struct sockaddr_storage	 local, dst, peer;
+	socklen_t		 locallen = sizeof(local), dstlen, peerlen;
 	int			 loop;
 
 	listener_backoff = LISTENER_BACKOFF_MIN;
+	peerlen = listener_peer(sa, salen, &peer);
+	sa = (struct sockaddr *)&peer;
 	if (session_count() >= listener_max_sessions) {
-		listener_refuse(fd, "max_sessions");
+		listener_refuse(fd, sa, "max_sessions");
 		return;
 	}
 	if (session_count_client(sa) >= conf->max_sessions_per_client) {
-		listener_refuse(fd, "max_sessions_per_client");
+		listener_refuse(fd, sa, "max_sessions_per_client");
 		return;
 	}
 	if (getsockname(fd, (struct sockaddr *)&local, &locallen) == -1) {
@@ -220,14 +225,15 @@ listener_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		return;
 	}
 	if (conf->mode == CONFIG_MODE_TRANSPARENT)
-		listener_orig_dst(fd, &local, locallen, &dst, &dstlen, &loop);
+		listener_orig_dst(fd, l->tproxy, &local, locallen, &dst,
+		    &dstlen, &loop);
 	else {
 		memcpy(&dst, &local, locallen);
 		dstlen = locallen;
 		loop = 0;
 	}
-	session_new(evconnlistener_get_base(evl), conf, fd, sa,
-	    (socklen_t)salen, (struct sockaddr *)&dst, dstlen,
+	session_new(evconnlistener_get_base(evl), conf, fd, sa, peerlen,
+	    (struct sockaddr *)&dst, dstlen,
 	    (loop ? SESSION_NEW_LOOP : 0) | (l->tls ? SESSION_NEW_TLS : 0));
 }
 
@@ -450,13 +456,77 @@ listener_limit(const struct config *conf)
 		    nofile, listener_reserve_fds);
 }
 
+/*
+ * A listening socket for a, bound, non-blocking and close-on-exec:
+ * SO_REUSEADDR; on IPv6, IPV6_V6ONLY always, whatever the system default
+ * (net.ipv6.bindv6only) says, so "[::]:port" is IPv6 only and
+ * "0.0.0.0:port" can be bound beside it (one socket per family); with
+ * tproxy, IP_TRANSPARENT (IPV6_TRANSPARENT) so that TPROXY can hand it
+ * connections to any address (CAP_NET_ADMIN or CAP_NET_RAW). Returns
+ * the descriptor, or -1 with errno set.
+ */
+static int
+listener_socket(const struct config_addr *a, int tproxy)
+{
+	int	 fd, one = 1, saved, v6 = a->ss.ss_family == AF_INET6;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+	    sizeof(one)) == -1 ||
+	    (v6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+	    sizeof(one)) == -1) ||
+	    (tproxy && setsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+	    v6 ? IPV6_TRANSPARENT : IP_TRANSPARENT, &one,
+	    sizeof(one)) == -1) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->sslen) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* Listen on a; 0 or -1 (logged). tls: implicit TLS (tls.listen). */
+static int
+listener_open(struct event_base *base, const struct config_addr *a,
+    int tproxy, int tls)
+{
+	struct listener	*l;
+	char		 text[NETADDR_TEXT_MAX];
+	int		 fd;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -1;
+	l->addr = *a;
+	l->tproxy = tproxy;
+	l->tls = tls;
+	if ((fd = listener_socket(a, tproxy)) == -1 ||
+	    (l->evl = evconnlistener_new(base, listener_accept, l,
+	    LEV_OPT_CLOSE_ON_FREE, LISTENER_BACKLOG, fd)) == NULL) {
+		log_error("cannot listen on %s%s: %s", a->text,
+		    tproxy ? " (tproxy)" : "", strerror(errno));
+		if (fd != -1)
+			close(fd);
+		free(l);
+		return -1;
+	}
+	evconnlistener_set_error_cb(l->evl, listener_error);
+	TAILQ_INSERT_TAIL(&listeners, l, entry);
+	netaddr_text((const struct sockaddr *)&a->ss, text, sizeof(text));
+	log_info("listening on %s%s%s%s", text, a->ss.ss_family == AF_INET6 ?
+	    " ipv6_only=yes" : "", tproxy ? " tproxy=yes" : "",
+	    tls ? " tls=implicit" : "");
+	return 0;
+}
+
 int
 listener_bind(struct event_base *base, struct config *conf, int nscanners)
 {
-	struct listener	*l;
-	int		 i;
-	unsigned	 flags = LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-			    LEV_OPT_CLOSE_ON_EXEC;
+	int	 i;
 
 	listener_conf = conf;
 	listener_reserve_open();
@@ -469,27 +539,15 @@ listener_bind(struct event_base *base, struct config *conf, int nscanners)
 	    (listener_ev_report = evtimer_new(base, listener_report,
 	    NULL)) == NULL))
 		return -1;
-	for (i = 0; i < conf->nlisten + conf->ntls_listen; i++) {
-		if ((l = calloc(1, sizeof(*l))) == NULL)
+	for (i = 0; i < conf->nlisten; i++)
+		if (listener_open(base, &conf->listen[i], 0, 0) == -1)
 			return -1;
-		l->tls = i >= conf->nlisten;
-		l->addr = l->tls ? conf->tls_listen[i - conf->nlisten] :
-		    conf->listen[i];
-		l->evl = evconnlistener_new_bind(base, listener_accept, l,
-		    flags | (l->addr.ss.ss_family == AF_INET6 ?
-		    LEV_OPT_BIND_IPV6ONLY : 0), LISTENER_BACKLOG,
-		    (struct sockaddr *)&l->addr.ss, (int)l->addr.sslen);
-		if (l->evl == NULL) {
-			log_error("cannot listen on %s: %s", l->addr.text,
-			    strerror(errno));
-			free(l);
+	for (i = 0; i < conf->ntproxy_listen; i++)
+		if (listener_open(base, &conf->tproxy_listen[i], 1, 0) == -1)
 			return -1;
-		}
-		evconnlistener_set_error_cb(l->evl, listener_error);
-		TAILQ_INSERT_TAIL(&listeners, l, entry);
-		log_info("listening on %s%s", l->addr.text,
-		    l->tls ? " (implicit TLS)" : "");
-	}
+	for (i = 0; i < conf->ntls_listen; i++)
+		if (listener_open(base, &conf->tls_listen[i], 0, 1) == -1)
+			return -1;
 	listener_fit(nscanners);
 	listener_limit(conf);
 	return 0;

@@ -45,13 +45,16 @@
 #include "compat.h"
 #include "config.h"
 #include "conn.h"
+#include "deadline.h"
 #include "log.h"
+#include "netaddr.h"
 #include "policy.h"
 #include "scan.h"
 #include "session.h"
 #include "session_priv.h"
 #include "smtp_cmd.h"
 #include "smtp_line.h"
+#include "stats.h"
 #include "smtp_reply.h"
 
 static const char *session_state_names[SESSION_STATE_COUNT] = {
@@ -61,7 +64,6 @@ static const char *session_state_names[SESSION_STATE_COUNT] = {
 
 TAILQ_HEAD(session_list, session);
 
-struct session_stats		 session_stats;
 static struct session_list	 sessions = TAILQ_HEAD_INITIALIZER(sessions);
 static int			 nsessions;
 /*
@@ -137,31 +139,6 @@ session_tx_of(struct session *s, const struct pending *p)
 	return NULL;
 }
 
-static void
-session_addr_text(const struct sockaddr *sa, char *buf, size_t bufsz)
-{
-	char	 host[INET6_ADDRSTRLEN];
-
-	switch (sa->sa_family) {
-	case AF_INET: {
-		const struct sockaddr_in *sin = (const void *)sa;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(buf, bufsz, "%s:%u", host, ntohs(sin->sin_port));
-		break;
-	}
-	case AF_INET6: {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(buf, bufsz, "[%s]:%u", host, ntohs(sin6->sin6_port));
-		break;
-	}
-	default:
-		snprintf(buf, bufsz, "unknown");
-	}
-}
-
 /*
  * Alarms: logged once per occurrence with the session id, counted, and
  * the configured action returned for the caller to apply.
@@ -185,7 +162,7 @@ void
 session_alarm_log(struct session *s, enum alarm_id id,
     enum alarm_action action, const char *detail)
 {
-	session_stats.alarms++;
+	stats_alarm(id);
 	if (action != ALARM_PASS)
 		log_warnx("session=%016llx alarm=%s name=%s action=%s%s%s",
 		    (unsigned long long)s->id, alarm_table[id].ident,
@@ -312,7 +289,7 @@ session_refuse(struct session *s, enum smtp_verb verb, enum alarm_id id,
  * no progress, restarted when either changes.
  */
 static void
-session_timer(struct event *ev, int sec, uint64_t progress, int *sec_r,
+session_timer(struct deadline *d, int sec, uint64_t progress, int *sec_r,
     uint64_t *at_r)
 {
 	struct timeval	 tv;
@@ -322,12 +299,12 @@ session_timer(struct event *ev, int sec, uint64_t progress, int *sec_r,
 	*sec_r = sec;
 	*at_r = progress;
 	if (sec == 0) {
-		evtimer_del(ev);
+		deadline_clear(d);
 		return;
 	}
 	tv.tv_sec = sec;
 	tv.tv_usec = 0;
-	evtimer_add(ev, &tv);
+	deadline_set(d, &tv);
 }
 
 /*
@@ -350,9 +327,9 @@ session_timeouts(struct session *s)
 		/* Opaque bytes: idle is the gap between them. */
 		ctv.tv_sec = stv.tv_sec = s->conf->timeouts.idle;
 		ctv.tv_usec = stv.tv_usec = 0;
-		session_timer(s->ev_ctimer, 0, 0, &s->ctimer_sec,
+		session_timer(&s->ctimer, 0, 0, &s->ctimer_sec,
 		    &s->ctimer_at);
-		session_timer(s->ev_stimer, 0, 0, &s->stimer_sec,
+		session_timer(&s->stimer, 0, 0, &s->stimer_sec,
 		    &s->stimer_at);
 		conn_set_timeouts(s->client, &ctv, &ctv);
 		if (s->server != NULL)
@@ -378,18 +355,18 @@ session_timeouts(struct session *s)
 			ssec = s->conf->timeouts.reply;
 		break;
 	}
-	session_timer(s->ev_ctimer, csec, s->cprogress, &s->ctimer_sec,
+	session_timer(&s->ctimer, csec, s->cprogress, &s->ctimer_sec,
 	    &s->ctimer_at);
 	ctv.tv_sec = s->conf->timeouts.command;
 	ctv.tv_usec = 0;
 	conn_set_timeouts(s->client, NULL, &ctv);
 	if (s->server == NULL || s->upstream == UPSTREAM_CONNECTING) {
 		/* Connecting: bounded by timeouts.connect (session_connect). */
-		session_timer(s->ev_stimer, 0, 0, &s->stimer_sec,
+		session_timer(&s->stimer, 0, 0, &s->stimer_sec,
 		    &s->stimer_at);
 		return;
 	}
-	session_timer(s->ev_stimer, ssec, s->sprogress, &s->stimer_sec,
+	session_timer(&s->stimer, ssec, s->sprogress, &s->stimer_sec,
 	    &s->stimer_at);
 	stv.tv_sec = s->state == SESSION_BODY ? s->conf->timeouts.data_block :
 	    s->conf->timeouts.reply;
@@ -422,6 +399,8 @@ session_ctimer(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (!deadline_due(&s->ctimer))
+		return;
 	s->ctimer_sec = 0;
 	if (!s->closing)
 		session_client_timeout(s);
@@ -434,6 +413,8 @@ session_stimer(evutil_socket_t fd, short ev, void *arg)
 
 	(void)fd;
 	(void)ev;
+	if (!deadline_due(&s->stimer))
+		return;
 	s->stimer_sec = 0;
 	if (!s->closing)
 		session_server_timeout(s);
@@ -1121,14 +1102,37 @@ session_server_event(struct conn *c, short what, void *arg)
 }
 
 /*
+ * tproxy.client_source: a session accepted on a TPROXY listener (its
+ * socket is transparent) connects upstream from the client's address,
+ * when the upstream has the client's address family. NULL: from the
+ * proxy's own address.
+ */
+static const struct sockaddr *
+session_upstream_source(struct session *s, const struct sockaddr *up,
+    socklen_t *len_r)
+{
+	if (!s->conf->tproxy_client_source || !conn_transparent(s->client))
+		return NULL;
+	if (s->client_ss.ss_family != up->sa_family) {
+		log_info("session=%016llx event=client-source-skipped "
+		    "client=%s upstream=%s reason=\"address family\"",
+		    (unsigned long long)s->id, s->client_text, s->up_text);
+		return NULL;
+	}
+	*len_r = s->client_ss.ss_family == AF_INET6 ?
+	    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	return (const struct sockaddr *)&s->client_ss;
+}
+
+/*
  * Open the upstream connection. replay: this is a second connection in
  * the session; its greeting and the replayed EHLO/HELO are absorbed.
  */
 static int
 session_connect(struct session *s, int replay)
 {
-	const struct sockaddr	*sa;
-	socklen_t		 salen;
+	const struct sockaddr	*sa, *src;
+	socklen_t		 salen, srclen = 0;
 	struct timeval		 tv;
 
 	if (s->conf->mode == CONFIG_MODE_RELAY) {
@@ -1139,7 +1143,7 @@ session_connect(struct session *s, int replay)
 		salen = s->dst_ss.ss_family == AF_INET6 ?
 		    sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 	}
-	session_addr_text(sa, s->up_text, sizeof(s->up_text));
+	netaddr_text(sa, s->up_text, sizeof(s->up_text));
 	s->upstream = UPSTREAM_CONNECTING;
 	s->replay = replay;
 	smtp_line_reset(&s->sline);
@@ -1155,7 +1159,9 @@ session_connect(struct session *s, int replay)
 			return -1;
 		}
 	}
-	if ((s->server = conn_connect(s->base, sa, salen)) == NULL) {
+	src = session_upstream_source(s, sa, &srclen);
+	if ((s->server = conn_connect_from(s->base, sa, salen, src,
+	    srclen)) == NULL) {
 		log_info("session=%016llx event=upstream-error upstream=%s "
 		    "error=\"%s\"", (unsigned long long)s->id, s->up_text,
 		    strerror(errno));
@@ -1264,7 +1270,7 @@ session_unlink(struct session *s)
 {
 	TAILQ_REMOVE(&sessions, s, entry);
 	nsessions--;
-	session_stats.active--;
+	stats_dec(STATS_SESSIONS_ACTIVE);
 	if (clientcount_del(session_clients,
 	    (struct sockaddr *)&s->client_ss) == -1)
 		log_error("session=%016llx event=internal-error "
@@ -1303,8 +1309,8 @@ session_free(evutil_socket_t fd, short ev, void *arg)
 	tx_free(s);
 	free(s->helo_line);
 	event_free(s->ev_free);
-	event_free(s->ev_ctimer);
-	event_free(s->ev_stimer);
+	deadline_free(&s->ctimer);
+	deadline_free(&s->stimer);
 	session_unlink(s);
 	config_unref(s->conf);
 	free(s);
@@ -1337,8 +1343,8 @@ session_close(struct session *s, const char *reason)
 		    evbuffer_get_length(conn_output(s->server)) == 0)
 			tx_log_uncertain(s, reason);
 	session_set_state(s, SESSION_CLOSING);
-	evtimer_del(s->ev_ctimer);
-	evtimer_del(s->ev_stimer);
+	deadline_clear(&s->ctimer);
+	deadline_clear(&s->stimer);
 	session_drop_upstream(s);
 	/*
 	 * Nothing left to write, or no way to write it: after a write
@@ -1463,26 +1469,24 @@ session_new(struct event_base *base, struct config *conf, int fd,
 	TAILQ_INIT(&s->pending);
 	memcpy(&s->client_ss, client, clientlen);
 	memcpy(&s->dst_ss, dst, dstlen);
-	session_addr_text(client, s->client_text, sizeof(s->client_text));
-	session_addr_text(dst, s->dst_text, sizeof(s->dst_text));
+	netaddr_text(client, s->client_text, sizeof(s->client_text));
+	netaddr_text(dst, s->dst_text, sizeof(s->dst_text));
 	/* Counted in session_clients above; session_unlink() undoes both. */
 	TAILQ_INSERT_TAIL(&sessions, s, entry);
 	nsessions++;
-	session_stats.sessions++;
-	session_stats.active++;
+	stats_inc(STATS_SESSIONS);
+	stats_inc(STATS_SESSIONS_ACTIVE);
 
 	s->ev_free = event_new(base, -1, 0, session_free, s);
-	s->ev_ctimer = evtimer_new(base, session_ctimer, s);
-	s->ev_stimer = evtimer_new(base, session_stimer, s);
+	(void)deadline_init(&s->ctimer, base, session_ctimer, s);
+	(void)deadline_init(&s->stimer, base, session_stimer, s);
 	s->client = conn_new(base, fd);	/* owns fd, closed on failure */
-	if (s->ev_free == NULL || s->ev_ctimer == NULL ||
-	    s->ev_stimer == NULL || s->client == NULL) {
+	if (s->ev_free == NULL || s->ctimer.ev == NULL ||
+	    s->stimer.ev == NULL || s->client == NULL) {
 		if (s->ev_free != NULL)
 			event_free(s->ev_free);
-		if (s->ev_ctimer != NULL)
-			event_free(s->ev_ctimer);
-		if (s->ev_stimer != NULL)
-			event_free(s->ev_stimer);
+		deadline_free(&s->ctimer);
+		deadline_free(&s->stimer);
 		session_unlink(s);
 		config_unref(s->conf);
 		if (s->client != NULL)

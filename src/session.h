@@ -14,21 +14,6 @@ struct event_base;
 struct config;
 struct session;
 
-/* Counters kept across sessions, logged on SIGUSR1. */
-struct session_stats {
-	uint64_t	 sessions;	/* accepted */
-	uint64_t	 active;
-	uint64_t	 refused;	/* over max_sessions[_per_client] */
-	uint64_t	 messages_accepted;
-	uint64_t	 messages_rejected;
-	uint64_t	 messages_uncertain;	/* reply lost after the end
-						   of data (RFC 1047) */
-	uint64_t	 alarms;
-	uint64_t	 bytes_in;	/* body bytes from clients */
-};
-
-extern struct session_stats	session_stats;
-
 /*
  * Take over an accepted, non-blocking socket. dst is where the client
  * meant to go (SO_ORIGINAL_DST, or the listener address in relay mode).

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "alarm.h"
+#include "deadline.h"
 #include "data.h"
 #include "smtp_cmd.h"
 #include "smtp_line.h"
@@ -155,7 +156,7 @@ struct session {
 	 * when what is awaited changes or progress is made (a complete
 	 * line or reply, body bytes consumed), never by a partial line.
 	 */
-	struct event		*ev_ctimer, *ev_stimer;
+	struct deadline		 ctimer, stimer;
 	int			 ctimer_sec, stimer_sec;	/* armed, 0: off */
 	uint64_t		 ctimer_at, stimer_at;	/* progress then */
 	uint64_t		 cprogress;	/* lines, body chunks */

@@ -22,12 +22,14 @@
 #include <openssl/opensslv.h>
 
 #include "config.h"
+#include "conn.h"
 #include "data.h"
 #include "inspect.h"
 #include "listener.h"
 #include "log.h"
 #include "scan.h"
 #include "session.h"
+#include "stats.h"
 #include "worker.h"
 
 #ifndef SYSCONFDIR
@@ -411,6 +413,23 @@ struct reload {
 static struct reload	*reloading;
 static int		 stopping;	/* the loop is over: apply nothing */
 
+/*
+ * tproxy.client_source needs CAP_NET_ADMIN or CAP_NET_RAW for each
+ * upstream connection, after the privileges are dropped: -1 with the
+ * reason in err if the process does not have it.
+ */
+static int
+check_client_source(const struct config *c, char *err, size_t errsz)
+{
+	if (!c->tproxy_client_source || conn_source_allowed() == 0)
+		return 0;
+	snprintf(err, errsz, "tproxy.client_source: cannot connect from "
+	    "client addresses (%s): that takes CAP_NET_ADMIN or CAP_NET_RAW, "
+	    "which \"user\" gives up (smtpproxy.conf(5), TPROXY)",
+	    strerror(errno));
+	return -1;
+}
+
 /* On a worker thread; config_load() logs each FILE:LINE error itself. */
 static void
 reload_run(void *arg)
@@ -422,6 +441,7 @@ reload_run(void *arg)
 		return;
 	}
 	r->failed = resolve_upstream(r->conf, &r->up, &r->uplen, r->err,
+	    sizeof(r->err)) == -1 || check_client_source(r->conf, r->err,
 	    sizeof(r->err)) == -1 || load_engines(r->conf, &r->types, &r->av,
 	    r->err, sizeof(r->err)) == -1;
 }
@@ -547,23 +567,27 @@ on_term(evutil_socket_t sig, short ev, void *arg)
 	event_add(ev_poll, &ptv);
 }
 
+/* SIGUSR1: the counters, summed over every thread, one line. */
 static void
 on_usr1(evutil_socket_t sig, short ev, void *arg)
 {
+	struct stats	 st;
+	char		 line[1024];
+	size_t		 off = 0, i;
+	int		 n;
+
 	(void)sig;
 	(void)ev;
 	(void)arg;
-	log_info("event=counters sessions=%llu active=%llu refused=%llu "
-	    "messages_accepted=%llu messages_rejected=%llu "
-	    "messages_uncertain=%llu alarms=%llu bytes_in=%llu",
-	    (unsigned long long)session_stats.sessions,
-	    (unsigned long long)session_stats.active,
-	    (unsigned long long)session_stats.refused,
-	    (unsigned long long)session_stats.messages_accepted,
-	    (unsigned long long)session_stats.messages_rejected,
-	    (unsigned long long)session_stats.messages_uncertain,
-	    (unsigned long long)session_stats.alarms,
-	    (unsigned long long)session_stats.bytes_in);
+	stats_sum(&st);
+	for (i = 0; i < STATS_COUNT; i++) {
+		n = snprintf(line + off, sizeof(line) - off, " %s=%lld",
+		    stats_table[i].name, (long long)st.v[i]);
+		if (n < 0 || (size_t)n >= sizeof(line) - off)
+			break;
+		off += (size_t)n;
+	}
+	log_info("event=counters%s", line);
 }
 
 int
@@ -653,6 +677,8 @@ main(int argc, char *argv[])
 		return 1;
 	write_pidfile(conf->pidfile);
 	drop_privileges(conf->user);
+	if (check_client_source(conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	ev_hup = evsignal_new(base, SIGHUP, on_hup, base);
 	ev_term = evsignal_new(base, SIGTERM, on_term, base);

@@ -31,6 +31,7 @@
 #include "session.h"
 #include "session_priv.h"
 #include "smtp_cmd.h"
+#include "stats.h"
 #include "worker.h"
 
 /* A message's inspection on a worker thread. */
@@ -301,7 +302,7 @@ tx_body(struct session *s, struct evbuffer *in)
 		evbuffer_commit_space(out, &iov, 1);
 		evbuffer_drain(in, used);
 		s->cprogress++;
-		session_stats.bytes_in += used;
+		stats_add(STATS_BYTES_IN, (int64_t)used);
 		/* Once a message: with log or pass the body goes on. */
 		if (s->tx->data.bytes > s->conf->limits.message_size &&
 		    !s->tx->size_alarm) {
@@ -324,7 +325,7 @@ void
 tx_log_uncertain(struct session *s, const char *reason)
 {
 	s->messages++;
-	session_stats.messages_uncertain++;
+	stats_inc(STATS_MESSAGES_UNCERTAIN);
 	log_warnx("session=%016llx event=message from=%s rcpts=%d size=%llu "
 	    "verdict=unknown reason=\"%s\" note=\"no reply after the end of "
 	    "data: the message may have been delivered\"",
@@ -337,14 +338,16 @@ void
 tx_log_message(struct session *s, struct pending *p)
 {
 	char		 reply[256];
+	const char	*verdict;
 	size_t		 len;
 	unsigned char	*r;
 
 	s->messages++;
-	if (p->code >= 200 && p->code < 300)
-		session_stats.messages_accepted++;
-	else
-		session_stats.messages_rejected++;
+	verdict = !(p->flags & PENDING_LOCAL) ? "accept" :
+	    p->code / 100 == 4 ? "tempfail" : "reject";
+	stats_inc(verdict[0] == 'a' ? STATS_MESSAGES_ACCEPTED :
+	    verdict[0] == 't' ? STATS_MESSAGES_TEMPFAILED :
+	    STATS_MESSAGES_REJECTED);
 	len = evbuffer_get_length(p->reply);
 	r = evbuffer_pullup(p->reply, (ev_ssize_t)len);
 	while (len > 0 && (r[len - 1] == '\r' || r[len - 1] == '\n'))
@@ -353,8 +356,7 @@ tx_log_message(struct session *s, struct pending *p)
 	    "verdict=%s reply=\"%s\"", (unsigned long long)s->id,
 	    s->tx ? s->tx->from : "", s->tx ? s->tx->rcpts : 0,
 	    s->tx ? (unsigned long long)s->tx->data.bytes : 0ULL,
-	    !(p->flags & PENDING_LOCAL) ? "accept" : p->code / 100 == 4 ?
-	    "tempfail" : "reject",
+	    verdict,
 	    log_escape(reply, sizeof(reply), (const char *)r, len));
 	tx_free(s);
 }

@@ -1330,6 +1330,23 @@ static const struct {
 	{ "listen = { }\n",
 	    { ": listen: at least one address is required" } },
 
+	/* tproxy. */
+	{ "tproxy { listen = { \"[::1]\" } }\n",
+	    { ":1: tproxy.listen: invalid address \"[::1]\": missing port" } },
+	{ "tproxy {\n\tlisten = { \"[::]:26\", \"[::]:26\" }\n}\n",
+	    { ":2: tproxy.listen: duplicate address \"[::]:26\"" } },
+	{ "listen = { \"[::]:26\" }\n"
+	  "tproxy {\n\tlisten = { \"0.0.0.0:26\", \"[::]:26\" }\n}\n",
+	    { ":3: tproxy.listen: \"[::]:26\" is in listen too" } },
+	{ "tproxy {\n\tclient_source = true\n}\n",
+	    { ":2: tproxy.client_source: only used for the sessions of "
+	      "tproxy.listen, which has no address" } },
+	{ "tproxy { client_source = maybe }\n",
+	    { ":1: tproxy.client_source: invalid boolean \"maybe\" (true or "
+	      "false)" } },
+	{ "listen = { }\ntproxy { listen = { } }\n",
+	    { ": listen: at least one address is required" } },
+
 	/* Numbers. */
 	{ "max_sessions = abc\n",
 	    { ":1: max_sessions: invalid number \"abc\"" } },
@@ -2546,7 +2563,7 @@ static const char *const directives[] = {
 	"block_encrypted_archives", "block_office_macros",
 	"block_packed_executables", "antivirus", "backend", "database",
 	"clamd", "scan_local", "scan_other", "local_servers", "max_size",
-	"on_error", "threads", "tls",
+	"on_error", "threads", "tls", "tproxy", "client_source",
 };
 
 /*
@@ -2583,6 +2600,7 @@ static const struct {
 	{ "tls", "upstream" }, { "tls", "upstream_verify" }, { "tls", "ca" },
 	{ "tls", "ciphers" }, { "tls", "ciphersuites" },
 	{ "tls", "min_protocol" }, { "tls", "listen" },
+	{ "tproxy", "listen" }, { "tproxy", "client_source" },
 };
 
 static char *

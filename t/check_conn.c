@@ -533,6 +533,102 @@ START_TEST(test_connect_refused)
 }
 END_TEST
 
+/*
+ * A listening socket on 127.0.0.1, a port of the system's choice, in
+ * *sin; transparent: with IP_TRANSPARENT (root only).
+ */
+static int
+listen_lo(struct sockaddr_in *sin, int transparent)
+{
+	socklen_t	 len = sizeof(*sin);
+	int		 fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ne(fd, -1);
+	if (transparent)
+		ck_assert_int_eq(setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT,
+		    &one, sizeof(one)), 0);
+	memset(sin, 0, sizeof(*sin));
+	sin->sin_family = AF_INET;
+	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)sin, sizeof(*sin)), 0);
+	ck_assert_int_eq(listen(fd, 2), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)sin, &len), 0);
+	return fd;
+}
+
+/*
+ * conn_connect_from(): the connection comes from the source address
+ * given (127.0.0.9, a local address on lo, so the replies come back
+ * without a TPROXY set-up), the socket is transparent, and an accepted
+ * socket is transparent only from a transparent listener. Without the
+ * capability (not root) it fails with EPERM, and conn_source_allowed()
+ * says so beforehand.
+ */
+START_TEST(test_connect_from)
+{
+	struct h		 h;
+	struct sockaddr_in	 sin, src, peer;
+	socklen_t		 len = sizeof(sin), plen = sizeof(peer);
+	struct conn		*ac;
+	int			 lfd, afd, i;
+	char			 text[INET_ADDRSTRLEN];
+
+	memset(&h, 0, sizeof(h));
+	h.base = event_base_new();
+	lfd = listen_lo(&sin, 0);
+	memset(&src, 0, sizeof(src));
+	src.sin_family = AF_INET;
+	src.sin_port = htons(25);	/* ignored: the system picks one */
+	ck_assert_int_eq(inet_pton(AF_INET, "127.0.0.9", &src.sin_addr), 1);
+	h.c = conn_connect_from(h.base, (struct sockaddr *)&sin, len,
+	    (struct sockaddr *)&src, sizeof(src));
+	if (geteuid() != 0) {
+		ck_assert_ptr_null(h.c);
+		ck_assert_int_eq(errno, EPERM);
+		ck_assert_int_eq(conn_source_allowed(), -1);
+		close(lfd);
+		h.peer = -1;
+		h_done(&h);
+		return;
+	}
+	ck_assert_int_eq(conn_source_allowed(), 0);
+	ck_assert_ptr_nonnull(h.c);
+	ck_assert_int_eq(conn_transparent(h.c), 1);
+	conn_setcb(h.c, h_read, h_write, h_event, &h);
+	for (i = 0; i < 10 && h.events == 0; i++)
+		turn(&h, 1);
+	ck_assert_int_eq(h.last_event, CONN_EVENT_CONNECTED);
+	afd = accept(lfd, (struct sockaddr *)&peer, &plen);
+	ck_assert_int_ne(afd, -1);
+	inet_ntop(AF_INET, &peer.sin_addr, text, sizeof(text));
+	ck_assert_str_eq(text, "127.0.0.9");
+	ck_assert_uint_ne(ntohs(peer.sin_port), 25);
+	/* A plain listener's connection is not transparent... */
+	ac = conn_new(h.base, afd);
+	ck_assert_ptr_nonnull(ac);
+	ck_assert_int_eq(conn_transparent(ac), 0);
+	conn_free(ac);
+	conn_free(h.c);
+	h.c = NULL;
+	close(lfd);
+	/* ...one of an IP_TRANSPARENT listener is (it inherits the flag). */
+	lfd = listen_lo(&sin, 1);
+	h.c = conn_connect(h.base, (struct sockaddr *)&sin, len);
+	ck_assert_ptr_nonnull(h.c);
+	ck_assert_int_eq(conn_transparent(h.c), 0);
+	afd = accept(lfd, NULL, NULL);
+	ck_assert_int_ne(afd, -1);
+	ac = conn_new(h.base, afd);
+	ck_assert_ptr_nonnull(ac);
+	ck_assert_int_eq(conn_transparent(ac), 1);
+	conn_free(ac);
+	close(lfd);
+	h.peer = -1;
+	h_done(&h);
+}
+END_TEST
+
 START_TEST(test_close_reset)
 {
 	struct h	 h;
@@ -622,6 +718,7 @@ conn_suite(void)
 	tcase_add_test(tc, test_free_in_read);
 	tcase_add_test(tc, test_connect);
 	tcase_add_test(tc, test_connect_refused);
+	tcase_add_test(tc, test_connect_from);
 	tcase_add_test(tc, test_close_reset);
 	tcase_add_test(tc, test_io_hook);
 	suite_add_tcase(s, tc);

@@ -31,7 +31,7 @@ BG_TIMEOUT=$((TEST_TIMEOUT + 30))
 
 PIDS=()			# background processes: "pid name"
 IN_NS=()		# command prefix that runs inside the test's netns
-NETNS=""		# network namespace to delete on exit
+NETNS=""		# network namespaces to delete on exit (names, spaces between)
 PROXY_PID=""
 PROXY_N=0
 PROXY_LOG=/dev/null
@@ -124,8 +124,10 @@ cleanup() {
 		wait_pid_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
-	# Deleting the namespace drops its iptables rules too.
-	[ -z "$NETNS" ] || ip netns delete "$NETNS" 2>/dev/null
+	# Deleting a namespace drops its iptables rules too.
+	for i in $NETNS; do
+		ip netns delete "$i" 2>/dev/null
+	done
 	if [ -n "$WATCHDOG" ]; then
 		kill -TERM "$WATCHDOG" 2>/dev/null
 		wait "$WATCHDOG" 2>/dev/null
