@@ -909,14 +909,14 @@ h_start_ehlo(struct harness *h, const char *ehlo)
 START_TEST(test_starttls_inspect_client_injection)
 {
 	struct harness	 h;
-	uint64_t	 alarms;
+	int64_t		 alarms;
 
 	h_init(&h, tls_conf("none"));
 	tls_cleanup();
 	h_start_ehlo(&h, "250-up.test\r\n250 PIPELINING\r\n");
 	ck_assert_msg(strstr(h.cbuf, "250-PIPELINING\r\n250 STARTTLS\r\n") !=
 	    NULL, "%s", h.cbuf);
-	alarms = session_stats.alarms;
+	alarms = stats_alarm_count(ALARM_STARTTLS_INJECTION);
 	h.clen = 0;
 	/* The command injection: MAIL in the same write as STARTTLS. */
 	CLIENT(&h, "STARTTLS\r\nMAIL FROM:<smuggled@x.test>\r\n");
@@ -924,7 +924,8 @@ START_TEST(test_starttls_inspect_client_injection)
 	h_settle(&h);
 	/* One reply, then nothing in plaintext; one alarm (smtp:253). */
 	ck_assert_str_eq(h.cbuf, "220 2.0.0 Ready to start TLS\r\n");
-	ck_assert_uint_eq(session_stats.alarms, alarms + 1);
+	ck_assert_int_eq(stats_alarm_count(ALARM_STARTTLS_INJECTION),
+	    alarms + 1);
 	/* Neither STARTTLS nor the MAIL went upstream. */
 	ck_assert_ptr_null(strstr(h.ubuf, "STARTTLS"));
 	ck_assert_ptr_null(strstr(h.ubuf, "smuggled"));
@@ -937,7 +938,7 @@ END_TEST
 START_TEST(test_starttls_inspect_upstream_injection)
 {
 	struct harness	 h;
-	uint64_t	 alarms;
+	int64_t		 alarms;
 	size_t		 off;
 
 	h_init(&h, tls_conf("opportunistic"));
@@ -946,7 +947,7 @@ START_TEST(test_starttls_inspect_upstream_injection)
 	CLIENT(&h, "STARTTLS\r\n");
 	ck_assert(h_wait(&h, h.ubuf, "STARTTLS\r\n"));
 	off = h.ulen;
-	alarms = session_stats.alarms;
+	alarms = stats_alarm_count(ALARM_STARTTLS_INJECTION);
 	h.clen = 0;
 	h_upstream(&h, "220 go ahead\r\n250 injected\r\n");
 	/* The proxy's ClientHello: a TLS handshake record. */
@@ -959,7 +960,8 @@ START_TEST(test_starttls_inspect_upstream_injection)
 	ck_assert_int_eq((unsigned char)h.ubuf[off], 0x16);
 	ck_assert_int_eq((unsigned char)h.ubuf[off + 1], 0x03);
 	h_settle(&h);
-	ck_assert_uint_eq(session_stats.alarms, alarms + 1);
+	ck_assert_int_eq(stats_alarm_count(ALARM_STARTTLS_INJECTION),
+	    alarms + 1);
 	/* The client waits for the upstream's handshake: no reply yet. */
 	ck_assert_uint_eq(h.clen, 0);
 	/* The upstream goes away in its handshake: the client's STARTTLS
