@@ -75,10 +75,26 @@ config_tls_file(struct config_sec *sec, const struct config *conf,
 	return 0;
 }
 
+/* Is a one of the n addresses of list? */
+static int
+config_tls_same(const struct config_addr *a, const struct config_addr *list,
+    int n)
+{
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].sslen == a->sslen &&
+		    memcmp(&list[i].ss, &a->ss, a->sslen) == 0)
+			return 1;
+	return 0;
+}
+
 void
 config_build_tls(struct config_sec *root, struct config *conf)
 {
 	struct config_sec	*sec;
+	struct config_addr	*a;
+	const char		*other;
 	const char		*cert, *key, *ca, *ciphers, *suites;
 	char			 why[CONFIG_WHY_MAX];
 	unsigned int		 i, n;
@@ -101,10 +117,24 @@ config_build_tls(struct config_sec *root, struct config *conf)
 	v = tls_protocol_parse(config_getstr(sec, "min_protocol"));
 	conf->tls_min_protocol = v == -1 ? tls_protocol_parse("TLSv1.2") : v;
 	n = config_size(sec, "listen");
-	for (i = 0; i < n && conf->ntls_listen < CONFIG_MAX_LISTEN; i++)
-		if (config_parse_addr(config_getnstr(sec, "listen", i),
-		    &conf->tls_listen[conf->ntls_listen]) == 0)
-			conf->ntls_listen++;
+	for (i = 0; i < n && conf->ntls_listen < CONFIG_MAX_LISTEN; i++) {
+		a = &conf->tls_listen[conf->ntls_listen];
+		if (config_parse_addr(config_getnstr(sec, "listen", i), a) ==
+		    -1)
+			continue;
+		/* One socket cannot be plaintext and TLS at once. */
+		other = config_tls_same(a, conf->listen, conf->nlisten) ?
+		    "listen" : config_tls_same(a, conf->tproxy_listen,
+		    conf->ntproxy_listen) ? "tproxy.listen" : NULL;
+		if (other != NULL) {
+			config_error(config_line(sec, "listen", NULL),
+			    "tls.listen: \"%s\" is in %s too", a->text,
+			    other);
+			any_bad = 1;
+			continue;
+		}
+		conf->ntls_listen++;
+	}
 	if (any_bad)
 		return;
 

@@ -1330,6 +1330,14 @@ static const struct {
 	{ "listen = { }\n",
 	    { ": listen: at least one address is required" } },
 
+	/* tls.listen beside listen and tproxy.listen. */
+	{ "listen = { \"127.0.0.1:25\" }\n"
+	  "tls {\n\tlisten = { \"127.0.0.1:465\", \"127.0.0.1:25\" }\n}\n",
+	    { ":3: tls.listen: \"127.0.0.1:25\" is in listen too" } },
+	{ "tproxy { listen = { \"127.0.0.1:26\" } }\n"
+	  "tls { listen = { \"127.0.0.1:26\" } }\n",
+	    { ":2: tls.listen: \"127.0.0.1:26\" is in tproxy.listen too" } },
+
 	/* tproxy. */
 	{ "tproxy { listen = { \"[::1]\" } }\n",
 	    { ":1: tproxy.listen: invalid address \"[::1]\": missing port" } },
