@@ -119,6 +119,24 @@ starttls_discard(struct session *s, struct evbuffer *in, const char *side)
 }
 
 /*
+ * The upstream's leg cannot be encrypted, for reason: under "required"
+ * alarm smtp:254 and its action, else logged and ALARM_PASS (the
+ * upstream's leg goes on in plaintext).
+ */
+static enum alarm_action
+starttls_unavailable(struct session *s, const char *reason)
+{
+	char	 detail[360];
+
+	snprintf(detail, sizeof(detail), "reason=\"%s\"", reason);
+	if (s->conf->tls_upstream == POLICY_TLS_UP_REQUIRED)
+		return session_alarm(s, ALARM_TLS_UNAVAILABLE, detail);
+	log_info("session=%016llx event=tls-upstream-plain %s",
+	    (unsigned long long)s->id, detail);
+	return ALARM_PASS;
+}
+
+/*
  * The upstream's leg cannot be encrypted (reason): under "required" the
  * client's STARTTLS gets 454 (smtp:254), else the client's leg alone is
  * encrypted. lost: the upstream connection is unusable (a failed
@@ -128,15 +146,8 @@ static void
 starttls_upstream_failed(struct session *s, struct pending *p,
     const char *reason, int lost)
 {
-	enum alarm_action	 act = ALARM_PASS;
-	char			 detail[360];
+	enum alarm_action	 act = starttls_unavailable(s, reason);
 
-	snprintf(detail, sizeof(detail), "reason=\"%s\"", reason);
-	if (s->conf->tls_upstream == POLICY_TLS_UP_REQUIRED)
-		act = session_alarm(s, ALARM_TLS_UNAVAILABLE, detail);
-	else
-		log_info("session=%016llx event=tls-upstream-plain %s",
-		    (unsigned long long)s->id, detail);
 	if (act == ALARM_CLOSE) {
 		p->flags &= ~PENDING_STARTTLS;
 		starttls_set_reply(p, 421, "421 4.7.0 %s %s (%s)",
@@ -179,14 +190,7 @@ starttls_command(struct session *s)
 		return 1;
 	}
 	if (conf->tls_upstream != POLICY_TLS_UP_NONE && !s->up_starttls) {
-		act = ALARM_PASS;
-		if (conf->tls_upstream == POLICY_TLS_UP_REQUIRED)
-			act = session_alarm(s, ALARM_TLS_UNAVAILABLE,
-			    "reason=\"upstream offers no STARTTLS\"");
-		else
-			log_info("session=%016llx event=tls-upstream-plain "
-			    "reason=\"upstream offers no STARTTLS\"",
-			    (unsigned long long)s->id);
+		act = starttls_unavailable(s, "upstream offers no STARTTLS");
 		if (act == ALARM_CLOSE) {
 			session_quit_alarm(s, SMTP_CMD_STARTTLS,
 			    ALARM_TLS_UNAVAILABLE);
@@ -238,19 +242,11 @@ starttls_first_failed(struct session *s, struct pending *p,
     const char *reason, int lost)
 {
 	struct pending	*ehlo = TAILQ_NEXT(p, entry);
-	enum alarm_action act = ALARM_PASS;
-	char		 detail[360];
 
 	s->stls_failed = 1;
 	p->flags &= ~PENDING_STARTTLS;
 	p->flags |= PENDING_DONE;
-	snprintf(detail, sizeof(detail), "reason=\"%s\"", reason);
-	if (s->conf->tls_upstream == POLICY_TLS_UP_REQUIRED)
-		act = session_alarm(s, ALARM_TLS_UNAVAILABLE, detail);
-	else
-		log_info("session=%016llx event=tls-upstream-plain %s",
-		    (unsigned long long)s->id, detail);
-	if (act >= ALARM_BLOCK) {
+	if (starttls_unavailable(s, reason) >= ALARM_BLOCK) {
 		session_fail_alarm(s, "421 4.7.0", ALARM_TLS_UNAVAILABLE);
 		return;
 	}
@@ -282,14 +278,8 @@ starttls_upstream_first(struct session *s, struct pending *p)
 		return 0;
 	if (!s->up_starttls) {
 		s->stls_failed = 1;
-		if (conf->tls_upstream != POLICY_TLS_UP_REQUIRED) {
-			log_info("session=%016llx event=tls-upstream-plain "
-			    "reason=\"upstream offers no STARTTLS\"",
-			    (unsigned long long)s->id);
-			return 0;
-		}
-		if (session_alarm(s, ALARM_TLS_UNAVAILABLE, "reason=\""
-		    "upstream offers no STARTTLS\"") < ALARM_BLOCK)
+		if (starttls_unavailable(s, "upstream offers no STARTTLS") <
+		    ALARM_BLOCK)
 			return 0;
 		p->flags |= PENDING_DONE | PENDING_ABSORB;
 		session_fail_alarm(s, "421 4.7.0", ALARM_TLS_UNAVAILABLE);

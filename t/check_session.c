@@ -905,6 +905,20 @@ h_start_ehlo(struct harness *h, const char *ehlo)
 	h_settle(h);
 }
 
+/* A TLS record header (a ClientHello) at off in what the upstream got. */
+static void
+h_wait_record(struct harness *h, size_t off)
+{
+	for (int i = 0; i < 500 && h->ulen < off + 5; i++) {
+		event_base_loop(h->base, EVLOOP_NONBLOCK);
+		h_drain(h);
+		poll(NULL, 0, 1);
+	}
+	ck_assert_uint_ge(h->ulen, off + 5);
+	ck_assert_int_eq((unsigned char)h->ubuf[off], 0x16);
+	ck_assert_int_eq((unsigned char)h->ubuf[off + 1], 0x03);
+}
+
 /* The client's leg alone: STARTTLS offered though the upstream has none. */
 START_TEST(test_starttls_inspect_client_injection)
 {
@@ -951,14 +965,7 @@ START_TEST(test_starttls_inspect_upstream_injection)
 	h.clen = 0;
 	h_upstream(&h, "220 go ahead\r\n250 injected\r\n");
 	/* The proxy's ClientHello: a TLS handshake record. */
-	for (int i = 0; i < 500 && h.ulen < off + 5; i++) {
-		event_base_loop(h.base, EVLOOP_NONBLOCK);
-		h_drain(&h);
-		poll(NULL, 0, 1);
-	}
-	ck_assert_uint_ge(h.ulen, off + 5);
-	ck_assert_int_eq((unsigned char)h.ubuf[off], 0x16);
-	ck_assert_int_eq((unsigned char)h.ubuf[off + 1], 0x03);
+	h_wait_record(&h, off);
 	h_settle(&h);
 	ck_assert_int_eq(stats_alarm_count(ALARM_STARTTLS_INJECTION),
 	    alarms + 1);
@@ -994,12 +1001,7 @@ START_TEST(test_starttls_inspect_split)
 	h_settle(&h);
 	ck_assert_uint_eq(h.ulen, off);		/* no handshake on half a reply */
 	h_upstream(&h, "0 go\r\n");
-	for (i = 0; i < 500 && h.ulen < off + 5; i++) {
-		event_base_loop(h.base, EVLOOP_NONBLOCK);
-		h_drain(&h);
-		poll(NULL, 0, 1);
-	}
-	ck_assert_int_eq((unsigned char)h.ubuf[off], 0x16);
+	h_wait_record(&h, off);
 	h_free(&h);
 }
 END_TEST

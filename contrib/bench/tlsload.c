@@ -93,6 +93,17 @@ io_fill(struct io *io)
 	return 0;
 }
 
+static void
+io_close(struct io *io)
+{
+	if (io->ssl != NULL) {
+		(void)SSL_shutdown(io->ssl);
+		SSL_free(io->ssl);
+	}
+	ERR_clear_error();
+	close(io->fd);
+}
+
 /* One line without CRLF into line; -1 at the end or on error. */
 static int
 io_line(struct io *io, char *line, size_t sz)
@@ -222,12 +233,7 @@ client_message(struct client *cl)
 		goto out;
 	ok = 0;
  out:
-	if (io.ssl != NULL) {
-		(void)SSL_shutdown(io.ssl);
-		SSL_free(io.ssl);
-	}
-	ERR_clear_error();
-	close(io.fd);
+	io_close(&io);
 	return ok;
 }
 
@@ -393,12 +399,7 @@ server_conn(void *arg)
 			break;
 	}
  out:
-	if (io.ssl != NULL) {
-		(void)SSL_shutdown(io.ssl);
-		SSL_free(io.ssl);
-	}
-	ERR_clear_error();
-	close(io.fd);
+	io_close(&io);
 	return NULL;
 }
 
