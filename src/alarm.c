@@ -11,7 +11,8 @@
  *             reports a long header or body line uses ALARM_LOG unless
  *             the configuration sets the alarm's action).
  *   smtp:241  500 5.5.2 for commands; 554 5.6.0 in a message body.
- * Alarms that never refuse (smtp:249, smtp:252) have an empty reply.
+ * Alarms that never refuse (smtp:249, smtp:252, smtp:253) have an empty
+ * reply.
  */
 #include "autoconf.h"
 
@@ -56,6 +57,10 @@ const struct alarm_def alarm_table[ALARM_COUNT] = {
 	    ALARM_BLOCK, "major", "554 5.5.0", "Pipelining violation" },
 	{ ALARM_UNSCANNED, "smtp:252", "unscanned",
 	    ALARM_LOG, "major", "", "" },
+	{ ALARM_STARTTLS_INJECTION, "smtp:253", "starttls-injection",
+	    ALARM_LOG, "major", "", "" },
+	{ ALARM_TLS_UNAVAILABLE, "smtp:254", "tls-unavailable",
+	    ALARM_BLOCK, "major", "454 4.7.0", "TLS not available" },
 };
 
 /* Indexed by enum alarm_action; there is no silent drop (SPEC §4.4). */

@@ -209,6 +209,10 @@ command_canonical(const struct smtp_cmd *cmd, const char *path,
 static int
 command_in_sequence(struct session *s, enum smtp_verb verb)
 {
+	/* RFC 3207 §4.2: after the TLS handshake, EHLO comes first. */
+	if (s->need_ehlo && (verb == SMTP_CMD_MAIL || verb == SMTP_CMD_RCPT ||
+	    verb == SMTP_CMD_DATA || verb == SMTP_CMD_BDAT))
+		return 0;
 	switch (verb) {
 	case SMTP_CMD_MAIL:
 		return s->tx == NULL;
@@ -413,6 +417,10 @@ command_line(struct session *s, char *line, size_t len, int lflags,
 	case SMTP_CMD_RSET:
 		/* Pipelined commands after RSET start afresh. */
 		tx_free(s);
+		break;
+	case SMTP_CMD_STARTTLS:
+		if (starttls_command(s))
+			return;
 		break;
 	case SMTP_CMD_QUIT:
 		/* No upstream left (a refused message): nothing to ask. */

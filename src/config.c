@@ -165,6 +165,11 @@ static const struct config_enum config_enums[] = {
 	    "libclamav or clamd" },
 	{ "antivirus", "on_error", config_av_on_error_parse,
 	    "tempfail, reject or pass" },
+	{ "tls", "mode", config_tls_mode_parse, "off, passthrough or inspect" },
+	{ "tls", "upstream", config_tls_upstream_parse,
+	    "opportunistic, required or none" },
+	{ "tls", "min_protocol", config_tls_protocol_parse,
+	    "TLSv1, TLSv1.1, TLSv1.2 or TLSv1.3" },
 };
 
 /*
@@ -195,6 +200,8 @@ static const struct config_str config_strs[] = {
 	{ "filetypes", "reply", config_check_filetypes_reply },
 	{ "antivirus", "database", config_check_av_database },
 	{ "antivirus", "reply", config_check_av_reply },
+	{ "tls", "ciphers", config_check_tls_ciphers },
+	{ "tls", "ciphersuites", config_check_tls_ciphersuites },
 };
 
 /* Sections that live in another section, for the names in messages. */
@@ -975,6 +982,24 @@ static cfg_opt_t config_antivirus_opts[] = {	/* SPEC §4.6 */
 	CFG_END()
 };
 
+/*
+ * TLS (SPEC §4.7). The files are checked as the contexts are built
+ * (config_tls.c), with the lines recorded here.
+ */
+static cfg_opt_t config_tls_opts[] = {
+	CFG_STR_CB("mode", "passthrough", CFGF_NONE, config_cb_enum),
+	CFG_STR_CB("certificate", "", CFGF_NONE, config_cb_plain),
+	CFG_STR_CB("key", "", CFGF_NONE, config_cb_plain),
+	CFG_STR_CB("upstream", "opportunistic", CFGF_NONE, config_cb_enum),
+	CFG_BOOL_CB("upstream_verify", cfg_false, CFGF_NONE, config_cb_bool),
+	CFG_STR_CB("ca", "", CFGF_NONE, config_cb_plain),
+	CFG_STR_CB("ciphers", "", CFGF_NONE, config_cb_check),
+	CFG_STR_CB("ciphersuites", "", CFGF_NONE, config_cb_check),
+	CFG_STR_CB("min_protocol", "TLSv1.2", CFGF_NONE, config_cb_enum),
+	CFG_STR_LIST_CB("listen", "{}", CFGF_NONE, config_cb_listen),
+	CFG_END()
+};
+
 /* TPROXY listeners and the upstream's source address (smtpproxy.conf(5)). */
 static cfg_opt_t config_tproxy_opts[] = {
 	CFG_STR_LIST_CB("listen", "{}", CFGF_NONE, config_cb_listen),
@@ -1018,6 +1043,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_SEC("access", config_access_opts, CFGF_NONE),
 	CFG_SEC("filetypes", config_filetypes_opts, CFGF_NONE),
 	CFG_SEC("antivirus", config_antivirus_opts, CFGF_NONE),
+	CFG_SEC("tls", config_tls_opts, CFGF_NONE),
 	CFG_SEC("tproxy", config_tproxy_opts, CFGF_NONE),
 	CFG_SEC("metrics", config_metrics_opts, CFGF_NONE),
 	CFG_END()
@@ -1453,6 +1479,7 @@ config_load(const char *path, config_errfn errfn)
 	config_build_strings(tree, conf);
 	config_load_numbers(root, conf);
 	config_load_alarms(root, conf);
+	config_build_tls(tree, conf);
 	config_build_commands(tree, conf);
 	config_build_extensions(tree, conf);
 	config_build_banner(tree, conf);

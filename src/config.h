@@ -18,6 +18,7 @@
 #include "policy.h"
 
 struct access;
+struct ssl_ctx_st;
 
 #define CONFIG_MAX_LISTEN		16
 /* spool_dir's length at most: a 1024-byte path holds it and a name. */
@@ -221,6 +222,23 @@ struct config {
 	/* metrics.listen; metrics_enabled is 0 when it is "". */
 	int			 metrics_enabled;
 	struct config_addr	 metrics_listen;
+
+	/*
+	 * TLS (SPEC §4.7). The contexts are built once here and freed with
+	 * the configuration; an SSL made from one holds its own reference,
+	 * so a session in TLS keeps its context across a reload.
+	 * tls_server: for clients (inspect mode or tls.listen), else NULL;
+	 * tls_client: for upstreams (tls_upstream is not none), else NULL.
+	 * tls_listen: implicit TLS listeners (RFC 8314).
+	 */
+	enum policy_tls		 tls_mode;
+	enum policy_tls_upstream tls_upstream;
+	int			 tls_upstream_verify;
+	int			 tls_min_protocol;	/* OpenSSL's version */
+	struct ssl_ctx_st	*tls_server;
+	struct ssl_ctx_st	*tls_client;
+	struct config_addr	 tls_listen[CONFIG_MAX_LISTEN];
+	int			 ntls_listen;
 };
 
 /*

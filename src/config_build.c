@@ -33,12 +33,6 @@
 #include "spool.h"
 
 /*
- * tls.mode is passthrough, its default (SPEC §4.7), since there is no
- * tls section: STARTTLS is relayed, so the command policy offers it.
- */
-#define CONFIG_TLS_ON		1
-
-/*
  * The addresses to listen on, plain and TPROXY; a bad one was reported
  * by its callback. One address cannot be both.
  */
@@ -197,7 +191,8 @@ config_build_commands(struct config_sec *root, struct config *conf)
 
 	allow = config_build_strlist(sec, "allow", &nallow);
 	if (policy_commands(conf->commands_profile, allow, nallow,
-	    CONFIG_TLS_ON, &conf->commands_mask, &errstr) == -1)
+	    conf->tls_mode != POLICY_TLS_OFF, &conf->commands_mask,
+	    &errstr) == -1)
 		config_error(allow_line, "commands.allow: %s", errstr);
 	free(allow);
 	if (conf->commands_profile != POLICY_PROFILE_CUSTOM)
@@ -241,6 +236,8 @@ config_build_extensions(struct config_sec *root, struct config *conf)
 	for (i = 0; i < n; i++)
 		mask |= policy_ext_parse(config_getnstr(sec, "allow", i));
 	mask &= ~(uint32_t)(POLICY_EXT_CHUNKING | POLICY_EXT_BINARYMIME);
+	if (conf->tls_mode == POLICY_TLS_OFF)
+		mask &= ~(uint32_t)POLICY_EXT_STARTTLS;
 	if (conf->commands_enabled) {
 		if (!policy_command_allowed(conf->commands_mask,
 		    SMTP_CMD_STARTTLS))
@@ -695,5 +692,6 @@ config_build_free(struct config *conf)
 		for (i = 0; i < conf->ntrusted_proxies; i++)
 			free(conf->trusted_proxies[i]);
 	free(conf->trusted_proxies);
+	config_free_tls(conf);
 	free(conf);
 }

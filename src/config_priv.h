@@ -116,6 +116,12 @@ int	 config_check_av_database(const char *, char *why, size_t);
 /* One clamd server; whether it is listed twice is config.c's check. */
 int	 config_check_clamd(const char *, char *why, size_t);
 int	 config_check_av_reply(const char *, char *why, size_t);
+/* tls.ciphers and tls.ciphersuites: strings OpenSSL accepts. */
+int	 config_check_tls_ciphers(const char *, char *why, size_t);
+int	 config_check_tls_ciphersuites(const char *, char *why, size_t);
+int	 config_tls_mode_parse(const char *);
+int	 config_tls_upstream_parse(const char *);
+int	 config_tls_protocol_parse(const char *);
 /*
  * May the daemon use path, an absolute path, with the permissions
  * want_dir (S_I?OTH bits) if it is a directory, or want_file if it is
@@ -138,6 +144,11 @@ int	 config_check_path(const char *path, const char *user,
 void	 config_build_listen(struct config_sec *root, struct config *);
 void	 config_build_mode(struct config_sec *root, struct config *);
 void	 config_build_strings(struct config_sec *root, struct config *);
+/*
+ * Before config_build_commands(): tls.mode decides whether STARTTLS is
+ * a command at all. Builds the SSL_CTXs (config_tls.c).
+ */
+void	 config_build_tls(struct config_sec *root, struct config *);
 void	 config_build_commands(struct config_sec *root, struct config *);
 /* After config_build_commands(): the command mask limits it. */
 void	 config_build_extensions(struct config_sec *root, struct config *);
@@ -151,6 +162,8 @@ void	 config_build_antivirus(struct config_sec *root, struct config *);
 void	 config_build_spool(struct config_sec *root, struct config *);
 void	 config_build_proxy(struct config_sec *root, struct config *);
 void	 config_build_metrics(struct config_sec *root, struct config *);
+/* The SSL_CTXs of conf (config_tls.c). */
+void	 config_free_tls(struct config *);
 /* Free conf and everything in it, built or partly built. */
 void	 config_build_free(struct config *);
 

@@ -41,6 +41,11 @@
 #define CONN_TODO_READ		0x01
 #define CONN_TODO_WRITE		0x02
 
+/* A transport with a handshake (conn_starttls()). */
+#define CONN_HS_NONE		0	/* none, or done */
+#define CONN_HS_FLUSH		1	/* old output going out first */
+#define CONN_HS_RUN		2	/* the handshake runs */
+
 struct conn {
 	struct event_base	*base;
 	int			 fd;
@@ -57,6 +62,10 @@ struct conn {
 	void			*arg;
 	short			 enabled;	/* EV_READ | EV_WRITE */
 	short			 rblock, wblock; /* readiness awaited, or 0 */
+	int			 hs;		/* CONN_HS_* */
+	short			 hsblock;	/* readiness the handshake awaits */
+	const struct conn_io	*next_io;	/* CONN_HS_FLUSH: then this */
+	void			*next_ctx;
 	int			 todo;		/* CONN_TODO_* */
 	size_t			 rhigh, wlow;
 	int			 connecting;
@@ -109,7 +118,7 @@ conn_plain_write(struct conn *c, void *ctx, const struct iovec *iov, int n,
 }
 
 const struct conn_io conn_io_plain = {
-	conn_plain_read, conn_plain_write, 1
+	conn_plain_read, conn_plain_write, 1, NULL, NULL
 };
 
 static void	conn_io_cb(evutil_socket_t, short, void *);
@@ -126,7 +135,7 @@ static int
 conn_reading(const struct conn *c)
 {
 	return (c->enabled & EV_READ) && !c->eof && !c->connecting &&
-	    c->fd != -1 && (c->rhigh == 0 ||
+	    c->fd != -1 && c->hs == CONN_HS_NONE && (c->rhigh == 0 ||
 	    evbuffer_get_length(c->in) < c->rhigh);
 }
 
@@ -134,7 +143,7 @@ static int
 conn_writing(const struct conn *c)
 {
 	return (c->enabled & EV_WRITE) && !c->connecting && c->fd != -1 &&
-	    evbuffer_get_length(c->out) > 0;
+	    c->hs != CONN_HS_RUN && evbuffer_get_length(c->out) > 0;
 }
 
 static void
@@ -337,6 +346,22 @@ conn_set_io(struct conn *c, const struct conn_io *io, void *ctx)
 }
 
 void
+conn_starttls(struct conn *c, const struct conn_io *io, void *ctx)
+{
+	c->next_io = io;
+	c->next_ctx = ctx;
+	c->hs = CONN_HS_FLUSH;
+	conn_timers(c, 0, 0);
+	conn_schedule(c, CONN_TODO_WRITE);
+}
+
+int
+conn_fd(const struct conn *c)
+{
+	return c->fd;
+}
+
+void
 conn_enable(struct conn *c, short what)
 {
 	short	 was = c->enabled;
@@ -407,8 +432,17 @@ conn_set_timeouts(struct conn *c, const struct timeval *rd,
 }
 
 static void
-conn_release(struct conn *c)
+conn_release(struct conn *c, int reset)
 {
+	/* The transport's state (an SSL) goes with the conn, whatever path. */
+	if (c->next_io != NULL && c->next_io->close != NULL)
+		c->next_io->close(c, c->next_ctx, 1);
+	c->next_io = NULL;
+	c->next_ctx = NULL;
+	if (c->io->close != NULL && c->fd != -1)
+		c->io->close(c, c->io_ctx, reset);
+	c->io = &conn_io_plain;
+	c->io_ctx = NULL;
 	if (c->ev != NULL)
 		event_free(c->ev);
 	if (c->ev_defer != NULL)
@@ -437,7 +471,7 @@ conn_free(struct conn *c)
 {
 	if (c == NULL)
 		return;
-	conn_release(c);
+	conn_release(c, 0);
 	if (c->busy > 0) {
 		/* A handler of ours is on the stack: it frees on return. */
 		c->dead = 1;
@@ -453,9 +487,11 @@ conn_close_reset(struct conn *c)
 	int		 unsent = 0;
 
 	if (c->fd != -1 && (evbuffer_get_length(c->out) > 0 ||
-	    (ioctl(c->fd, SIOCOUTQ, &unsent) == 0 && unsent > 0)))
+	    (ioctl(c->fd, SIOCOUTQ, &unsent) == 0 && unsent > 0))) {
 		(void)setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg,
 		    sizeof(lg));
+		conn_release(c, 1);
+	}
 	conn_free(c);
 }
 
@@ -487,6 +523,50 @@ conn_read_fail(struct conn *c, int err)
 	errno = err;
 	conn_event(c, CONN_EVENT_READING | CONN_EVENT_ERROR);
 	return c->dead ? -1 : 0;
+}
+
+/*
+ * Run the handshake as far as it goes: 0 (done, waiting, or failed and
+ * reported), or -1 if a callback freed c.
+ */
+static int
+conn_do_handshake(struct conn *c)
+{
+	int	 r, want = 0;
+
+	r = c->io->handshake(c, c->io_ctx, &want);
+	if (r == -1 && want != 0) {
+		c->hsblock = (short)want;
+		return 0;
+	}
+	c->hs = CONN_HS_NONE;
+	c->hsblock = 0;
+	if (r == -1) {
+		c->eof = 1;
+		c->enabled = 0;
+		conn_timers(c, 0, 0);
+		conn_event(c, CONN_EVENT_TLS | CONN_EVENT_ERROR);
+		return c->dead ? -1 : 0;
+	}
+	/* The transport may hold records already: try both ways. */
+	c->rblock = c->wblock = 0;
+	conn_schedule(c, CONN_TODO_READ | CONN_TODO_WRITE);
+	conn_timers(c, 1, 1);
+	conn_event(c, CONN_EVENT_TLS);
+	return c->dead ? -1 : 0;
+}
+
+/* The old transport's output is out: the new one takes over. */
+static int
+conn_hs_begin(struct conn *c)
+{
+	c->io = c->next_io;
+	c->io_ctx = c->next_ctx;
+	c->next_io = NULL;
+	c->next_ctx = NULL;
+	c->hs = CONN_HS_RUN;
+	c->hsblock = 0;
+	return conn_do_handshake(c);
 }
 
 /* Write what the transport takes; 0, or -1 if a callback freed c. */
@@ -527,6 +607,9 @@ conn_do_write(struct conn *c)
 			c->wblock = EV_WRITE;
 	}
 	conn_timers(c, 0, wrote);
+	if (c->hs == CONN_HS_FLUSH && evbuffer_get_length(c->out) == 0 &&
+	    !c->connecting && c->fd != -1)
+		return conn_hs_begin(c);
 	if (wrote && evbuffer_get_length(c->out) <= c->wlow &&
 	    c->writecb != NULL) {
 		c->writecb(c, c->arg);
@@ -645,12 +728,16 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 			c->rblock = 0;
 		if (c->wblock == EV_READ)
 			c->wblock = 0;
+		if (c->hsblock == EV_READ)
+			c->hsblock = 0;
 	}
 	if (what & EV_WRITE) {
 		if (c->wblock == EV_WRITE)
 			c->wblock = 0;
 		if (c->rblock == EV_WRITE)
 			c->rblock = 0;
+		if (c->hsblock == EV_WRITE)
+			c->hsblock = 0;
 	}
 	if (c->connecting) {
 		if (c->wblock != 0)
@@ -659,6 +746,9 @@ conn_io_cb(evutil_socket_t fd, short what, void *arg)
 		if (c->dead || c->eof)
 			goto out;
 	}
+	if (c->hs == CONN_HS_RUN && c->hsblock == 0 &&
+	    (conn_do_handshake(c) == -1 || c->eof))
+		goto out;
 	if (conn_do_write(c) == -1)
 		goto out;
 	(void)conn_do_read(c);
@@ -676,6 +766,9 @@ conn_defer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	c->todo = 0;
 	c->busy++;
+	if (c->hs == CONN_HS_RUN && c->hsblock == 0 && c->fd != -1 &&
+	    (conn_do_handshake(c) == -1 || c->eof))
+		goto out;
 	if ((todo & CONN_TODO_WRITE) && conn_do_write(c) == -1)
 		goto out;
 	if (todo & CONN_TODO_READ)

@@ -37,6 +37,8 @@ struct timeval;
 #define CONN_EVENT_ERROR	0x20
 #define CONN_EVENT_TIMEOUT	0x40
 #define CONN_EVENT_CONNECTED	0x80
+/* The handshake of conn_starttls() ended; with ERROR or EOF: it failed. */
+#define CONN_EVENT_TLS		0x100
 
 /* Largest read; also what one read reserves in the input buffer. */
 #define CONN_READ_MAX		(64 * 1024)
@@ -53,6 +55,12 @@ typedef void	(*conn_event_cb)(struct conn *, short, void *);
  * edge before it calls the same direction again. short_drains: a read
  * or write that moved fewer bytes than offered means the kernel buffer
  * is empty/full (true of a plain socket, not of TLS records).
+ *
+ * A transport that starts with a handshake (conn_starttls()) has
+ * handshake: 1 done, -1 with *want_r set to wait for that readiness,
+ * -1 with *want_r 0 failed. close, if set, runs before the descriptor
+ * is closed (reset: the connection is being reset, send nothing) and
+ * frees ctx.
  */
 struct conn_io {
 	ssize_t	(*read)(struct conn *, void *ctx, const struct iovec *,
@@ -60,6 +68,8 @@ struct conn_io {
 	ssize_t	(*write)(struct conn *, void *ctx, const struct iovec *,
 		    int, int *want_r);
 	int	 short_drains;
+	int	(*handshake)(struct conn *, void *ctx, int *want_r);
+	void	(*close)(struct conn *, void *ctx, int reset);
 };
 
 /* readv/writev on the descriptor. */
@@ -104,6 +114,17 @@ void		 conn_setcb(struct conn *, conn_data_cb readcb,
 void		 conn_count_reads(struct conn *, int stats_id);
 /* Replace the transport (TLS after STARTTLS); ctx is passed to it. */
 void		 conn_set_io(struct conn *, const struct conn_io *, void *ctx);
+/*
+ * Start a transport with a handshake (TLS): reading stops now; the
+ * output already queued is written with the old transport; then io
+ * takes over and its handshake runs from the loop, and CONN_EVENT_TLS
+ * reports its end (alone: done, reading and writing go on through io;
+ * with ERROR or EOF: failed, the conn is dead). The conn owns ctx from
+ * now on (io->close frees it, whatever happens).
+ */
+void		 conn_starttls(struct conn *, const struct conn_io *, void *ctx);
+/* The descriptor, for a transport's own use (SSL_set_fd) only. */
+int		 conn_fd(const struct conn *);
 /* EV_READ and/or EV_WRITE. Enabling reading reads from the loop. */
 void		 conn_enable(struct conn *, short);
 void		 conn_disable(struct conn *, short);

@@ -66,12 +66,49 @@
 /* listen(2) clamps this to net.core.somaxconn: the system maximum. */
 #define LISTENER_BACKLOG	65535
 
+/* What a listening socket is for: which of the three address lists. */
+enum listener_kind {
+	LISTENER_PLAIN,		/* listen */
+	LISTENER_TPROXY,	/* tproxy.listen: IP_TRANSPARENT */
+	LISTENER_TLS,		/* tls.listen: implicit TLS (RFC 8314) */
+	LISTENER_NKINDS
+};
+
 struct listener {
 	TAILQ_ENTRY(listener)	 entry;
 	struct evconnlistener	*evl;
 	struct config_addr	 addr;
-	int			 tproxy;	/* IP_TRANSPARENT (TPROXY) */
+	enum listener_kind	 kind;
 };
+
+/* How a kind is shown after an address, in errors and in the log. */
+static const char *const listener_kind_text[LISTENER_NKINDS] = {
+	"", " (tproxy)", " (tls)"
+};
+static const char *const listener_kind_log[LISTENER_NKINDS] = {
+	"", " tproxy=yes", " tls=implicit"
+};
+
+/* The addresses of conf that listeners of a kind listen on. */
+static void
+listener_addrs(const struct config *conf, enum listener_kind kind,
+    const struct config_addr **addrs_r, int *n_r)
+{
+	switch (kind) {
+	case LISTENER_TPROXY:
+		*addrs_r = conf->tproxy_listen;
+		*n_r = conf->ntproxy_listen;
+		break;
+	case LISTENER_TLS:
+		*addrs_r = conf->tls_listen;
+		*n_r = conf->ntls_listen;
+		break;
+	default:
+		*addrs_r = conf->listen;
+		*n_r = conf->nlisten;
+		break;
+	}
+}
 
 /* Back-off after a failed accept(2), in milliseconds. */
 #define LISTENER_BACKOFF_MIN	100
@@ -277,7 +314,7 @@ listener_admit(struct event_base *base, struct config *conf, int fd,
 	if (conf->mode == CONFIG_MODE_TRANSPARENT && hdst != NULL)
 		listener_header_dst(hdst, hdstlen, &dst, &dstlen, &loop);
 	else if (conf->mode == CONFIG_MODE_TRANSPARENT)
-		listener_orig_dst(fd, l->tproxy, &local, locallen, &dst,
+		listener_orig_dst(fd, l->kind == LISTENER_TPROXY, &local, locallen, &dst,
 		    &dstlen, &loop);
 	else {
 		memcpy(&dst, &local, locallen);
@@ -286,7 +323,8 @@ listener_admit(struct event_base *base, struct config *conf, int fd,
 	}
 	/* The limits are checked and counted in one step, in session_new(). */
 	switch (session_new(base, conf, fd, sa, peerlen,
-	    (struct sockaddr *)&dst, dstlen, loop)) {
+	    (struct sockaddr *)&dst, dstlen, (loop ? SESSION_NEW_LOOP : 0) |
+	    (l->kind == LISTENER_TLS ? SESSION_NEW_TLS : 0))) {
 	case SESSION_OVER_MAX:
 		listener_refuse(fd, sa, "max_sessions");
 		break;
@@ -588,7 +626,7 @@ listener_socket(const struct config_addr *a, int tproxy)
 
 /* Listen on a in this worker; 0, or -1 (logged). */
 static int
-listener_open(const struct config_addr *a, int tproxy)
+listener_open(const struct config_addr *a, enum listener_kind kind)
 {
 	struct listener	*l;
 	char		 text[NETADDR_TEXT_MAX];
@@ -597,12 +635,12 @@ listener_open(const struct config_addr *a, int tproxy)
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return -1;
 	l->addr = *a;
-	l->tproxy = tproxy;
-	if ((fd = listener_socket(a, tproxy)) == -1 ||
+	l->kind = kind;
+	if ((fd = listener_socket(a, kind == LISTENER_TPROXY)) == -1 ||
 	    (l->evl = evconnlistener_new(listener_base, listener_accept, l,
 	    LEV_OPT_CLOSE_ON_FREE, LISTENER_BACKLOG, fd)) == NULL) {
 		log_error("cannot listen on %s%s: %s", a->text,
-		    tproxy ? " (tproxy)" : "", strerror(errno));
+		    listener_kind_text[kind], strerror(errno));
 		if (fd != -1)
 			close(fd);
 		free(l);
@@ -614,7 +652,7 @@ listener_open(const struct config_addr *a, int tproxy)
 	TAILQ_INSERT_TAIL(&listeners, l, entry);
 	netaddr_text((const struct sockaddr *)&a->ss, text, sizeof(text));
 	log_info("listening on %s%s%s", text, a->ss.ss_family == AF_INET6 ?
-	    " ipv6_only=yes" : "", tproxy ? " tproxy=yes" : "");
+	    " ipv6_only=yes" : "", listener_kind_log[kind]);
 	return 0;
 }
 
@@ -635,7 +673,9 @@ listener_addr_eq(const struct config_addr *a, const struct config_addr *b)
 int
 listener_bind(struct event_base *base, struct config *conf, int reuseport)
 {
-	int	 i;
+	const struct config_addr *addrs;
+	enum listener_kind	 kind;
+	int			 i, n;
 
 	if (listeners.tqh_last == NULL)
 		TAILQ_INIT(&listeners);
@@ -652,12 +692,12 @@ listener_bind(struct event_base *base, struct config *conf, int reuseport)
 	    (listener_ev_report = evtimer_new(base, listener_report,
 	    NULL)) == NULL))
 		return -1;
-	for (i = 0; i < conf->nlisten; i++)
-		if (listener_open(&conf->listen[i], 0) == -1)
-			return -1;
-	for (i = 0; i < conf->ntproxy_listen; i++)
-		if (listener_open(&conf->tproxy_listen[i], 1) == -1)
-			return -1;
+	for (kind = 0; kind < LISTENER_NKINDS; kind++) {
+		listener_addrs(conf, kind, &addrs, &n);
+		for (i = 0; i < n; i++)
+			if (listener_open(&addrs[i], kind) == -1)
+				return -1;
+	}
 	return 0;
 }
 
@@ -674,43 +714,36 @@ listener_limits(const struct config *conf, int nscanners)
 	session_set_max(listener_max_sessions);
 }
 
-/* The listen or tproxy.listen addresses of conf. */
-static void
-listener_addrs(const struct config *conf, int tproxy,
-    const struct config_addr **addrs_r, int *n_r)
-{
-	*addrs_r = tproxy ? conf->tproxy_listen : conf->listen;
-	*n_r = tproxy ? conf->ntproxy_listen : conf->nlisten;
-}
 
 int
 listener_set_config(struct config *conf)
 {
 	const struct config_addr *addrs;
-	struct listener	*l, *next;
-	int		 i, n, tproxy, failed = 0;
+	struct listener		*l, *next;
+	enum listener_kind	 kind;
+	int			 i, n, failed = 0;
 
 	listener_conf = conf;
 	/* Removed addresses: no new connections; open sessions go on. */
 	TAILQ_FOREACH_SAFE(l, &listeners, entry, next) {
-		listener_addrs(conf, l->tproxy, &addrs, &n);
+		listener_addrs(conf, l->kind, &addrs, &n);
 		for (i = 0; i < n; i++)
 			if (listener_addr_eq(&l->addr, &addrs[i]))
 				break;
 		if (i == n) {
 			log_info("event=listen-closed addr=%s%s", l->addr.text,
-			    l->tproxy ? " tproxy=yes" : "");
+			    listener_kind_log[l->kind]);
 			listener_free(l);
 		}
 	}
-	for (tproxy = 0; tproxy <= 1; tproxy++) {
-		listener_addrs(conf, tproxy, &addrs, &n);
+	for (kind = 0; kind < LISTENER_NKINDS; kind++) {
+		listener_addrs(conf, kind, &addrs, &n);
 		for (i = 0; i < n; i++) {
 			TAILQ_FOREACH(l, &listeners, entry)
-				if (l->tproxy == tproxy &&
+				if (l->kind == kind &&
 				    listener_addr_eq(&l->addr, &addrs[i]))
 					break;
-			if (l == NULL && listener_open(&addrs[i], tproxy) == -1)
+			if (l == NULL && listener_open(&addrs[i], kind) == -1)
 				failed = -1;
 		}
 	}

@@ -105,6 +105,63 @@ policy_profile_parse(const char *s)
 	return -1;
 }
 
+/* The index of s in names (exact, as the configuration writes it), or -1. */
+static int
+policy_name_index(const char *const *names, int n, const char *s)
+{
+	int	 i;
+
+	for (i = 0; s != NULL && i < n; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+policy_tls_parse(const char *s)
+{
+	static const char *const	 names[] = {
+		[POLICY_TLS_OFF] = "off",
+		[POLICY_TLS_PASSTHROUGH] = "passthrough",
+		[POLICY_TLS_INSPECT] = "inspect"
+	};
+
+	return policy_name_index(names, (int)(sizeof(names) /
+	    sizeof(names[0])), s);
+}
+
+int
+policy_tls_upstream_parse(const char *s)
+{
+	static const char *const	 names[] = {
+		[POLICY_TLS_UP_OPPORTUNISTIC] = "opportunistic",
+		[POLICY_TLS_UP_REQUIRED] = "required",
+		[POLICY_TLS_UP_NONE] = "none"
+	};
+
+	return policy_name_index(names, (int)(sizeof(names) /
+	    sizeof(names[0])), s);
+}
+
+uint32_t
+policy_ehlo_starttls(uint32_t allowed, enum policy_tls mode, int in_tls,
+    int *add_r)
+{
+	*add_r = 0;
+	switch (mode) {
+	case POLICY_TLS_OFF:
+		return allowed & ~(uint32_t)POLICY_EXT_STARTTLS;
+	case POLICY_TLS_PASSTHROUGH:
+		return allowed;
+	case POLICY_TLS_INSPECT:
+		if (in_tls)
+			return allowed & ~(uint32_t)POLICY_EXT_STARTTLS;
+		*add_r = (allowed & POLICY_EXT_STARTTLS) != 0;
+		return allowed;
+	}
+	return allowed & ~(uint32_t)POLICY_EXT_STARTTLS;
+}
+
 /* A known verb by name (case-insensitive), or SMTP_CMD_UNKNOWN. */
 static enum smtp_verb
 policy_verb_lookup(const char *name)
@@ -313,24 +370,45 @@ policy_ehlo_rebuild(uint32_t allowed, const char *const *lines,
     size_t nlines, const char *host, char *out, size_t outsz,
     uint32_t *offered_r)
 {
+	return policy_ehlo_rebuild_tls(allowed, 0, lines, nlines, host, out,
+	    outsz, offered_r);
+}
+
+int
+policy_ehlo_rebuild_tls(uint32_t allowed, int add_starttls,
+    const char *const *lines, size_t nlines, const char *host, char *out,
+    size_t outsz, uint32_t *offered_r)
+{
 	const char	*first;
 	uint32_t	 ext, offered = 0;
 	size_t		 i, last = 0, len = 0;
+	int		 add;
 
 	*offered_r = 0;
 	for (i = 1; i < nlines; i++)
-		if (policy_ehlo_keep(allowed, lines[i], NULL))
+		if (policy_ehlo_keep(allowed, lines[i], &ext)) {
 			last = i;
+			offered |= ext;
+		}
+	add = add_starttls && !(offered & POLICY_EXT_STARTTLS);
+	offered = 0;
 	first = host != NULL ? host : nlines > 0 ? lines[0] : "";
-	if (policy_put_line(out, outsz, &len, 250, last == 0, first, 0) == -1)
+	if (policy_put_line(out, outsz, &len, 250, last == 0 && !add, first,
+	    0) == -1)
 		return policy_fail(out, outsz);
 	for (i = 1; i <= last; i++) {
 		if (!policy_ehlo_keep(allowed, lines[i], &ext))
 			continue;
 		offered |= ext;
-		if (policy_put_line(out, outsz, &len, 250, i == last, lines[i],
+		if (policy_put_line(out, outsz, &len, 250, i == last && !add,
+		    lines[i], 0) == -1)
+			return policy_fail(out, outsz);
+	}
+	if (add) {
+		if (policy_put_line(out, outsz, &len, 250, 1, "STARTTLS",
 		    0) == -1)
 			return policy_fail(out, outsz);
+		offered |= POLICY_EXT_STARTTLS;
 	}
 	if (len > (size_t)INT_MAX)
 		return policy_fail(out, outsz);

@@ -89,9 +89,46 @@ int	policy_ehlo_keep(uint32_t allowed, const char *text, uint32_t *ext_r);
  * into out (NUL-terminated). *offered_r gets the mask of extensions kept.
  * Returns the length, or -1 if out is too small.
  */
+/*
+ * The same, then a "STARTTLS" line if add_starttls is set and no line
+ * kept offers it (policy_ehlo_starttls()).
+ */
+int	policy_ehlo_rebuild_tls(uint32_t allowed, int add_starttls,
+	    const char *const *lines, size_t nlines, const char *host,
+	    char *out, size_t outsz, uint32_t *offered_r);
 int	policy_ehlo_rebuild(uint32_t allowed, const char *const *lines,
 	    size_t nlines, const char *host, char *out, size_t outsz,
 	    uint32_t *offered_r);
+
+/* tls.mode and tls.upstream (SPEC §4.7). */
+enum policy_tls {
+	POLICY_TLS_OFF,		/* STARTTLS removed and refused */
+	POLICY_TLS_PASSTHROUGH,	/* relayed, then the bytes as they are */
+	POLICY_TLS_INSPECT	/* answered by the proxy, dialog inspected */
+};
+
+enum policy_tls_upstream {
+	POLICY_TLS_UP_OPPORTUNISTIC,	/* STARTTLS when offered */
+	POLICY_TLS_UP_REQUIRED,		/* or the client's STARTTLS is 454 */
+	POLICY_TLS_UP_NONE		/* plaintext */
+};
+
+/* "off", "passthrough", "inspect" -> enum policy_tls, or -1. */
+int	policy_tls_parse(const char *);
+/* "opportunistic", "required", "none" -> enum policy_tls_upstream, or -1. */
+int	policy_tls_upstream_parse(const char *);
+
+/*
+ * STARTTLS in the EHLO reply the client sees, per tls.mode: off removes
+ * it; passthrough keeps it as the upstream offered it (if allowed);
+ * inspect offers it whatever the upstream said (the proxy answers it),
+ * but never inside TLS (in_tls: the client's leg is encrypted already;
+ * RFC 3207 §4.2). Returns the allowed mask to rebuild the reply with
+ * and sets *add_r when the line must be added if the upstream's reply
+ * lacks it.
+ */
+uint32_t policy_ehlo_starttls(uint32_t allowed, enum policy_tls, int in_tls,
+	    int *add_r);
 
 enum policy_banner {
 	POLICY_BANNER_PASS,

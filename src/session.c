@@ -658,16 +658,14 @@ session_check_early(struct session *s, enum smtp_verb verb)
 
 	if (evbuffer_get_length(in) == 0)
 		return ALARM_PASS;
+	/* RFC 3207 §5: anything sent before the 220 is discarded. */
+	if (verb == SMTP_CMD_STARTTLS)
+		return starttls_discard(s, in, "client");
 	snprintf(detail, sizeof(detail), "after=%s bytes=%zu",
 	    smtp_cmd_name(verb), evbuffer_get_length(in));
 	act = session_alarm(s, ALARM_PIPELINING_VIOLATION, detail);
 	if (act == ALARM_CLOSE)
 		return act;
-	if (verb == SMTP_CMD_STARTTLS) {
-		/* RFC 3207 §5: discard anything sent before the 220. */
-		evbuffer_drain(in, evbuffer_get_length(in));
-		return act;
-	}
 	if (act == ALARM_BLOCK) {
 		s->early = evbuffer_get_length(in);
 		s->early_alarm = ALARM_PIPELINING_VIOLATION;
@@ -702,6 +700,7 @@ session_reply_effect(struct session *s, struct pending *p)
 			/* After HELO no service extension may be used. */
 			if (p->verb == SMTP_CMD_HELO)
 				s->offered = 0;
+			s->need_ehlo = 0;
 			tx_free(s);
 			session_set_state(s, SESSION_READY);
 		}
@@ -780,9 +779,12 @@ session_reply_effect(struct session *s, struct pending *p)
 		p->flags |= PENDING_CLOSE;
 		break;
 	case SMTP_CMD_STARTTLS:
+		if (p->flags & PENDING_STARTTLS) {
+			starttls_upstream_reply(s, p);
+			break;
+		}
 		if (p->code == 220) {
-			session_alarm(s, ALARM_TLS_PASSTHROUGH, NULL);
-			stats_inc(STATS_TLS_PASSTHROUGH);
+			starttls_mode(s, SESSION_TLS_PASSTHROUGH);
 			tx_free(s);
 			session_set_state(s, SESSION_TUNNEL);
 		}
@@ -843,6 +845,11 @@ session_flush_replies(struct session *s)
 			    ALARM_PIPELINING_VIOLATION);
 			return;
 		}
+		if (flags & PENDING_STARTTLS) {
+			starttls_reply_sent(s);
+			if (s->closing)
+				return;
+		}
 	}
 	session_timeouts(s);
 }
@@ -867,6 +874,7 @@ session_reply_rewrite(struct session *s, struct pending *p)
 	size_t			 bufsz;
 	int			 i, n;
 	uint32_t		 allowed;
+	int			 add;
 
 	bufsz = strlen(conf->hostname) + strlen(conf->banner_text) + 64;
 	for (i = 0; i < s->reply.nlines; i++) {
@@ -890,9 +898,10 @@ session_reply_rewrite(struct session *s, struct pending *p)
 		 */
 		allowed = conf->inspect && conf->extensions_enabled ?
 		    conf->extensions_mask : ~(uint32_t)0;
+		allowed = starttls_ehlo_mask(s, allowed, &add);
 		if ((buf = malloc(bufsz)) == NULL)
 			return -1;
-		n = policy_ehlo_rebuild(allowed, lines,
+		n = policy_ehlo_rebuild_tls(allowed, add, lines,
 		    (size_t)s->reply.nlines, conf->inspect &&
 		    conf->banner_enabled && conf->banner_ehlo ?
 		    conf->hostname : NULL, buf, bufsz, &s->offered);
@@ -931,6 +940,13 @@ session_upstream_reply(struct session *s)
 	}
 	p->code = s->reply.code;
 	s->sprogress++;
+	if (p->verb == SMTP_CMD_EHLO && p->code == 250) {
+		starttls_ehlo_reply(s);
+		/* Implicit TLS: the upstream's STARTTLS comes first. */
+		if (s->upstream == UPSTREAM_READY &&
+		    starttls_upstream_first(s, p))
+			return;
+	}
 	if (!(p->flags & PENDING_ABSORB) &&
 	    (r = session_reply_rewrite(s, p)) != 0) {
 		if (r == -1) {
@@ -955,6 +971,8 @@ session_upstream_reply(struct session *s)
 		if (p->flags & PENDING_GREETING && s->helo_line != NULL)
 			evbuffer_add_printf(conn_output(s->server),
 			    "%s\r\n", s->helo_line);
+		else if (starttls_replay(s, p))
+			return;		/* STARTTLS redone first */
 		else {
 			s->upstream = UPSTREAM_READY;
 			evbuffer_add_buffer(conn_output(s->server),
@@ -1072,6 +1090,12 @@ session_server_read(struct conn *c, void *arg)
 			session_upstream_reply(s);
 			smtp_reply_clear(&s->reply);
 		}
+		if (!s->closing && s->server == c &&
+		    s->stls == SESSION_LEG_HANDSHAKE) {
+			/* Nothing after the 220 is shown inside TLS. */
+			(void)starttls_discard(s, in, "upstream");
+			break;
+		}
 	}
 	if (!s->closing)
 		session_flush(s);
@@ -1103,6 +1127,10 @@ session_server_event(struct conn *c, short what, void *arg)
 	SESSION_ASSERT(s, c == s->server && !s->closing);
 	if (s->closing)
 		return;
+	if (what & CONN_EVENT_TLS) {
+		starttls_server_event(s, what);
+		return;
+	}
 	if (what & CONN_EVENT_CONNECTED) {
 		session_upstream_connected(s, c);
 		return;
@@ -1217,6 +1245,8 @@ session_drop_upstream(struct session *s)
 		return;
 	conn_close_reset(s->server);
 	s->server = NULL;
+	s->stls_t = NULL;
+	s->stls = SESSION_LEG_PLAIN;
 }
 
 /*
@@ -1268,7 +1298,9 @@ session_fail(struct session *s, const char *code, const char *reason)
 			break;
 		}
 	}
-	if (code != NULL && s->state != SESSION_TUNNEL)
+	/* A client in its handshake cannot read a plaintext reply. */
+	if (code != NULL && s->state != SESSION_TUNNEL &&
+	    s->ctls != SESSION_LEG_HANDSHAKE)
 		evbuffer_add_printf(out, "%s %s %s\r\n", code,
 		    s->conf->hostname, reason);
 	session_close(s, reason);
@@ -1379,14 +1411,16 @@ session_free(evutil_socket_t fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 	struct pending	*p;
+	char		 tls[200];
 
 	(void)fd;
 	(void)ev;
 	log_info("session=%016llx event=close client=%s orig_dst=%s helo=%s "
-	    "messages=%d duration=%lld reason=\"%s\"",
+	    "messages=%d duration=%lld %s reason=\"%s\"",
 	    (unsigned long long)s->id, s->client_text, s->dst_text,
 	    s->helo[0] ? s->helo : "-", s->messages,
-	    (long long)(time(NULL) - s->started), s->close_reason);
+	    (long long)(time(NULL) - s->started),
+	    starttls_log(s, tls, sizeof(tls)), s->close_reason);
 	while ((p = TAILQ_FIRST(&s->pending)) != NULL)
 		session_pending_free(s, p);
 	session_drop_upstream(s);
@@ -1510,6 +1544,10 @@ session_client_event(struct conn *c, short what, void *arg)
 		event_active(s->ev_free, 0, 0);
 		return;
 	}
+	if (what & CONN_EVENT_TLS) {
+		starttls_client_event(s, what);
+		return;
+	}
 	if (what & CONN_EVENT_TIMEOUT) {
 		session_client_timeout(s);
 		return;
@@ -1524,8 +1562,9 @@ session_client_event(struct conn *c, short what, void *arg)
 int
 session_new(struct event_base *base, struct config *conf, int fd,
     const struct sockaddr *client, socklen_t clientlen,
-    const struct sockaddr *dst, socklen_t dstlen, int loop)
+    const struct sockaddr *dst, socklen_t dstlen, int flags)
 {
+	int		 loop = (flags & SESSION_NEW_LOOP) != 0;
 	struct session	*s;
 	struct pending	*p;
 	const char	*rule, *reply;
@@ -1603,8 +1642,11 @@ session_new(struct event_base *base, struct config *conf, int fd,
 		goto fail;
 	smtp_reply_init(&s->reply);
 	log_info("session=%016llx event=connect client=%s orig_dst=%s "
-	    "worker=%d", (unsigned long long)s->id, s->client_text,
-	    s->dst_text, session_worker);
+	    "worker=%d%s", (unsigned long long)s->id, s->client_text,
+	    s->dst_text, session_worker,
+	    flags & SESSION_NEW_TLS ? " tls=implicit" : "");
+	if (flags & SESSION_NEW_TLS && starttls_implicit(s) == -1)
+		goto fail;
 
 	if (loop) {
 		log_warnx("session=%016llx event=loop orig_dst=%s",

@@ -17,19 +17,22 @@ struct session;
 /*
  * Take over an accepted, non-blocking socket, in the calling thread's
  * worker: its loop is base. dst is where the client meant to go
- * (SO_ORIGINAL_DST, or the listener address in relay mode); loop is set
- * when that is the proxy itself. The session holds a reference to conf
- * for its whole life. First the session is admitted under max_sessions
- * (session_set_max()) and conf's max_sessions_per_client, counted over
- * every worker: over one, nothing is done and SESSION_OVER_MAX or
- * SESSION_OVER_CLIENT is returned (the caller answers and closes fd).
- * Otherwise returns 0, or -1 (fd closed).
+ * (SO_ORIGINAL_DST, or the listener address in relay mode). flags:
+ * SESSION_NEW_LOOP when that is the proxy itself, SESSION_NEW_TLS for a
+ * tls.listen listener (TLS from the connect on). The session holds a
+ * reference to conf for its whole life. First the session is admitted
+ * under max_sessions (session_set_max()) and conf's
+ * max_sessions_per_client, counted over every worker: over one, nothing
+ * is done and SESSION_OVER_MAX or SESSION_OVER_CLIENT is returned (the
+ * caller answers and closes fd). Otherwise returns 0, or -1 (fd closed).
  */
+#define SESSION_NEW_LOOP	0x01
+#define SESSION_NEW_TLS		0x02
 #define SESSION_OVER_MAX	1
 #define SESSION_OVER_CLIENT	2
 int	session_new(struct event_base *, struct config *, int fd,
 	    const struct sockaddr *client, socklen_t clientlen,
-	    const struct sockaddr *dst, socklen_t dstlen, int loop);
+	    const struct sockaddr *dst, socklen_t dstlen, int flags);
 /*
  * Sessions from this address (for max_sessions_per_client), IPv4-mapped
  * IPv6 counted as IPv4: a table look-up, never a walk.

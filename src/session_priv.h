@@ -26,6 +26,7 @@ struct evbuffer;
 struct event;
 struct event_base;
 struct scan_engine;
+struct tls;
 struct worker_pool;
 
 #define SESSION_HIWAT		(256 * 1024)	/* stop reading the other side */
@@ -74,6 +75,22 @@ enum upstream_state {
 #define PENDING_EOD		0x20	/* end of data */
 #define PENDING_CLOSE		0x40	/* close after this reply */
 #define PENDING_VERDICT		0x80	/* end of data held for a scan */
+#define PENDING_STARTTLS	0x100	/* the proxy's 220 to STARTTLS: the
+					   client's handshake follows it */
+
+/* What the session's TLS is (the log's tls=), set by starttls_mode(). */
+enum session_tls {
+	SESSION_TLS_NONE,
+	SESSION_TLS_PASSTHROUGH,
+	SESSION_TLS_INSPECT
+};
+
+/* One leg of an inspected session. */
+enum session_leg {
+	SESSION_LEG_PLAIN,
+	SESSION_LEG_HANDSHAKE,
+	SESSION_LEG_TLS
+};
 
 struct pending {
 	TAILQ_ENTRY(pending)	 entry;
@@ -157,6 +174,21 @@ struct session {
 	int			 bad_commands;
 	int			 closing;
 	const char		*close_reason;
+
+	/*
+	 * TLS (starttls.c). ctls_t and stls_t belong to the conns (freed
+	 * with them) and are valid while s->client / s->server are.
+	 */
+	enum session_tls	 tls;
+	enum session_leg	 ctls, stls;	/* client's, upstream's leg */
+	struct tls		*ctls_t, *stls_t;
+	int			 stls_want;	/* redo STARTTLS on reconnect */
+	int			 stls_failed;	/* implicit TLS: no more tries */
+	int			 up_starttls;	/* last EHLO reply offered it */
+	int			 need_ehlo;	/* TLS restart, no EHLO yet */
+	int			 implicit_tls;	/* TLS from the connect on */
+	char			 tls_cdesc[80], tls_sdesc[80];
+	char			 tls_err[300];	/* the close reason */
 };
 
 /* session.c, for command.c and tx.c */
@@ -239,6 +271,51 @@ int	tx_body(struct session *, struct evbuffer *in);
 void	tx_log_message(struct session *, struct pending *);
 /* The same for a message whose reply was lost after the terminator. */
 void	tx_log_uncertain(struct session *, const char *reason);
+
+/* starttls.c: STARTTLS and TLS in the dialog (SPEC §4.7) */
+/*
+ * The one place where a session's TLS mode is decided (logged as tls=):
+ * passthrough when the upstream's 220 to STARTTLS is relayed, inspect
+ * when the client's leg is in TLS.
+ */
+void	starttls_mode(struct session *, enum session_tls);
+/* A client's STARTTLS: 1 if answered here (inspect), 0 to forward it. */
+int	starttls_command(struct session *);
+/*
+ * Bytes that came after STARTTLS (side "client") or after its 220
+ * (side "upstream") before the handshake: discarded (smtp:253).
+ * Returns the alarm's action.
+ */
+enum alarm_action starttls_discard(struct session *, struct evbuffer *,
+	    const char *side);
+/* The upstream's reply to a STARTTLS the proxy sent for the client. */
+void	starttls_upstream_reply(struct session *, struct pending *);
+/*
+ * In the replay of a reconnect: the reply p of the replayed EHLO, or
+ * the 220 to STARTTLS: 1 if STARTTLS is redone first (then the replay
+ * goes on from starttls), 0 to carry on.
+ */
+int	starttls_replay(struct session *, struct pending *);
+/*
+ * Implicit TLS: the reply p to the client's EHLO offers STARTTLS and the
+ * upstream leg is to be encrypted: p is absorbed, STARTTLS, the
+ * handshake and EHLO again run first, and the client gets the reply to
+ * that EHLO. 1 if so (or if the session failed), 0 to go on with p.
+ */
+int	starttls_upstream_first(struct session *, struct pending *);
+/* The proxy's 220 went out: the client's handshake starts. */
+void	starttls_reply_sent(struct session *);
+/* CONN_EVENT_TLS on either side. */
+void	starttls_client_event(struct session *, short);
+void	starttls_server_event(struct session *, short);
+/* A 250 reply to EHLO is in s->reply: did the upstream offer STARTTLS? */
+void	starttls_ehlo_reply(struct session *);
+/* The EHLO reply the client sees: allowed mask, STARTTLS to add. */
+uint32_t starttls_ehlo_mask(struct session *, uint32_t allowed, int *add_r);
+/* Implicit TLS: the handshake starts at once. -1 when out of memory. */
+int	starttls_implicit(struct session *);
+/* "tls=inspect tls_client=... tls_upstream=..." for the close line. */
+const char *starttls_log(struct session *, char *, size_t);
 
 /* command.c */
 /*

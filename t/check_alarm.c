@@ -56,6 +56,10 @@ static const struct {
 	    ALARM_BLOCK, "554 5.5.0" },
 	{ ALARM_UNSCANNED, "smtp:252", "unscanned",
 	    ALARM_LOG, "" },
+	{ ALARM_STARTTLS_INJECTION, "smtp:253", "starttls-injection",
+	    ALARM_LOG, "" },
+	{ ALARM_TLS_UNAVAILABLE, "smtp:254", "tls-unavailable",
+	    ALARM_BLOCK, "454 4.7.0" },
 };
 
 /* Short reply texts fixed by the protocol layer's callers. */
@@ -70,6 +74,7 @@ static const struct {
 	{ ALARM_OUT_OF_SEQUENCE, "Bad sequence of commands" },
 	{ ALARM_INVALID_REPLY, "Invalid reply from upstream" },
 	{ ALARM_PIPELINING_VIOLATION, "Pipelining violation" },
+	{ ALARM_TLS_UNAVAILABLE, "TLS not available" },
 };
 
 /* Every enum value has its row, in enum order, as SPEC §4.4 says. */

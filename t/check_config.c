@@ -1373,6 +1373,14 @@ static const struct {
 	{ "listen = { }\n",
 	    { ": listen: at least one address is required" } },
 
+	/* tls.listen beside listen and tproxy.listen. */
+	{ "listen = { \"127.0.0.1:25\" }\n"
+	  "tls {\n\tlisten = { \"127.0.0.1:465\", \"127.0.0.1:25\" }\n}\n",
+	    { ":3: tls.listen: \"127.0.0.1:25\" is in listen too" } },
+	{ "tproxy { listen = { \"127.0.0.1:26\" } }\n"
+	  "tls { listen = { \"127.0.0.1:26\" } }\n",
+	    { ":2: tls.listen: \"127.0.0.1:26\" is in tproxy.listen too" } },
+
 	/* tproxy. */
 	{ "tproxy { listen = { \"[::1]\" } }\n",
 	    { ":1: tproxy.listen: invalid address \"[::1]\": missing port" } },
@@ -2622,7 +2630,7 @@ static const char *const directives[] = {
 	"block_encrypted_archives", "block_office_macros",
 	"block_packed_executables", "antivirus", "backend", "database",
 	"clamd", "scan_local", "scan_other", "local_servers", "max_size",
-	"on_error", "threads", "tproxy", "client_source",
+	"on_error", "threads", "tls", "tproxy", "client_source",
 };
 
 /*
@@ -2655,6 +2663,10 @@ static const struct {
 	{ "antivirus", "local_servers" }, { "antivirus", "max_size" },
 	{ "antivirus", "on_error" }, { "antivirus", "threads" },
 	{ "antivirus", "reply" },
+	{ "tls", "mode" }, { "tls", "certificate" }, { "tls", "key" },
+	{ "tls", "upstream" }, { "tls", "upstream_verify" }, { "tls", "ca" },
+	{ "tls", "ciphers" }, { "tls", "ciphersuites" },
+	{ "tls", "min_protocol" }, { "tls", "listen" },
 	{ "tproxy", "listen" }, { "tproxy", "client_source" },
 };
 
@@ -2740,6 +2752,7 @@ START_TEST(test_mailguard_conf)
 	    SMTP_CMD_EHLO));
 	ck_assert(!policy_command_allowed(conf->commands_mask,
 	    SMTP_CMD_VRFY));
+	ck_assert_int_eq(conf->tls_mode, POLICY_TLS_OFF);
 	ck_assert(!policy_command_allowed(conf->commands_mask,
 	    SMTP_CMD_STARTTLS));
 	ck_assert_int_eq(conf->extensions_enabled, 1);
@@ -2801,6 +2814,189 @@ START_TEST(test_internal_mailserver_conf)
 	ck_assert_int_eq(conf->banner_mode, POLICY_BANNER_PASS);
 	config_unref(conf);
 	free(text);
+}
+END_TEST
+
+/*
+ * tls { }: the contexts are built at load, and every file, protocol and
+ * cipher string is checked there, at the line of its key. The
+ * certificates are made with openssl(1) in the test's directory.
+ */
+static void
+tls_make_cert(const char *name, const char *cn)
+{
+	char	 cmd[PATH_MAX * 3];
+	int	 n;
+
+	n = snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 "
+	    "-nodes -days 1 -subj /CN=%s -keyout %s/%s.key -out %s/%s.crt "
+	    ">/dev/null 2>&1", cn, tmpdir, name, tmpdir, name);
+	ck_assert(n > 0 && (size_t)n < sizeof(cmd));
+	ck_assert_msg(system(cmd) == 0, "%s", cmd);
+}
+
+static void
+tls_unlink(const char *name)
+{
+	char	 path[PATH_MAX];
+	int	 n;
+
+	n = snprintf(path, sizeof(path), "%s/%s.key", tmpdir, name);
+	ck_assert(n > 0 && (size_t)n < sizeof(path));
+	(void)unlink(path);
+	n = snprintf(path, sizeof(path), "%s/%s.crt", tmpdir, name);
+	ck_assert(n > 0 && (size_t)n < sizeof(path));
+	(void)unlink(path);
+}
+
+START_TEST(test_tls)
+{
+	struct config	*conf;
+	char		 text[PATH_MAX * 4], msg[PATH_MAX * 2];
+	char		 crt[PATH_MAX], key[PATH_MAX], key2[PATH_MAX];
+	int		 n;
+
+	tls_make_cert("a", "a.test");
+	tls_make_cert("b", "b.test");
+	n = snprintf(crt, sizeof(crt), "%s/a.crt", tmpdir);
+	ck_assert(n > 0 && (size_t)n < sizeof(crt));
+	n = snprintf(key, sizeof(key), "%s/a.key", tmpdir);
+	ck_assert(n > 0 && (size_t)n < sizeof(key));
+	n = snprintf(key2, sizeof(key2), "%s/b.key", tmpdir);
+	ck_assert(n > 0 && (size_t)n < sizeof(key2));
+
+	/* The default: passthrough, no context, STARTTLS offered. */
+	conf = load_ok("");
+	ck_assert_int_eq(conf->tls_mode, POLICY_TLS_PASSTHROUGH);
+	ck_assert_ptr_null(conf->tls_server);
+	ck_assert_ptr_null(conf->tls_client);
+	ck_assert(policy_command_allowed(conf->commands_mask,
+	    SMTP_CMD_STARTTLS));
+	ck_assert(conf->extensions_mask & POLICY_EXT_STARTTLS);
+	config_unref(conf);
+
+	/* off: neither the command nor the extension. */
+	conf = load_ok("tls { mode = off }\n");
+	ck_assert_int_eq(conf->tls_mode, POLICY_TLS_OFF);
+	ck_assert(!policy_command_allowed(conf->commands_mask,
+	    SMTP_CMD_STARTTLS));
+	ck_assert(!(conf->extensions_mask & POLICY_EXT_STARTTLS));
+	config_unref(conf);
+	/* Also with the command policy off. */
+	conf = load_ok("commands { enabled = false }\ntls { mode = off }\n");
+	ck_assert(!(conf->extensions_mask & POLICY_EXT_STARTTLS));
+	config_unref(conf);
+
+	/* inspect: both contexts. */
+	n = snprintf(text, sizeof(text), "tls {\n\tmode = inspect\n"
+	    "\tcertificate = \"%s\"\n\tkey = \"%s\"\n"
+	    "\tmin_protocol = TLSv1.3\n\tciphers = \"HIGH:!aNULL\"\n"
+	    "\tciphersuites = \"TLS_AES_128_GCM_SHA256\"\n"
+	    "\tlisten = { \"127.0.0.1:10465\" }\n}\n", crt, key);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	conf = load_ok(text);
+	ck_assert_int_eq(conf->tls_mode, POLICY_TLS_INSPECT);
+	ck_assert_int_eq(conf->tls_upstream, POLICY_TLS_UP_OPPORTUNISTIC);
+	ck_assert_ptr_nonnull(conf->tls_server);
+	ck_assert_ptr_nonnull(conf->tls_client);
+	ck_assert_int_eq(conf->ntls_listen, 1);
+	ck_assert_int_eq(addr_port(&conf->tls_listen[0]), 10465);
+	config_unref(conf);
+	/* upstream = none: no client context. */
+	n = snprintf(text, sizeof(text), "tls {\n\tmode = inspect\n"
+	    "\tcertificate = \"%s\"\n\tkey = \"%s\"\n\tupstream = none\n}\n",
+	    crt, key);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	conf = load_ok(text);
+	ck_assert_int_eq(conf->tls_upstream, POLICY_TLS_UP_NONE);
+	ck_assert_ptr_null(conf->tls_client);
+	config_unref(conf);
+
+	/* Without a certificate. */
+	load_fails("\ntls {\n\tmode = inspect\n}\n", 3, "tls.certificate: "
+	    "required with tls.mode = inspect or tls.listen");
+	load_fails("tls {\n\tlisten = { \"127.0.0.1:10465\" }\n}\n", 2,
+	    "tls.certificate: required with tls.mode = inspect or "
+	    "tls.listen");
+	/* Missing. */
+	n = snprintf(text, sizeof(text), "tls {\n\tmode = inspect\n"
+	    "\tcertificate = \"%s/none.crt\"\n\tkey = \"%s\"\n}\n", tmpdir,
+	    key);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(msg, sizeof(msg), "tls.certificate: cannot use "
+	    "\"%s/none.crt\": No such file or directory", tmpdir);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	load_fails(text, 3, msg);
+	/* A key that is not the certificate's. */
+	n = snprintf(text, sizeof(text), "tls {\n\tmode = inspect\n"
+	    "\tcertificate = \"%s\"\n\n\tkey = \"%s\"\n}\n", crt, key2);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	conf = load(text);
+	ck_assert_ptr_null(conf);
+	ck_assert_int_eq(nerrs, 1);
+	n = snprintf(msg, sizeof(msg), "%s:5: tls: \"%s\": key: ", confpath,
+	    key2);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	ck_assert_msg(strncmp(errs[0], msg, strlen(msg)) == 0, "%s", errs[0]);
+	ck_assert_ptr_nonnull(strstr(errs[0], "does not match"));
+	/* A certificate file that holds no certificate. */
+	n = snprintf(text, sizeof(text), "tls {\n\tmode = inspect\n"
+	    "\tcertificate = \"%s\"\n\tkey = \"%s\"\n}\n", key, key);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	ck_assert_ptr_null(load(text));
+	ck_assert_int_eq(nerrs, 1);
+	ck_assert_ptr_nonnull(strstr(errs[0], ":3: tls: "));
+	ck_assert_ptr_nonnull(strstr(errs[0], "certificate: "));
+	/* Unreadable by the user the daemon runs as. */
+	if (geteuid() == 0 && getpwnam("nobody") != NULL) {
+		ck_assert_int_eq(chmod(tmpdir, 0711), 0);
+		ck_assert_int_eq(chmod(crt, 0644), 0);
+		ck_assert_int_eq(chmod(key, 0600), 0);
+		n = snprintf(text, sizeof(text), "user = nobody\ntls {\n"
+		    "\tmode = inspect\n\tcertificate = \"%s\"\n"
+		    "\tkey = \"%s\"\n}\n", crt, key);
+		ck_assert(n > 0 && (size_t)n < sizeof(text));
+		n = snprintf(msg, sizeof(msg), "tls.key: cannot use \"%s\": ",
+		    key);
+		ck_assert(n > 0 && (size_t)n < sizeof(msg));
+		ck_assert_ptr_null(load(text));
+		ck_assert_int_eq(nerrs, 1);
+		ck_assert_msg(strstr(errs[0], ":5: ") != NULL, "%s", errs[0]);
+		ck_assert_ptr_nonnull(strstr(errs[0], msg));
+	}
+	/* A CA that is not there. */
+	n = snprintf(text, sizeof(text), "tls {\n\tmode = inspect\n"
+	    "\tcertificate = \"%s\"\n\tkey = \"%s\"\n\tupstream_verify = true\n"
+	    "\tca = \"%s/ca.pem\"\n}\n", crt, key, tmpdir);
+	ck_assert(n > 0 && (size_t)n < sizeof(text));
+	n = snprintf(msg, sizeof(msg), "tls.ca: cannot use \"%s/ca.pem\": No "
+	    "such file or directory", tmpdir);
+	ck_assert(n > 0 && (size_t)n < sizeof(msg));
+	load_fails(text, 6, msg);
+
+	/* Values. */
+	load_fails("tls {\n\tmode = decrypt\n}\n", 2, "tls.mode: invalid "
+	    "value \"decrypt\" (off, passthrough or inspect)");
+	load_fails("tls {\n\tupstream = always\n}\n", 2, "tls.upstream: "
+	    "invalid value \"always\" (opportunistic, required or none)");
+	load_fails("tls {\n\tmin_protocol = \"TLSv1.4\"\n}\n", 2,
+	    "tls.min_protocol: invalid value \"TLSv1.4\" (TLSv1, TLSv1.1, "
+	    "TLSv1.2 or TLSv1.3)");
+	load_fails("tls {\n\tmin_protocol = \"SSLv3\"\n}\n", 2,
+	    "tls.min_protocol: invalid value \"SSLv3\" (TLSv1, TLSv1.1, "
+	    "TLSv1.2 or TLSv1.3)");
+	load_fails("tls {\n\n\tciphers = \"NOPE-NOTHING\"\n}\n", 3,
+	    "tls.ciphers: \"NOPE-NOTHING\": no cipher that OpenSSL knows");
+	load_fails("tls {\n\tciphersuites = \"TLS_FOO_BAR\"\n}\n", 2,
+	    "tls.ciphersuites: \"TLS_FOO_BAR\": no TLS 1.3 cipher suite that "
+	    "OpenSSL knows");
+	load_fails("tls {\n\tupstream_verify = maybe\n}\n", 2,
+	    "tls.upstream_verify: invalid boolean \"maybe\" (true or false)");
+	load_fails("tls {\n\tlisten = { \"127.0.0.1:0\" }\n}\n", 2,
+	    "tls.listen: invalid address \"127.0.0.1:0\": invalid port "
+	    "(1 to 65535)");
+	tls_unlink("a");
+	tls_unlink("b");
 }
 END_TEST
 
@@ -2906,6 +3102,7 @@ config_suite(void)
 	tcase_add_test(tc, test_spool_dir_default);
 	tcase_add_test(tc, test_spool_dir_long);
 	tcase_add_test(tc, test_av_database);
+	tcase_add_test(tc, test_tls);
 	tcase_add_test(tc, test_av_database_default);
 	tcase_add_test(tc, test_av_clamd_long);
 	tcase_add_test(tc, test_missing_file);

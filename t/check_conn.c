@@ -667,7 +667,7 @@ flaky_read(struct conn *c, void *ctx, const struct iovec *iov, int n,
 }
 
 static const struct conn_io flaky_io = {
-	flaky_read, NULL, 0
+	flaky_read, NULL, 0, NULL, NULL
 };
 
 START_TEST(test_io_hook)

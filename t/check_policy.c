@@ -505,6 +505,89 @@ START_TEST(test_ehlo_rebuild)
 }
 END_TEST
 
+/*
+ * STARTTLS in the EHLO reply per tls.mode (SPEC §4.7): off removes it,
+ * passthrough leaves it to the upstream, inspect offers it whether the
+ * upstream does or not, but never inside TLS.
+ */
+static const struct {
+	enum policy_tls	 mode;
+	int		 in_tls;
+	int		 upstream_offers;
+	const char	*out;
+} starttls_vecs[] = {
+	{ POLICY_TLS_OFF, 0, 1, "250-mx\r\n250 PIPELINING\r\n" },
+	{ POLICY_TLS_OFF, 0, 0, "250-mx\r\n250 PIPELINING\r\n" },
+	{ POLICY_TLS_PASSTHROUGH, 0, 1,
+	    "250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n" },
+	{ POLICY_TLS_PASSTHROUGH, 0, 0, "250-mx\r\n250 PIPELINING\r\n" },
+	{ POLICY_TLS_INSPECT, 0, 1,
+	    "250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n" },
+	{ POLICY_TLS_INSPECT, 0, 0,
+	    "250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n" },
+	{ POLICY_TLS_INSPECT, 1, 1, "250-mx\r\n250 PIPELINING\r\n" },
+	{ POLICY_TLS_INSPECT, 1, 0, "250-mx\r\n250 PIPELINING\r\n" },
+	{ POLICY_TLS_PASSTHROUGH, 1, 1,
+	    "250-mx\r\n250-PIPELINING\r\n250 STARTTLS\r\n" },
+};
+
+START_TEST(test_ehlo_starttls)
+{
+	const char	*with[] = { "mx", "PIPELINING", "STARTTLS" };
+	const char	*without[] = { "mx", "PIPELINING" };
+	char		 out[256];
+	uint32_t	 allowed, offered;
+	int		 add, rc;
+
+	allowed = policy_ehlo_starttls(EXT_DEFAULT, starttls_vecs[_i].mode,
+	    starttls_vecs[_i].in_tls, &add);
+	if (starttls_vecs[_i].upstream_offers)
+		rc = policy_ehlo_rebuild_tls(allowed, add, with, 3, NULL, out,
+		    sizeof(out), &offered);
+	else
+		rc = policy_ehlo_rebuild_tls(allowed, add, without, 2, NULL,
+		    out, sizeof(out), &offered);
+	ck_assert_int_eq(rc, (int)strlen(starttls_vecs[_i].out));
+	ck_assert_str_eq(out, starttls_vecs[_i].out);
+	ck_assert_int_eq((offered & POLICY_EXT_STARTTLS) != 0,
+	    strstr(out, "STARTTLS") != NULL);
+	tu_reply_valid(out, (size_t)rc, "250");
+	/* A buffer one byte short fails, the added line included. */
+	if (starttls_vecs[_i].upstream_offers)
+		ck_assert_int_eq(policy_ehlo_rebuild_tls(allowed, add, with, 3,
+		    NULL, out, (size_t)rc, &offered), -1);
+	else
+		ck_assert_int_eq(policy_ehlo_rebuild_tls(allowed, add,
+		    without, 2, NULL, out, (size_t)rc, &offered), -1);
+}
+END_TEST
+
+/* A one-line EHLO reply gets STARTTLS as a second line. */
+START_TEST(test_ehlo_starttls_one_line)
+{
+	const char	*lines[] = { "mx greets you" };
+	char		 out[128];
+	uint32_t	 offered;
+	int		 add;
+
+	(void)policy_ehlo_starttls(EXT_DEFAULT, POLICY_TLS_INSPECT, 0, &add);
+	ck_assert_int_eq(add, 1);
+	ck_assert_int_gt(policy_ehlo_rebuild_tls(EXT_DEFAULT, add, lines, 1,
+	    NULL, out, sizeof(out), &offered), 0);
+	ck_assert_str_eq(out, "250-mx greets you\r\n250 STARTTLS\r\n");
+	ck_assert_uint_eq(offered, POLICY_EXT_STARTTLS);
+	/* Not allowed by extensions.allow: not added. */
+	(void)policy_ehlo_starttls(EXT_DEFAULT & ~POLICY_EXT_STARTTLS,
+	    POLICY_TLS_INSPECT, 0, &add);
+	ck_assert_int_eq(add, 0);
+	ck_assert_int_eq(policy_tls_parse("inspect"), POLICY_TLS_INSPECT);
+	ck_assert_int_eq(policy_tls_parse("Inspect"), -1);
+	ck_assert_int_eq(policy_tls_upstream_parse("required"),
+	    POLICY_TLS_UP_REQUIRED);
+	ck_assert_int_eq(policy_tls_upstream_parse(""), -1);
+}
+END_TEST
+
 /* The greeting in the three banner modes (SPEC §4.3). */
 struct banner_vec {
 	enum policy_banner	 mode;
@@ -763,6 +846,9 @@ policy_suite(void)
 	tcase_add_test(tc, test_command_allowed_edges);
 	tcase_add_loop_test(tc, test_ehlo_keep, 0, TU_NELEM(keep_vecs));
 	tcase_add_loop_test(tc, test_ehlo_rebuild, 0, TU_NELEM(rebuild_vecs));
+	tcase_add_loop_test(tc, test_ehlo_starttls, 0,
+	    TU_NELEM(starttls_vecs));
+	tcase_add_test(tc, test_ehlo_starttls_one_line);
 	tcase_add_loop_test(tc, test_banner, 0, TU_NELEM(banner_vecs));
 	tcase_add_test(tc, test_banner_mask_length);
 	tcase_add_test(tc, test_banner_errors);

@@ -849,6 +849,192 @@ START_TEST(test_client_counts)
 }
 END_TEST
 
+/*
+ * STARTTLS per tls.mode over the session (SPEC §4.7). The certificate
+ * for inspect is made with openssl(1) once per run.
+ */
+static char	 tls_dir[] = "/tmp/check_session_tls.XXXXXX";
+
+static const char *
+tls_conf(const char *upstream)
+{
+	static char	 buf[1024];
+	char		 cmd[512];
+	int		 n;
+
+	if (strchr(tls_dir, 'X') != NULL) {
+		ck_assert_ptr_nonnull(mkdtemp(tls_dir));
+		n = snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey "
+		    "rsa:2048 -nodes -days 1 -subj /CN=proxy.test -keyout "
+		    "%s/key.pem -out %s/cert.pem >/dev/null 2>&1", tls_dir,
+		    tls_dir);
+		ck_assert(n > 0 && (size_t)n < sizeof(cmd));
+		ck_assert_int_eq(system(cmd), 0);
+	}
+	n = snprintf(buf, sizeof(buf), "tls { mode = inspect certificate = "
+	    "\"%s/cert.pem\" key = \"%s/key.pem\" upstream = %s }", tls_dir,
+	    tls_dir, upstream);
+	ck_assert(n > 0 && (size_t)n < sizeof(buf));
+	return buf;
+}
+
+/* The contexts are built: the files can go. */
+static void
+tls_cleanup(void)
+{
+	char	 path[256];
+
+	(void)snprintf(path, sizeof(path), "%s/key.pem", tls_dir);
+	(void)unlink(path);
+	(void)snprintf(path, sizeof(path), "%s/cert.pem", tls_dir);
+	(void)unlink(path);
+	(void)rmdir(tls_dir);
+}
+
+/* Greeting, then EHLO with the upstream's reply ehlo. */
+static void
+h_start_ehlo(struct harness *h, const char *ehlo)
+{
+	ck_assert(h_wait(h, h->ubuf, "") && (h_settle(h), h->up != -1));
+	h_upstream(h, "220 up.test ESMTP\r\n");
+	ck_assert(h_wait(h, h->cbuf, "220 up.test ESMTP\r\n"));
+	CLIENT(h, "EHLO client.test\r\n");
+	ck_assert(h_wait(h, h->ubuf, "EHLO client.test\r\n"));
+	h_upstream(h, ehlo);
+	ck_assert(h_wait(h, h->cbuf, "250 "));
+	h_settle(h);
+}
+
+/* A TLS record header (a ClientHello) at off in what the upstream got. */
+static void
+h_wait_record(struct harness *h, size_t off)
+{
+	for (int i = 0; i < 500 && h->ulen < off + 5; i++) {
+		event_base_loop(h->base, EVLOOP_NONBLOCK);
+		h_drain(h);
+		poll(NULL, 0, 1);
+	}
+	ck_assert_uint_ge(h->ulen, off + 5);
+	ck_assert_int_eq((unsigned char)h->ubuf[off], 0x16);
+	ck_assert_int_eq((unsigned char)h->ubuf[off + 1], 0x03);
+}
+
+/* The client's leg alone: STARTTLS offered though the upstream has none. */
+START_TEST(test_starttls_inspect_client_injection)
+{
+	struct harness	 h;
+	int64_t		 alarms;
+
+	h_init(&h, tls_conf("none"));
+	tls_cleanup();
+	h_start_ehlo(&h, "250-up.test\r\n250 PIPELINING\r\n");
+	ck_assert_msg(strstr(h.cbuf, "250-PIPELINING\r\n250 STARTTLS\r\n") !=
+	    NULL, "%s", h.cbuf);
+	alarms = stats_alarm_count(ALARM_STARTTLS_INJECTION);
+	h.clen = 0;
+	/* The command injection: MAIL in the same write as STARTTLS. */
+	CLIENT(&h, "STARTTLS\r\nMAIL FROM:<smuggled@x.test>\r\n");
+	ck_assert(h_wait(&h, h.cbuf, "220 2.0.0 Ready to start TLS\r\n"));
+	h_settle(&h);
+	/* One reply, then nothing in plaintext; one alarm (smtp:253). */
+	ck_assert_str_eq(h.cbuf, "220 2.0.0 Ready to start TLS\r\n");
+	ck_assert_int_eq(stats_alarm_count(ALARM_STARTTLS_INJECTION),
+	    alarms + 1);
+	/* Neither STARTTLS nor the MAIL went upstream. */
+	ck_assert_ptr_null(strstr(h.ubuf, "STARTTLS"));
+	ck_assert_ptr_null(strstr(h.ubuf, "smuggled"));
+	/* A client that then goes away mid-handshake: the session ends. */
+	h_free(&h);
+}
+END_TEST
+
+/* The response injection: bytes after the upstream's 220. */
+START_TEST(test_starttls_inspect_upstream_injection)
+{
+	struct harness	 h;
+	int64_t		 alarms;
+	size_t		 off;
+
+	h_init(&h, tls_conf("opportunistic"));
+	tls_cleanup();
+	h_start_ehlo(&h, "250-up.test\r\n250 STARTTLS\r\n");
+	CLIENT(&h, "STARTTLS\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "STARTTLS\r\n"));
+	off = h.ulen;
+	alarms = stats_alarm_count(ALARM_STARTTLS_INJECTION);
+	h.clen = 0;
+	h_upstream(&h, "220 go ahead\r\n250 injected\r\n");
+	/* The proxy's ClientHello: a TLS handshake record. */
+	h_wait_record(&h, off);
+	h_settle(&h);
+	ck_assert_int_eq(stats_alarm_count(ALARM_STARTTLS_INJECTION),
+	    alarms + 1);
+	/* The client waits for the upstream's handshake: no reply yet. */
+	ck_assert_uint_eq(h.clen, 0);
+	/* The upstream goes away in its handshake: the client's STARTTLS
+	 * gets its 220 (opportunistic), the upstream leg is dropped. */
+	close(h.up);
+	h.up = -1;
+	ck_assert(h_wait(&h, h.cbuf, "220 2.0.0 Ready to start TLS\r\n"));
+	ck_assert_ptr_null(strstr(h.cbuf, "injected"));
+	h_free(&h);
+}
+END_TEST
+
+/* The upstream's 220 split over two writes, STARTTLS a byte at a time. */
+START_TEST(test_starttls_inspect_split)
+{
+	struct harness	 h;
+	const char	*cmd = "STARTTLS\r\n";
+	size_t		 i, off;
+
+	h_init(&h, tls_conf("opportunistic"));
+	tls_cleanup();
+	h_start_ehlo(&h, "250-up.test\r\n250 STARTTLS\r\n");
+	for (i = 0; cmd[i] != '\0'; i++) {
+		h_client(&h, cmd + i, 1);
+		h_settle(&h);
+	}
+	ck_assert(h_wait(&h, h.ubuf, "STARTTLS\r\n"));
+	off = h.ulen;
+	h_upstream(&h, "22");
+	h_settle(&h);
+	ck_assert_uint_eq(h.ulen, off);		/* no handshake on half a reply */
+	h_upstream(&h, "0 go\r\n");
+	h_wait_record(&h, off);
+	h_free(&h);
+}
+END_TEST
+
+START_TEST(test_starttls_off)
+{
+	struct harness	 h;
+
+	h_init(&h, "tls { mode = off }");
+	h_start_ehlo(&h, "250-up.test\r\n250-STARTTLS\r\n250 PIPELINING\r\n");
+	ck_assert_ptr_null(strstr(h.cbuf, "STARTTLS"));
+	CLIENT(&h, "STARTTLS\r\nNOOP\r\n");
+	ck_assert_msg(h_wait(&h, h.cbuf, "502 5.5.1 Command not permitted "
+	    "(smtp:223)\r\n"), "%s", h.cbuf);
+	ck_assert(h_wait(&h, h.ubuf, "NOOP\r\n"));
+	ck_assert_ptr_null(strstr(h.ubuf, "STARTTLS"));
+	h_free(&h);
+}
+END_TEST
+
+START_TEST(test_starttls_passthrough_offered)
+{
+	struct harness	 h;
+
+	h_init(&h, "");
+	h_start_ehlo(&h, "250-up.test\r\n250-STARTTLS\r\n250 PIPELINING\r\n");
+	ck_assert_ptr_nonnull(strstr(h.cbuf, "250-STARTTLS\r\n"));
+	CLIENT(&h, "STARTTLS\r\n");
+	ck_assert(h_wait(&h, h.ubuf, "STARTTLS\r\n"));
+	h_free(&h);
+}
+END_TEST
+
 static Suite *
 session_suite(void)
 {
@@ -875,6 +1061,11 @@ session_suite(void)
 	tcase_add_test(tc, test_pipelined_rset_keeps_next_tx);
 	tcase_add_test(tc, test_long_greeting_masked);
 	tcase_add_test(tc, test_client_counts);
+	tcase_add_test(tc, test_starttls_inspect_client_injection);
+	tcase_add_test(tc, test_starttls_inspect_upstream_injection);
+	tcase_add_test(tc, test_starttls_inspect_split);
+	tcase_add_test(tc, test_starttls_off);
+	tcase_add_test(tc, test_starttls_passthrough_offered);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -189,6 +189,17 @@ static const char *const fz_conf_text[] = {
 	"alarm \"smtp:242\" { action = \"close\" }\n"
 	"alarm \"smtp:251\" { action = \"close\" }\n"
 	"limits { message_size = 1K }\n",
+	/* 10: no STARTTLS */
+	"tls { mode = \"off\" }\n",
+	/* 11: STARTTLS answered by the proxy; the peers' bytes after it go
+	   to OpenSSL's handshake (@DIR@: the harness's directory, where
+	   fz_conf_init() makes the certificate) */
+	"tls { mode = \"inspect\" certificate = \"@DIR@/cert.pem\"\n"
+	"key = \"@DIR@/key.pem\" }\n"
+	"alarm \"smtp:253\" { action = \"close\" }\n",
+	/* 12: the same, the upstream leg required */
+	"tls { mode = \"inspect\" certificate = \"@DIR@/cert.pem\"\n"
+	"key = \"@DIR@/key.pem\" upstream = \"required\" }\n",
 };
 #define FZ_NCONF	(sizeof(fz_conf_text) / sizeof(fz_conf_text[0]))
 
@@ -412,16 +423,26 @@ fz_dir_init(void)
 static void
 fz_conf_init(void)
 {
-	FILE	*fp;
-	size_t	 i;
+	FILE		*fp;
+	size_t		 i;
+	char		 cmd[512];
+	const char	*t, *at;
 
+	snprintf(cmd, sizeof(cmd), "openssl req -x509 -newkey rsa:2048 "
+	    "-nodes -days 1 -subj /CN=proxy.test -keyout %s/key.pem -out "
+	    "%s/cert.pem >/dev/null 2>&1", fz_dir, fz_dir);
+	if (system(cmd) != 0)
+		fz_die("cannot make the TLS certificate (openssl)");
 	for (i = 0; i < FZ_NCONF; i++) {
 		snprintf(fz_conf_path[i], sizeof(fz_conf_path[i]),
 		    "%s/%zu.conf", fz_dir, i);
 		if ((fp = fopen(fz_conf_path[i], "w")) == NULL)
 			fz_die("cannot write a configuration");
-		fprintf(fp, "%sspool_dir = \"%s\"\n%s", fz_conf_common,
-		    fz_dir, fz_conf_text[i]);
+		fprintf(fp, "%sspool_dir = \"%s\"\n", fz_conf_common, fz_dir);
+		for (t = fz_conf_text[i]; (at = strstr(t, "@DIR@")) != NULL;
+		    t = at + 5)
+			fprintf(fp, "%.*s%s", (int)(at - t), t, fz_dir);
+		fputs(t, fp);
 		fclose(fp);
 		if ((fz_conf[i] = config_load(fz_conf_path[i],
 		    fz_conf_error)) == NULL) {
@@ -443,8 +464,15 @@ fz_cleanup(void)
 			unlink(fz_conf_path[i]);
 	if (fz_unix_path[0] != '\0')
 		unlink(fz_unix_path);
-	if (fz_dir[0] != '\0')
+	if (fz_dir[0] != '\0') {
+		char	 path[128];
+
+		snprintf(path, sizeof(path), "%s/cert.pem", fz_dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/key.pem", fz_dir);
+		unlink(path);
 		rmdir(fz_dir);
+	}
 }
 
 static void

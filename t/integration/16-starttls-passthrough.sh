@@ -89,6 +89,6 @@ wait_log 'alarm=smtp:249 name=tls-passthrough action=log'
 check "bytes pipelined after STARTTLS are discarded, not relayed"
 client early 'expect:^220 ' 'send:EHLO c\r\n' 'expect:^250 ' \
     'send:STARTTLS\r\nMAIL FROM:<smuggled@x>\r\n' 'expect:^220 '
-wait_log 'alarm=smtp:251 .*after=STARTTLS'
+wait_log 'alarm=smtp:253 name=starttls-injection .*side=client'
 check_proxy_alive
 pass

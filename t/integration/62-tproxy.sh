@@ -202,7 +202,7 @@ tproxy { listen = { \"0.0.0.0:$PROXY_PORT\", \"[::]:$PROXY_PORT\" } }"
 sed -i 's/^tproxy { listen = \(.*\) }$/tproxy { listen = \1  client_source = true }/' \
     "$PROXY_CONF"
 cat "$PROXY_CONF"
-kill -HUP "$PROXY_PID"
+proxy_kill HUP
 wait_log 'tproxy\.client_source: cannot connect from client addresses \(Operation not permitted\)'
 wait_log 'event=reload-failed'
 mail_from_lan 4 "$G4_WAN"

@@ -101,10 +101,20 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/smtpproxy-$TEST_NAME.XXXXXX") ||
 # smtp-sink runs as nobody and must reach its dump directory.
 chmod 755 "$WORK"
 
+# at_exit COMMAND...: run COMMAND at clean-up, before the background
+# processes are stopped (a daemon that forks away from its PID).
+AT_EXIT=()
+at_exit() {
+	AT_EXIT+=("$(printf '%q ' "$@")")
+}
+
 cleanup() {
 	local rc=$? entry pid i
 	trap - EXIT INT TERM
 	set +e
+	for entry in "${AT_EXIT[@]}"; do
+		eval "$entry" >/dev/null 2>&1
+	done
 	for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
 		entry=${PIDS[i]}
 		pid=${entry%% *}
@@ -277,6 +287,15 @@ start_proxy() {
 proxy_ready() {
 	kill -0 "$PROXY_PID" 2>/dev/null || return 0	# reported above
 	is_listening "$PROXY_PORT"
+}
+
+# proxy_kill SIG: send SIG to the proxy itself. PROXY_PID is timeout(1)'s,
+# which passes a signal on but then kills the proxy 5 s later (-k).
+proxy_kill() {
+	local pid
+	pid=$(pgrep -P "$PROXY_PID" -x smtpproxy | head -n 1)
+	[ -n "$pid" ] || fail "cannot find the proxy process under $PROXY_PID"
+	kill -"$1" "$pid" || fail "cannot signal the proxy"
 }
 
 # A crash, a sanitizer report or an unexpected exit fails the test.
@@ -701,6 +720,47 @@ swaks_run() {
 	    >"$WORK/$name.out" 2>&1 </dev/null || st=$?
 	sed 's/^/    /' "$WORK/$name.out"
 	[ "$st" -eq 0 ] || fail "swaks $name exited $st"
+}
+
+# ---------------------------------------------------------------------
+# TLS: certificates made at test time with openssl(1).
+
+# tls_ca NAME: a self-signed CA in $WORK/NAME.crt and $WORK/NAME.key.
+tls_ca() {
+	require_cmd openssl openssl
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 \
+	    -subj "/CN=$1 test CA" -keyout "$WORK/$1.key" \
+	    -out "$WORK/$1.crt" >/dev/null 2>&1 ||
+	    fail "cannot make the test CA $1"
+}
+
+# tls_cert NAME CN [CA]: a certificate for CN (also its subjectAltName,
+# with IP:127.0.0.1), signed by CA (made by tls_ca) or self-signed, in
+# $WORK/NAME.crt and $WORK/NAME.key.
+tls_cert() {
+	local name=$1 cn=$2 ca=${3:-}
+	require_cmd openssl openssl
+	printf 'subjectAltName=DNS:%s,IP:127.0.0.1\n' "$cn" >"$WORK/$name.ext"
+	if [ -z "$ca" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 1 \
+		    -subj "/CN=$cn" -addext "subjectAltName=DNS:$cn" \
+		    -keyout "$WORK/$name.key" -out "$WORK/$name.crt" \
+		    >/dev/null 2>&1 || fail "cannot make certificate $name"
+		return
+	fi
+	openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" \
+	    -keyout "$WORK/$name.key" -out "$WORK/$name.csr" >/dev/null 2>&1 &&
+	openssl x509 -req -in "$WORK/$name.csr" -CA "$WORK/$ca.crt" \
+	    -CAkey "$WORK/$ca.key" -CAcreateserial -days 1 \
+	    -extfile "$WORK/$name.ext" -out "$WORK/$name.crt" >/dev/null 2>&1 ||
+	    fail "cannot make certificate $name"
+}
+
+# tls_subject PORT: the subject of the certificate the proxy shows on a
+# STARTTLS session to 127.0.0.1:PORT, as openssl s_client prints it.
+tls_subject() {
+	timeout 20 openssl s_client -connect "127.0.0.1:$1" -starttls smtp \
+	    </dev/null 2>/dev/null | sed -n 's/^subject=//p'
 }
 
 # ---------------------------------------------------------------------

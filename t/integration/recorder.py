@@ -30,12 +30,21 @@ smuggling exploits: a command line ends at a bare LF, and the body ends at
 any of <LF>.<LF>, <CR><LF>.<LF>, <LF>.<CR><LF>, <CR>.<CR>, <CR>.<LF>, ...
 with NUL bytes ignored around the dot.  A proxy that lets any of those
 through therefore shows up as an extra message here.
+
+--tls-cert/--tls-key offer STARTTLS (RFC 3207): its 220 is followed by
+the TLS handshake (Python ssl), the buffer is discarded, and the bytes
+recorded in conn-N.raw from then on are the decrypted ones.  A message
+delivered inside TLS also gets DIR/msg-M.tls with the protocol and
+cipher.  --starttls-inject TEXT is sent in the same write as the 220
+(the response injection), --starttls-refuse answers 454, and
+--starttls-in-tls offers STARTTLS again inside TLS.
 """
 
 import argparse
 import os
 import re
 import signal
+import ssl
 import socket
 import sys
 import threading
@@ -64,7 +73,7 @@ class Recorder:
             self.nconn += 1
             return self.nconn
 
-    def deliver(self, conn, mail_from, rcpts, content):
+    def deliver(self, conn, mail_from, rcpts, content, tls=None):
         with self.lock:
             self.nmsg += 1
             n = self.nmsg
@@ -75,6 +84,10 @@ class Recorder:
                 f.write("msg=%d conn=%d from=%s rcpts=%s size=%d\n" % (
                     n, conn, mail_from, ",".join(rcpts) or "-",
                     len(content)))
+            if tls:
+                with open(os.path.join(self.args.dir, "msg-%d.tls" % n),
+                          "w") as f:
+                    f.write(tls + "\n")
         return n
 
 
@@ -107,6 +120,7 @@ class Connection(threading.Thread):
         self.mail_from = None
         self.rcpts = []
         self.data_bytes = 0
+        self.tls = None
 
     def reply(self, text):
         if self.args.delay_reply:
@@ -197,12 +211,35 @@ class Connection(threading.Thread):
                     continue
                 exts = ["PIPELINING", "SIZE 10240000", "8BITMIME",
                         "ENHANCEDSTATUSCODES"] + self.args.ehlo_ext
+                if self.args.tls_cert and (not self.tls or
+                                           self.args.starttls_in_tls):
+                    exts.append("STARTTLS")
                 lines = ["recorder"] + exts
                 self.reply("\r\n".join(
                     "250%s%s" % ("-" if i < len(lines) - 1 else " ", l)
                     for i, l in enumerate(lines)))
             elif verb == b"HELO":
                 self.reply("250 recorder")
+            elif verb == b"STARTTLS" and self.args.tls_cert and \
+                    not self.tls:
+                if self.args.starttls_refuse:
+                    self.reply("454 4.7.0 TLS not available now")
+                    continue
+                self.sock.sendall(b"220 2.0.0 Ready to start TLS\r\n" +
+                                  self.args.starttls_inject.encode()
+                                  .decode("unicode_escape").encode("latin-1"))
+                if self.buf:
+                    self.rec.log("conn=%d discarded=%d" % (self.n,
+                                                           len(self.buf)))
+                self.buf = b""
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(self.args.tls_cert, self.args.tls_key)
+                self.sock = ctx.wrap_socket(self.sock, server_side=True)
+                self.tls = "%s %s" % (self.sock.version(),
+                                      self.sock.cipher()[0])
+                self.rec.log("conn=%d tls=%s" % (self.n, self.tls))
+                self.raw.write(b"[TLS]\r\n")
+                self.raw.flush()
             elif verb == b"MAIL":
                 self.mail_from = arg.split(":", 1)[-1].split(" ")[0]
                 self.rcpts = []
@@ -235,7 +272,7 @@ class Connection(threading.Thread):
                 if self.args.lenient:
                     content = content.replace(b"\x00", b"")
                 n = self.rec.deliver(self.n, self.mail_from, self.rcpts,
-                                     content)
+                                     content, self.tls)
                 self.mail_from, self.rcpts = None, []
                 self.reply("250 2.0.0 Ok: queued as %d" % n)
             elif line == b"":
@@ -260,6 +297,12 @@ def main():
                    help='answer EHLO with "hello"')
     p.add_argument("--no-greeting-close", action="store_true",
                    help="accept, then close without a greeting")
+    p.add_argument("--tls-cert", default=None)
+    p.add_argument("--tls-key", default=None)
+    p.add_argument("--starttls-inject", default="", metavar="TEXT",
+                   help="sent right after the 220 to STARTTLS (escapes)")
+    p.add_argument("--starttls-refuse", action="store_true")
+    p.add_argument("--starttls-in-tls", action="store_true")
     p.add_argument("--lenient", action="store_true",
                    help="take bare LF / smuggling sequences as line and "
                    "data ends, like a vulnerable server")

@@ -14,6 +14,7 @@ escapes (\\r \\n \\0 \\x00 ...).  Every line received is printed as
     expect:REGEX       read one whole reply (multiline included); its last
                        line must match REGEX (Python re.match)
     expect-line:REGEX  read one whole reply; some line of it must match
+    expect-none:REGEX  read one whole reply; no line of it may match
     reply              read one whole reply, whatever it is
     silence:SEC        nothing may arrive for SEC seconds
     eof                the server must close with nothing more sent
@@ -23,6 +24,14 @@ escapes (\\r \\n \\0 \\x00 ...).  Every line received is printed as
     elapsed:MIN:MAX    seconds since the last mark must be in [MIN, MAX]
     touch:PATH         create PATH (to tell the test we got here)
     waitfile:PATH      wait until PATH exists (bounded by --wait-timeout)
+    starttls           TLS handshake now (after the server's 220); any
+                       byte already received after that 220 fails the step
+    tls-expect:REGEX   the TLS version and cipher ("TLSv1.3 TLS_AES_...")
+                       must match REGEX
+
+--tls starts TLS at connect (implicit TLS, RFC 8314); --tls-max and
+--tls-min bound the protocol (TLSv1, TLSv1_1, TLSv1_2, TLSv1_3); the
+server's certificate is not checked.
 
 Exit status: 0 when every step passed, 1 when a reply did not match or the
 connection ended early, 2 on a timeout or a socket error, 3 on bad usage.
@@ -35,6 +44,7 @@ import os
 import re
 import select
 import socket
+import ssl
 import sys
 import time
 
@@ -85,7 +95,8 @@ class Client:
         if left <= 0:
             raise Failed("timed out after %.1fs waiting for the server" %
                          self.timeout, 2)
-        r, _, _ = select.select([self.sock], [], [], left)
+        pending = isinstance(self.sock, ssl.SSLSocket) and self.sock.pending()
+        r = pending or select.select([self.sock], [], [], left)[0]
         if not r:
             raise Failed("timed out after %.1fs waiting for the server" %
                          self.timeout, 2)
@@ -93,6 +104,9 @@ class Client:
             chunk = self.sock.recv(65536)
         except ConnectionResetError:
             say("--", "connection reset by peer")
+            chunk = b""
+        except ssl.SSLError as e:
+            say("--", "TLS error: %s" % e)
             chunk = b""
         if not chunk:
             self.eof = True
@@ -139,9 +153,41 @@ def unescape(text):
     return codecs.escape_decode(text.encode("latin-1"))[0]
 
 
+def tls_context(args):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if args.tls_max or args.tls_min:
+        # Old protocols need OpenSSL's security level 0 on this side.
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
+    if args.tls_max:
+        ctx.maximum_version = getattr(ssl.TLSVersion, args.tls_max)
+    if args.tls_min:
+        ctx.minimum_version = getattr(ssl.TLSVersion, args.tls_min)
+    return ctx
+
+
+def starttls(args, c):
+    if c.buf:
+        say("S:", show(c.buf))
+        raise Failed("bytes after the 220, before the TLS handshake")
+    try:
+        c.sock = tls_context(args).wrap_socket(c.sock)
+    except (ssl.SSLError, OSError) as e:
+        raise Failed("TLS handshake failed: %s" % e, 1)
+    say("--", "TLS %s %s" % (c.sock.version(), c.sock.cipher()[0]))
+
+
 def run(args, c, step):
     kind, _, arg = step.partition(":")
-    if kind == "send":
+    if kind == "starttls":
+        starttls(args, c)
+    elif kind == "tls-expect":
+        got = "%s %s" % (c.sock.version(), c.sock.cipher()[0]) \
+            if isinstance(c.sock, ssl.SSLSocket) else "none"
+        if not re.match(arg, got):
+            raise Failed("TLS is %r, expected /%s/" % (got, arg))
+    elif kind == "send":
         c.send(unescape(arg))
     elif kind == "slow":
         data = unescape(arg)
@@ -163,6 +209,10 @@ def run(args, c, step):
         if not any(re.match(arg, l) for l in cand):
             raise Failed("expected a reply matching /%s/, got %r" %
                          (arg, lines[-1]))
+    elif kind == "expect-none":
+        lines = c.reply()
+        if any(re.match(arg, l) for l in lines):
+            raise Failed("a reply line matches /%s/" % arg)
     elif kind == "reply":
         c.reply()
     elif kind == "silence":
@@ -228,6 +278,10 @@ def main():
                    help="per reply (default 10s)")
     p.add_argument("--wait-timeout", type=float, default=60.0)
     p.add_argument("--byte-delay", type=float, default=0.002)
+    p.add_argument("--tls", action="store_true",
+                   help="TLS from the connect on (implicit TLS)")
+    p.add_argument("--tls-max", default=None)
+    p.add_argument("--tls-min", default=None)
     p.add_argument("steps", nargs="*")
     args = p.parse_args()
 
@@ -243,6 +297,12 @@ def main():
     say("--", "connected to %s:%d from %s:%d" %
         ((args.host, args.port) + sock.getsockname()[:2]))
     c = Client(sock, args.timeout)
+    if args.tls:
+        try:
+            starttls(args, c)
+        except Failed as e:
+            say("!!", "implicit TLS: %s" % e)
+            return e.status
     for step in args.steps:
         try:
             run(args, c, step)
