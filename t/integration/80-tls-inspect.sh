@@ -23,7 +23,9 @@
 #  7. SIGHUP with a new certificate: new sessions see it;
 #  8. SIGHUP with tls.listen moved to another port: the old one is
 #     closed (listen-closed ... tls=implicit), the new one speaks TLS
-#     from the connect on.
+#     from the connect on;
+#  9. SIGUSR1: tls_inspect counts every session whose client leg
+#     completed its handshake, tls_passthrough none.
 if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 . "$(dirname "$0")/lib.sh"
 
@@ -173,6 +175,15 @@ is_listening "$TLS_PORT2" || fail "not listening on $TLS_PORT2"
 client moved --port "$TLS_PORT2" --tls 'tls-expect:^TLSv1\.3 ' \
     'expect:^220 ' 'send:EHLO c.test\r\n' 'expect-none:^250.STARTTLS' \
     'send:QUIT\r\n' 'expect:^221 '
+
+check "9: SIGUSR1: TLS sessions counted by mode"
+wait_until 10 sh -c "[ \"\$(grep -c 'event=close ' '$PROXY_LOG')\" = \
+    \"\$(grep -c 'event=connect ' '$PROXY_LOG')\" ]" ||
+    fail "sessions still open"
+n=$(grep -c 'event=tls side=client' "$PROXY_LOG")
+[ "$n" -ge 5 ] || fail "only $n client handshakes logged"
+proxy_kill USR1
+wait_log "event=counters .*tls_passthrough=0 tls_inspect=$n( |\$)"
 
 check_proxy_alive
 pass
